@@ -1,0 +1,3 @@
+#include <stdio.h>
+#include "jacspec.h"
+int main(void) { printf("jacspec %s\n", JS_VERSION); return 0; }

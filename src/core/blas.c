@@ -1,0 +1,41 @@
+#include "core/blas.h"
+
+#include <blis.h>
+
+void js_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+             double alpha, const double *a, int64_t lda, const double *b,
+             int64_t ldb, double beta, double *c, int64_t ldc) {
+  if (m == 0 || n == 0)
+    return;
+  /* Row-major storage: element (i, j) of A at a[i*lda + j], so rs = lda and
+   * cs = 1; transposition is left to BLIS through trans_t. */
+  bli_dgemm(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+            trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &alpha,
+            (double *)a, lda, 1, (double *)b, ldb, 1, &beta, c, ldc, 1);
+}
+
+double js_dot(int64_t n, const double *x, const double *y) {
+  double rho;
+  bli_ddotv(BLIS_NO_CONJUGATE, BLIS_NO_CONJUGATE, n, (double *)x, 1,
+            (double *)y, 1, &rho);
+  return rho;
+}
+
+double js_nrm2(int64_t n, const double *x) {
+  double norm;
+  bli_dnormfv(n, (double *)x, 1, &norm);
+  return norm;
+}
+
+void js_axpy(int64_t n, double alpha, const double *x, double *y) {
+  bli_daxpyv(BLIS_NO_CONJUGATE, n, &alpha, (double *)x, 1, y, 1);
+}
+
+void js_scal(int64_t n, double alpha, double *x) {
+  bli_dscalv(BLIS_NO_CONJUGATE, n, &alpha, x, 1);
+}
+
+void js_blas_set_threads(int n_threads) {
+  if (n_threads > 0)
+    bli_thread_set_num_threads(n_threads);
+}

@@ -1,0 +1,21 @@
+/* The one place that calls BLIS. Matrices are row-major with a leading
+ * dimension (row stride); BLIS's typed API takes both strides, so
+ * transposed operands need no copies. */
+#ifndef JS_CORE_BLAS_H
+#define JS_CORE_BLAS_H
+
+#include <stdint.h>
+
+/* C = alpha op(A) op(B) + beta C, row-major. op(A) is m x k, op(B) is k x n.
+ * trans_a != 0 means A is stored k x m and used transposed. */
+void js_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+             double alpha, const double *a, int64_t lda, const double *b,
+             int64_t ldb, double beta, double *c, int64_t ldc);
+double js_dot(int64_t n, const double *x, const double *y);
+double js_nrm2(int64_t n, const double *x);
+void js_axpy(int64_t n, double alpha, const double *x, double *y);
+void js_scal(int64_t n, double alpha, double *x);
+/* Number of threads BLIS uses in its kernels (<= 0: leave as configured). */
+void js_blas_set_threads(int n_threads);
+
+#endif
