@@ -1,3 +1,42 @@
-#include <stdio.h>
+/* jacspec: command-line queries on the spectrum of a network's Jacobian. */
+#include "cli/args.h"
+#include "cli/verbs.h"
 #include "jacspec.h"
-int main(void) { printf("jacspec %s\n", JS_VERSION); return 0; }
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} verbs[] = {
+    {"spectrum", cli_spectrum, "top singular values and vectors of the Jacobian"},
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: jacspec VERB [options]   (jacspec VERB --help for its options)\n\nverbs:\n");
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+    fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+  fprintf(f, "\n  --version  print the version\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("jacspec %s\n", JS_VERSION);
+    return 0;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+    if (strcmp(argv[1], verbs[i].name) == 0)
+      return verbs[i].run(argc - 2, argv + 2);
+  cli_error("unknown verb '%s' (try jacspec --help)", argv[1]);
+  return 2;
+}

@@ -1,0 +1,51 @@
+/* Result files and streams: a file appears complete or not at all (written
+ * to PATH.tmp and renamed on success), "-" is standard output; a small JSON
+ * writer; progress lines on a terminal. */
+#ifndef JS_CLI_OUTPUT_H
+#define JS_CLI_OUTPUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct cli_output {
+  FILE *f;
+  char path[4096]; /* final path; empty for stdout */
+  char tmp[4100];
+} cli_output;
+
+/* Returns 0, or prints one line and returns 1. */
+int cli_output_open(cli_output *out, const char *path);
+/* Closes; renames into place when ok and the writes succeeded, else removes
+ * the temporary. Returns 0 or prints one line and returns 1. */
+int cli_output_close(cli_output *out, int ok);
+
+/* JSON: values written with %.17g, non-finite numbers as null. */
+typedef struct json_writer {
+  FILE *f;
+  int depth;
+  int n_items[32]; /* items written at each depth, for commas */
+} json_writer;
+
+void json_begin(json_writer *j, FILE *f); /* opens the top-level object */
+void json_end(json_writer *j);            /* closes it and ends the line */
+void json_object(json_writer *j, const char *key);
+void json_array(json_writer *j, const char *key);
+void json_close_object(json_writer *j);
+void json_close_array(json_writer *j);
+void json_number(json_writer *j, const char *key, double value);
+void json_int(json_writer *j, const char *key, int64_t value);
+void json_bool(json_writer *j, const char *key, int value);
+void json_string(json_writer *j, const char *key, const char *value);
+void json_numbers(json_writer *j, const char *key, int64_t n, const double *values);
+
+/* Progress on stderr when it is a terminal and not quiet. */
+typedef struct cli_progress {
+  int enabled;
+  int shown; /* a line is on the screen and must be cleared */
+} cli_progress;
+void cli_progress_init(cli_progress *p, int quiet);
+/* A js_progress_fn: ctx is a cli_progress. */
+void cli_progress_report(void *ctx, const char *stage, int64_t done, int64_t total);
+void cli_progress_done(cli_progress *p);
+
+#endif

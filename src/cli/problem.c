@@ -1,0 +1,316 @@
+#include "cli/problem.h"
+
+#include "cli/spec.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static struct {
+  const char *data, *x, *labels, *targets;
+  int no_normalize;
+} data_args;
+
+static struct {
+  const char *hidden, *act, *train, *nu, *seed, *init, *save_init;
+} model_args;
+
+const cli_opt cli_data_options[] = {
+    {"data", "SPEC", "gmm:n=,classes=,clusters=,dim=,sigma=,sep=,seed= (default gmm)",
+     &data_args.data, NULL},
+    {"x", "X.npy", "inputs, n x d, float32 or float64", &data_args.x, NULL},
+    {"labels", "y.npy", "class ids 0..K-1 (any integer dtype), length n", &data_args.labels, NULL},
+    {"targets", "T.npy", "real-valued targets, n x K or n", &data_args.targets, NULL},
+    {"no-normalize", NULL, "keep inputs as given (default: rows to unit norm)", NULL,
+     &data_args.no_normalize},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+const cli_opt cli_model_options[] = {
+    {"hidden", "WIDTHS", "hidden widths, e.g. 256 or 512,512; none for linear (default 256)",
+     &model_args.hidden, NULL},
+    {"act", "NAME", "linear relu leaky:s softplus tanh sigmoid quadratic (default softplus)",
+     &model_args.act, NULL},
+    {"train", "LAYERS", "trained layers: 1, all, or a list such as 1,3 (default 1)",
+     &model_args.train, NULL},
+    {"nu", "NU", "output-layer scale nu (default 1)", &model_args.nu, NULL},
+    {"seed", "S", "seed of the initialisation and the start vector (default 1)",
+     &model_args.seed, NULL},
+    {"init", "DIR", "read the weights from DIR/W1.npy ... WL.npy", &model_args.init, NULL},
+    {"save-init", "DIR", "write the weights used to DIR/W1.npy ... WL.npy",
+     &model_args.save_init, NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+int cli_library_error(void) {
+  cli_error("%s", js_last_error());
+  return 1;
+}
+
+static int load_gmm(const char *body, js_dataset **out) {
+  js_gmm_options opt;
+  js_gmm_options_init_defaults(&opt);
+  int64_t seed = (int64_t)opt.seed;
+  const spec_key keys[] = {
+      {"n", 1, &opt.n_samples, NULL, 1, 1e9},
+      {"classes", 1, &opt.n_classes, NULL, 1, 1e6},
+      {"clusters", 1, &opt.n_clusters, NULL, 1, 1e6},
+      {"dim", 1, &opt.dim, NULL, 1, 1e8},
+      {"sigma", 0, NULL, &opt.sigma, 0, 1e6},
+      {"sep", 0, NULL, &opt.separation, 0, 2},
+      {"seed", 1, &seed, NULL, 0, 9e18},
+      {NULL, 0, NULL, NULL, 0, 0}};
+  if (spec_parse("data", "gmm", body, keys))
+    return 2;
+  opt.seed = (uint64_t)seed;
+  return js_dataset_gmm(&opt, out) ? cli_library_error() : 0;
+}
+
+/* Reads a floating-point .npy of rank 1 or 2; rows must equal n_rows when
+ * n_rows > 0. */
+static int read_real_matrix(const char *path, const char *what, int64_t n_rows,
+                            js_array **out) {
+  if (js_npy_read(path, out))
+    return cli_library_error();
+  js_array *a = *out;
+  if (a->is_integer) {
+    cli_error("%s: %s must be float32 or float64, found an integer dtype", path, what);
+    return 1;
+  }
+  if (a->ndim < 1 || a->ndim > 2) {
+    cli_error("%s: %s must have 1 or 2 dimensions, found %d", path, what, a->ndim);
+    return 1;
+  }
+  if (n_rows > 0 && a->shape[0] != n_rows) {
+    cli_error("%s: %s has %lld rows but the inputs have %lld samples", path, what,
+              (long long)a->shape[0], (long long)n_rows);
+    return 1;
+  }
+  return 0;
+}
+
+static int load_labels(const char *path, js_dataset *x_only, js_dataset **out) {
+  js_array *a = NULL;
+  int rc = 1;
+  if (js_npy_read(path, &a)) {
+    rc = cli_library_error();
+    goto done;
+  }
+  int64_t n = x_only->n_samples;
+  if (!a->is_integer) {
+    cli_error("%s: labels must have an integer dtype (class ids 0..K-1)", path);
+    goto done;
+  }
+  if (!(a->ndim == 1 || (a->ndim == 2 && a->shape[1] == 1)) || a->shape[0] != n) {
+    cli_error("%s: expected %lld labels (one per row of the inputs) as a 1-d array, "
+              "found %d-d with %lld rows", path, (long long)n, a->ndim,
+              (long long)(a->ndim ? a->shape[0] : 1));
+    goto done;
+  }
+  int64_t max_label = 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (a->ints[i] < 0 || a->ints[i] > 1000000) {
+      cli_error("%s: label %lld of sample %lld is out of range (classes are 0..K-1)",
+                path, (long long)a->ints[i], (long long)i);
+      goto done;
+    }
+    if (a->ints[i] > max_label)
+      max_label = a->ints[i];
+  }
+  if (js_dataset_create(n, x_only->dim, max_label + 1, 1, out)) {
+    rc = cli_library_error();
+    goto done;
+  }
+  memcpy((*out)->x, x_only->x, sizeof(double) * (size_t)(n * x_only->dim));
+  for (int64_t i = 0; i < n; i++)
+    (*out)->labels[i] = (int32_t)a->ints[i];
+  rc = js_dataset_one_hot(*out) ? cli_library_error() : 0;
+done:
+  js_array_free(a);
+  return rc;
+}
+
+static int load_npy_data(js_dataset **out) {
+  js_array *x = NULL, *t = NULL;
+  js_dataset *x_only = NULL;
+  int rc = 1;
+  if ((data_args.labels != NULL) == (data_args.targets != NULL)) {
+    cli_error("--x needs exactly one of --labels (classes) or --targets (real values)");
+    goto done;
+  }
+  if ((rc = read_real_matrix(data_args.x, "inputs", 0, &x)))
+    goto done;
+  rc = 1;
+  if (x->ndim != 2) {
+    cli_error("%s: inputs must be a 2-d array n x d", data_args.x);
+    goto done;
+  }
+  int64_t n = x->shape[0], d = x->shape[1];
+  if (data_args.labels) {
+    if (js_dataset_create(n, d, 1, 0, &x_only)) {
+      rc = cli_library_error();
+      goto done;
+    }
+    memcpy(x_only->x, x->values, sizeof(double) * (size_t)(n * d));
+    rc = load_labels(data_args.labels, x_only, out);
+    goto done;
+  }
+  if ((rc = read_real_matrix(data_args.targets, "targets", n, &t)))
+    goto done;
+  int64_t k = t->ndim == 2 ? t->shape[1] : 1;
+  if (js_dataset_create(n, d, k, 0, out)) {
+    rc = cli_library_error();
+    goto done;
+  }
+  memcpy((*out)->x, x->values, sizeof(double) * (size_t)(n * d));
+  memcpy((*out)->y, t->values, sizeof(double) * (size_t)(n * k));
+  rc = 0;
+done:
+  js_array_free(x);
+  js_array_free(t);
+  js_dataset_free(x_only);
+  return rc;
+}
+
+static int load_data(cli_problem *pb) {
+  int rc;
+  if (data_args.x) {
+    if (data_args.data) {
+      cli_error("give the data either with --data or with --x, not both");
+      return 2;
+    }
+    snprintf(pb->data_name, sizeof pb->data_name, "%s", data_args.x);
+    rc = load_npy_data(&pb->data);
+  } else if (data_args.labels || data_args.targets) {
+    cli_error("--labels and --targets go with --x X.npy");
+    return 2;
+  } else {
+    const char *spec = data_args.data ? data_args.data : "gmm";
+    snprintf(pb->data_name, sizeof pb->data_name, "%s", spec);
+    if (strncmp(spec, "gmm", 3) == 0 && (spec[3] == '\0' || spec[3] == ':')) {
+      rc = load_gmm(spec[3] ? spec + 4 : "", &pb->data);
+    } else {
+      cli_error("--data: unknown data source '%s' (expected gmm:...)", spec);
+      return 2;
+    }
+  }
+  if (rc)
+    return rc;
+  if (js_dataset_check_finite(pb->data, pb->data_name))
+    return cli_library_error();
+  if (!data_args.no_normalize && js_dataset_normalize(pb->data))
+    return cli_library_error();
+  return 0;
+}
+
+static int parse_model(const js_dataset *data, js_net_options *opt, uint64_t *seed) {
+  js_net_options_init_defaults(opt);
+  int64_t hidden[JS_MAX_LAYERS] = {256};
+  int n_hidden = 1;
+  const char *h = model_args.hidden;
+  if (h && (strcmp(h, "none") == 0 || strcmp(h, "0") == 0))
+    n_hidden = 0;
+  else if (h && cli_int_list("hidden", h, 1, 1 << 24, hidden, JS_MAX_LAYERS - 1, &n_hidden))
+    return 2;
+  opt->n_layers = n_hidden + 1;
+  opt->widths[0] = data->dim;
+  for (int l = 0; l < n_hidden; l++)
+    opt->widths[l + 1] = hidden[l];
+  opt->widths[opt->n_layers] = data->n_outputs;
+
+  if (model_args.act && js_activation_parse(model_args.act, &opt->act)) {
+    cli_error("--act: %s", js_last_error());
+    return 2;
+  }
+  if (model_args.train) {
+    opt->trained = 0;
+    if (strcmp(model_args.train, "all") == 0) {
+      opt->trained = (uint32_t)((1u << opt->n_layers) - 1);
+    } else {
+      int64_t layers[JS_MAX_LAYERS];
+      int count;
+      if (cli_int_list("train", model_args.train, 1, opt->n_layers, layers,
+                       JS_MAX_LAYERS, &count))
+        return 2;
+      for (int i = 0; i < count; i++)
+        opt->trained |= 1u << (layers[i] - 1);
+    }
+  }
+  if (model_args.nu && cli_double("nu", model_args.nu, -1e300, 1e300, &opt->nu))
+    return 2;
+  int64_t s = 1;
+  if (model_args.seed && cli_int("seed", model_args.seed, 0, INT64_MAX, &s))
+    return 2;
+  opt->seed = (uint64_t)s;
+  *seed = (uint64_t)s;
+  return 0;
+}
+
+static int load_weights(js_net *net, const char *dir) {
+  int n_layers = js_net_n_layers(net);
+  for (int l = 1; l <= n_layers; l++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/W%d.npy", dir, l);
+    js_array *w = NULL;
+    if (read_real_matrix(path, "weights", 0, &w)) {
+      js_array_free(w);
+      return 1;
+    }
+    int64_t rows = js_net_width(net, l), cols = js_net_width(net, l - 1);
+    int ok = w->ndim == 2 && w->shape[0] == rows && w->shape[1] == cols;
+    if (!ok) {
+      cli_error("%s: W%d must be %lld x %lld for this data and --hidden, found %lld x %lld",
+                path, l, (long long)rows, (long long)cols, (long long)w->shape[0],
+                (long long)(w->ndim == 2 ? w->shape[1] : 1));
+      js_array_free(w);
+      return 1;
+    }
+    for (int64_t i = 0; i < w->size; i++) {
+      if (!isfinite(w->values[i])) {
+        cli_error("%s: entry %lld is not finite", path, (long long)i);
+        js_array_free(w);
+        return 1;
+      }
+    }
+    memcpy(js_net_weights(net, l), w->values, sizeof(double) * (size_t)w->size);
+    js_array_free(w);
+  }
+  return 0;
+}
+
+static int save_weights(js_net *net, const char *dir) {
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    cli_error("%s: cannot create directory: %s", dir, strerror(errno));
+    return 1;
+  }
+  for (int l = 1; l <= js_net_n_layers(net); l++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/W%d.npy", dir, l);
+    int64_t shape[2] = {js_net_width(net, l), js_net_width(net, l - 1)};
+    if (js_npy_write(path, js_net_weights(net, l), 2, shape))
+      return cli_library_error();
+  }
+  return 0;
+}
+
+int cli_problem_load(cli_problem *pb) {
+  memset(pb, 0, sizeof *pb);
+  int rc = load_data(pb);
+  if (rc)
+    return rc;
+  js_net_options opt;
+  if ((rc = parse_model(pb->data, &opt, &pb->seed)))
+    return rc;
+  if (js_net_create(&opt, &pb->net))
+    return cli_library_error();
+  if (model_args.init && (rc = load_weights(pb->net, model_args.init)))
+    return rc;
+  if (model_args.save_init && (rc = save_weights(pb->net, model_args.save_init)))
+    return rc;
+  return 0;
+}
+
+void cli_problem_free(cli_problem *pb) {
+  js_net_free(pb->net);
+  js_dataset_free(pb->data);
+}

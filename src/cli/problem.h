@@ -1,0 +1,28 @@
+/* The data and the network every verb works on, from the shared options:
+ * --data/--x/--labels/--targets for the data, --hidden/--act/--train/--nu/
+ * --seed/--init/--save-init for the model. */
+#ifndef JS_CLI_PROBLEM_H
+#define JS_CLI_PROBLEM_H
+
+#include "cli/args.h"
+#include "jacspec.h"
+
+extern const cli_opt cli_data_options[];
+extern const cli_opt cli_model_options[];
+
+typedef struct cli_problem {
+  js_dataset *data;
+  js_net *net;
+  char data_name[256]; /* how the data was given, for reports */
+  uint64_t seed;       /* --seed: initialisation and solver start vector */
+} cli_problem;
+
+/* Loads the data and builds the network from the parsed options. Returns 0,
+ * or prints one line and returns a non-zero exit code. */
+int cli_problem_load(cli_problem *pb);
+void cli_problem_free(cli_problem *pb);
+
+/* Prints "jacspec: <library message>" and returns exit code 1. */
+int cli_library_error(void);
+
+#endif

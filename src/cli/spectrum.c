@@ -1,0 +1,213 @@
+/* jacspec spectrum: the top singular values (and vectors) of the Jacobian
+ * of a network on a data set, at the network's weights. */
+#include "cli/output.h"
+#include "cli/problem.h"
+#include "cli/verbs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct {
+  const char *top, *cutoff, *side, *tol, *ncv, *maxiter, *dense_limit, *json,
+      *save_vectors;
+  int dense, quiet;
+} args;
+
+static const cli_opt solver_options[] = {
+    {"top", "R", "number of singular triplets (default 20)", &args.top, NULL},
+    {"cutoff", "ALPHA", "instead of --top: all singular values above ALPHA", &args.cutoff, NULL},
+    {"side", "SIDE", "auto, outputs (Lanczos on J J^T) or params (J^T J) (default auto)",
+     &args.side, NULL},
+    {"tol", "TOL", "ARPACK tolerance (default 1e-12)", &args.tol, NULL},
+    {"ncv", "N", "Lanczos basis size (default min(max(2r+1, 20), n))", &args.ncv, NULL},
+    {"maxiter", "N", "maximum Lanczos restarts (default 1000)", &args.maxiter, NULL},
+    {"dense", NULL, "form J explicitly and use LAPACK's SVD (reference)", NULL, &args.dense},
+    {"dense-limit", "SIZE", "largest explicit J for --dense (default 1G)", &args.dense_limit,
+     NULL},
+    {"json", "FILE", "write the results as JSON to FILE (- for stdout)", &args.json, NULL},
+    {"save-vectors", "PREFIX", "write PREFIX_U.npy (nK x r) and PREFIX_V.npy (p x r)",
+     &args.save_vectors, NULL},
+    {"quiet", NULL, "no progress on stderr", NULL, &args.quiet},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static int parse_solver(js_svds_options *opt, uint64_t seed) {
+  js_svds_options_init_defaults(opt);
+  opt->top = 20;
+  opt->seed = seed;
+  if (args.top && cli_int("top", args.top, 1, INT64_MAX, &opt->top))
+    return 2;
+  if (args.cutoff) {
+    if (args.top) {
+      cli_error("give either --top or --cutoff, not both");
+      return 2;
+    }
+    if (cli_double("cutoff", args.cutoff, 0, 1e300, &opt->cutoff))
+      return 2;
+    if (opt->cutoff <= 0) {
+      cli_error("--cutoff: must be > 0");
+      return 2;
+    }
+  }
+  if (args.side) {
+    if (strcmp(args.side, "auto") == 0)
+      opt->side = JS_SIDE_AUTO;
+    else if (strcmp(args.side, "outputs") == 0)
+      opt->side = JS_SIDE_OUTPUTS;
+    else if (strcmp(args.side, "params") == 0)
+      opt->side = JS_SIDE_PARAMS;
+    else {
+      cli_error("--side: expected auto, outputs or params, got '%s'", args.side);
+      return 2;
+    }
+  }
+  if (args.tol && cli_double("tol", args.tol, 0, 1, &opt->tol))
+    return 2;
+  if (args.ncv && cli_int("ncv", args.ncv, 2, INT64_MAX, &opt->ncv))
+    return 2;
+  if (args.maxiter && cli_int("maxiter", args.maxiter, 1, INT64_MAX, &opt->max_iter))
+    return 2;
+  if (args.dense_limit && cli_bytes("dense-limit", args.dense_limit, &opt->dense_limit))
+    return 2;
+  return 0;
+}
+
+/* The result keeps vectors column after column; .npy wants C order. */
+static int save_columns(const char *path, const double *columns, int64_t rows,
+                        int64_t n_columns) {
+  double *c_order = malloc(sizeof(double) * (size_t)(rows * n_columns));
+  if (!c_order) {
+    cli_error("%s: out of memory", path);
+    return 1;
+  }
+  for (int64_t i = 0; i < rows; i++)
+    for (int64_t s = 0; s < n_columns; s++)
+      c_order[i * n_columns + s] = columns[s * rows + i];
+  int64_t shape[2] = {rows, n_columns};
+  int rc = js_npy_write(path, c_order, 2, shape) ? cli_library_error() : 0;
+  free(c_order);
+  return rc;
+}
+
+static int save_vectors(const js_svds_result *res, const char *prefix) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s_U.npy", prefix);
+  if (save_columns(path, res->u, res->rows, res->rank))
+    return 1;
+  snprintf(path, sizeof path, "%s_V.npy", prefix);
+  return save_columns(path, res->v, res->cols, res->rank);
+}
+
+static const char *side_name(js_side side) {
+  return side == JS_SIDE_PARAMS ? "params" : "outputs";
+}
+
+static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *res,
+                        int dense) {
+  char act[64];
+  js_activation_name(js_net_activation(pb->net), act, sizeof act);
+  fprintf(f, "# data %s: n=%lld d=%lld K=%lld\n", pb->data_name,
+          (long long)pb->data->n_samples, (long long)pb->data->dim,
+          (long long)pb->data->n_outputs);
+  fprintf(f, "# network");
+  for (int l = 0; l <= js_net_n_layers(pb->net); l++)
+    fprintf(f, "%s%lld", l ? "-" : " ", (long long)js_net_width(pb->net, l));
+  fprintf(f, " %s, trained layers", act);
+  for (int l = 1; l <= js_net_n_layers(pb->net); l++)
+    if (js_net_is_trained(pb->net, l))
+      fprintf(f, " W%d", l);
+  fprintf(f, "\n# J is %lld x %lld (nK x p); %s\n", (long long)res->rows,
+          (long long)res->cols,
+          dense ? "dense LAPACK SVD of the explicit J"
+                : (res->side == JS_SIDE_PARAMS ? "Lanczos on J^T J (params side)"
+                                                : "Lanczos on J J^T (outputs side)"));
+  fprintf(f, "# %lld of %lld triplets converged, %lld restarts, %lld J and %lld J^T products, %.3f s\n",
+          (long long)res->rank, (long long)res->requested, (long long)res->iterations,
+          (long long)res->n_apply, (long long)res->n_apply_t, res->seconds);
+  fprintf(f, "%6s  %22s  %13s  %13s\n", "s", "sigma_s", "|Jv-su|/s1", "|J'u-sv|/s1");
+  for (int64_t s = 0; s < res->rank; s++)
+    fprintf(f, "%6lld  %22.15e  %13.3e  %13.3e\n", (long long)s + 1, res->sigma[s],
+            res->residual_u[s], res->residual_v[s]);
+}
+
+static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res,
+                       int dense) {
+  json_writer j;
+  json_begin(&j, f);
+  json_string(&j, "data", pb->data_name);
+  json_int(&j, "n_samples", pb->data->n_samples);
+  json_int(&j, "dim", pb->data->dim);
+  json_int(&j, "n_outputs", pb->data->n_outputs);
+  json_int(&j, "n_params", res->cols);
+  json_string(&j, "method", dense ? "dense" : "lanczos");
+  json_string(&j, "side", side_name(res->side));
+  json_int(&j, "rank", res->rank);
+  json_int(&j, "requested", res->requested);
+  json_numbers(&j, "singular_values", res->rank, res->sigma);
+  /* One residual per triplet: the larger of the two sides'. */
+  json_array(&j, "residuals");
+  for (int64_t s = 0; s < res->rank; s++)
+    json_number(&j, NULL, res->residual_u[s] > res->residual_v[s] ? res->residual_u[s]
+                                                                  : res->residual_v[s]);
+  json_close_array(&j);
+  json_numbers(&j, "residuals_u", res->rank, res->residual_u);
+  json_numbers(&j, "residuals_v", res->rank, res->residual_v);
+  json_int(&j, "jvp_count", res->n_apply);
+  json_int(&j, "vjp_count", res->n_apply_t);
+  json_int(&j, "iterations", res->iterations);
+  json_bool(&j, "converged", res->converged);
+  json_number(&j, "seconds", res->seconds);
+  json_end(&j);
+}
+
+int cli_spectrum(int argc, char **argv) {
+  static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
+                                          solver_options, NULL};
+  int rc = cli_parse("spectrum",
+                     "Top singular values (and vectors) of the Jacobian J = df/dtheta of a\n"
+                     "network on a data set, without forming J (ARPACK Lanczos).",
+                     argc, argv, groups);
+  if (rc)
+    return rc == 1 ? 0 : rc;
+  cli_problem pb;
+  js_linop *op = NULL;
+  js_svds_result *res = NULL;
+  cli_output json = {0};
+  js_svds_options opt;
+  cli_progress progress;
+  if ((rc = cli_problem_load(&pb)) || (rc = parse_solver(&opt, pb.seed)))
+    goto done;
+  opt.want_vectors = args.save_vectors != NULL;
+  cli_progress_init(&progress, args.quiet);
+  opt.progress = cli_progress_report;
+  opt.progress_ctx = &progress;
+  if (args.json && (rc = cli_output_open(&json, args.json)))
+    goto done;
+  if (js_jacobian_create(pb.net, pb.data, &op)) {
+    rc = cli_library_error();
+    goto done;
+  }
+  int status = args.dense ? js_svds_dense(op, &opt, &res) : js_svds(op, &opt, &res);
+  cli_progress_done(&progress);
+  if (status != JS_OK && status != JS_ENOCONV) {
+    rc = cli_library_error();
+    goto done;
+  }
+  if (args.save_vectors && (rc = save_vectors(res, args.save_vectors)))
+    goto done;
+  if (!json.f || json.path[0])
+    print_table(stdout, &pb, res, args.dense);
+  if (json.f)
+    write_json(json.f, &pb, res, args.dense);
+  /* Partial convergence: what converged is reported, and the exit says so. */
+  if (status == JS_ENOCONV) {
+    cli_error("%s", js_last_error());
+    rc = 3;
+  }
+done:
+  if (cli_output_close(&json, rc == 0 || rc == 3) && rc == 0)
+    rc = 1;
+  js_svds_result_free(res);
+  js_linop_free(op);
+  cli_problem_free(&pb);
+  return rc;
+}
