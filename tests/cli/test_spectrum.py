@@ -1,0 +1,237 @@
+"""CLI tests of `jacspec spectrum`: the real binary on real files.
+
+usage: test_spectrum.py JACSPEC CASE   (meson runs one CASE per test)
+"""
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+import npyio
+
+JACSPEC = sys.argv[1]
+SMALL = ["--data", "gmm:n=40,classes=3,clusters=2,dim=6,seed=3", "--hidden", "12"]
+
+
+def run(*args, expect=0):
+    proc = subprocess.run([JACSPEC, *args], capture_output=True, text=True, timeout=300)
+    if expect is not None and proc.returncode != expect:
+        sys.exit(f"exit {proc.returncode}, expected {expect}: jacspec {' '.join(args)}\n"
+                 f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
+    return proc
+
+
+def fails(*args, words=(), code=None):
+    """Bad input: non-zero exit, one clear line on stderr, no crash."""
+    proc = run(*args, expect=None)
+    if proc.returncode == 0 or proc.returncode < 0 or (code and proc.returncode != code):
+        sys.exit(f"exit {proc.returncode} for bad input: {args}\n{proc.stderr}")
+    lines = proc.stderr.strip().splitlines()
+    if len(lines) != 1 or not lines[0].startswith("jacspec: "):
+        sys.exit(f"expected one 'jacspec: ' line on stderr, got: {proc.stderr!r}")
+    for w in words:
+        if w not in lines[0]:
+            sys.exit(f"message lacks {w!r}: {lines[0]}")
+    return lines[0]
+
+
+def spectrum_json(*args):
+    return json.loads(run("spectrum", "--quiet", "--json", "-", *args).stdout)
+
+
+def gmm_files(tmp, n=30, d=5, classes=3, label_dtype="<i8", x_dtype="<f8"):
+    rnd = random.Random(7)
+    x = [rnd.gauss(0, 1) for _ in range(n * d)]
+    y = [i % classes for i in range(n)]
+    npyio.write(f"{tmp}/X.npy", x, (n, d), x_dtype)
+    npyio.write(f"{tmp}/y.npy", y, (n,), label_dtype)
+    return x, y
+
+
+# ---------------------------------------------------------------- cases
+
+def case_default_runs(tmp):
+    out = run("spectrum", "--quiet", "--data", "gmm:n=200", "--hidden", "64", "--top", "5").stdout
+    rows = [l for l in out.splitlines() if l and not l.startswith("#")]
+    assert rows[0].split()[:2] == ["s", "sigma_s"], out
+    values = [float(r.split()[1]) for r in rows[1:]]
+    assert len(values) == 5 and values == sorted(values, reverse=True), out
+    assert all(float(r.split()[2]) < 1e-8 for r in rows[1:]), out
+
+
+def case_json_keys(tmp):
+    res = spectrum_json(*SMALL, "--top", "4")
+    for key in ["singular_values", "residuals", "n_samples", "n_outputs", "n_params",
+                "side", "jvp_count", "vjp_count", "converged", "seconds"]:
+        assert key in res, key
+    assert res["n_samples"] == 40 and res["n_outputs"] == 3 and res["n_params"] == 72
+    assert res["side"] == "outputs" and res["converged"] is True
+    assert res["jvp_count"] > 0 and res["vjp_count"] > 0
+
+
+def case_lanczos_matches_dense(tmp):
+    for side in ["outputs", "params"]:
+        for train in ["1", "all"]:
+            args = [*SMALL, "--train", train, "--top", "10", "--side", side]
+            lanczos = spectrum_json(*args)["singular_values"]
+            dense = spectrum_json(*args, "--dense")["singular_values"]
+            for a, b in zip(lanczos, dense):
+                assert abs(a - b) <= 1e-10 * dense[0], (side, train, a, b)
+
+
+def case_cutoff(tmp):
+    everything = spectrum_json(*SMALL, "--top", "30", "--dense")["singular_values"]
+    alpha = (everything[6] + everything[7]) / 2
+    above = spectrum_json(*SMALL, "--cutoff", repr(alpha))["singular_values"]
+    assert len(above) == 7, above
+    assert all(abs(a - b) <= 1e-10 * everything[0] for a, b in zip(above, everything))
+
+
+def case_vectors_saved(tmp):
+    res = spectrum_json(*SMALL, "--top", "3", "--save-vectors", f"{tmp}/vec")
+    shape_u, u = npyio.read(f"{tmp}/vec_U.npy")
+    shape_v, v = npyio.read(f"{tmp}/vec_V.npy")
+    assert shape_u == (120, 3) and shape_v == (72, 3), (shape_u, shape_v)
+    for m, (rows, cols) in ((u, shape_u), (v, shape_v)):
+        for a in range(cols):
+            for b in range(cols):
+                dot = sum(m[i * cols + a] * m[i * cols + b] for i in range(rows))
+                assert abs(dot - (a == b)) < 1e-10, (a, b, dot)
+    assert len(res["singular_values"]) == 3
+
+
+def case_init_roundtrip(tmp):
+    first = spectrum_json(*SMALL, "--seed", "5", "--save-init", f"{tmp}/w", "--top", "5")
+    shape, _ = npyio.read(f"{tmp}/w/W1.npy")
+    assert shape == (12, 6), shape
+    again = spectrum_json(*SMALL, "--seed", "9", "--init", f"{tmp}/w", "--top", "5")
+    other = spectrum_json(*SMALL, "--seed", "9", "--top", "5")
+    for a, b in zip(first["singular_values"], again["singular_values"]):
+        assert abs(a - b) <= 1e-12 * a
+    assert abs(other["singular_values"][0] - first["singular_values"][0]) > 1e-6
+
+
+def case_npy_inputs(tmp):
+    gmm_files(tmp, x_dtype="<f4", label_dtype="|u1")
+    res = spectrum_json("--x", f"{tmp}/X.npy", "--labels", f"{tmp}/y.npy", "--hidden", "8",
+                        "--top", "3")
+    assert res["n_samples"] == 30 and res["n_outputs"] == 3 and res["n_params"] == 40
+    npyio.write(f"{tmp}/T.npy", [math.sin(i) for i in range(30)], (30,))
+    res = spectrum_json("--x", f"{tmp}/X.npy", "--targets", f"{tmp}/T.npy", "--hidden", "8",
+                        "--top", "3")
+    assert res["n_outputs"] == 1 and res["n_params"] == 40
+
+
+def case_partial_convergence(tmp):
+    proc = run("spectrum", "--quiet", *SMALL, "--top", "20", "--maxiter", "1", "--ncv", "21",
+               expect=3)
+    assert "converged" in proc.stderr, proc.stderr
+
+
+def case_version_and_help(tmp):
+    assert run("--version").stdout.startswith("jacspec ")
+    assert "--top" in run("spectrum", "--help").stdout
+
+
+def case_bad_missing_file(tmp):
+    fails("spectrum", "--x", f"{tmp}/none.npy", "--labels", f"{tmp}/y.npy",
+          words=["none.npy"])
+
+
+def case_bad_not_npy(tmp):
+    with open(f"{tmp}/X.npy", "w") as f:
+        f.write("1,2,3\n")
+    fails("spectrum", "--x", f"{tmp}/X.npy", "--labels", f"{tmp}/X.npy", words=["X.npy"])
+
+
+def case_bad_dtype(tmp):
+    gmm_files(tmp)
+    with open(f"{tmp}/X.npy", "rb") as f:
+        data = f.read().replace(b"<f8", b"<c8")
+    with open(f"{tmp}/X.npy", "wb") as f:
+        f.write(data)
+    fails("spectrum", "--x", f"{tmp}/X.npy", "--labels", f"{tmp}/y.npy", words=["X.npy"])
+
+
+def case_bad_truncated(tmp):
+    gmm_files(tmp)
+    with open(f"{tmp}/X.npy", "rb") as f:
+        data = f.read()
+    with open(f"{tmp}/X.npy", "wb") as f:
+        f.write(data[:-20])
+    fails("spectrum", "--x", f"{tmp}/X.npy", "--labels", f"{tmp}/y.npy",
+          words=["X.npy", "truncated"])
+
+
+def case_bad_label_count(tmp):
+    gmm_files(tmp)
+    npyio.write(f"{tmp}/y.npy", [0, 1, 2], (3,), "<i8")
+    fails("spectrum", "--x", f"{tmp}/X.npy", "--labels", f"{tmp}/y.npy", words=["y.npy"])
+
+
+def case_bad_label_range(tmp):
+    gmm_files(tmp)
+    npyio.write(f"{tmp}/y.npy", [-1] + [0] * 29, (30,), "<i8")
+    fails("spectrum", "--x", f"{tmp}/X.npy", "--labels", f"{tmp}/y.npy",
+          words=["y.npy", "-1"])
+
+
+def case_bad_float_labels(tmp):
+    gmm_files(tmp)
+    npyio.write(f"{tmp}/y.npy", [0.0] * 30, (30,), "<f8")
+    fails("spectrum", "--x", f"{tmp}/X.npy", "--labels", f"{tmp}/y.npy", words=["integer"])
+
+
+def case_bad_nan_and_inf(tmp):
+    for bad in (float("nan"), float("inf")):
+        x, _ = gmm_files(tmp)
+        x[17] = bad
+        npyio.write(f"{tmp}/X.npy", x, (30, 5))
+        fails("spectrum", "--x", f"{tmp}/X.npy", "--labels", f"{tmp}/y.npy", words=["X.npy"])
+
+
+def case_bad_weights_shape(tmp):
+    os.mkdir(f"{tmp}/w")
+    npyio.write(f"{tmp}/w/W1.npy", [0.0] * 12 * 5, (12, 5))
+    npyio.write(f"{tmp}/w/W2.npy", [0.0] * 3 * 12, (3, 12))
+    fails("spectrum", *SMALL, "--init", f"{tmp}/w", words=["W1.npy", "12 x 6"])
+
+
+def case_bad_rank(tmp):
+    fails("spectrum", *SMALL, "--top", "72", words=["72"])
+    fails("spectrum", *SMALL, "--top", "0", words=["--top"])
+
+
+def case_bad_sizes(tmp):
+    fails("spectrum", "--data", "gmm:n=0", words=["n"])
+    fails("spectrum", "--data", "gmm:dim=-3", words=["dim"])
+    fails("spectrum", *SMALL[:2], "--hidden", "12,-4", words=["--hidden"])
+    fails("spectrum", "--data", "gmm:n=1000000000000", words=["n"])
+
+
+def case_bad_activation(tmp):
+    fails("spectrum", *SMALL, "--act", "swish", words=["swish"])
+
+
+def case_bad_option(tmp):
+    fails("spectrum", "--frobnicate", words=["--frobnicate"], code=2)
+    fails("spectrum", "--top", words=["--top"], code=2)
+    fails("spectrum", "--top", "ten", words=["ten"], code=2)
+
+
+def case_bad_dense_limit(tmp):
+    out = f"{tmp}/out.json"
+    fails("spectrum", *SMALL, "--dense", "--dense-limit", "1K", "--json", out,
+          words=["limit"])
+    assert not os.path.exists(out) and not os.path.exists(out + ".tmp"), "partial output left"
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--list":
+        print(" ".join(k[5:] for k in globals() if k.startswith("case_")))
+        sys.exit(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        globals()["case_" + sys.argv[2]](tmp)
