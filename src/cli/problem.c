@@ -8,10 +8,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static struct {
+/* Where a data set comes from: a generator spec or .npy files. */
+typedef struct data_args {
   const char *data, *x, *labels, *targets;
-  int no_normalize;
 } data_args;
+
+static data_args train_args, test_args;
+static int no_normalize;
 
 static struct {
   const char *hidden, *act, *train, *nu, *seed, *init, *save_init;
@@ -19,12 +22,21 @@ static struct {
 
 const cli_opt cli_data_options[] = {
     {"data", "SPEC", "gmm:n=,classes=,clusters=,dim=,sigma=,sep=,seed= (default gmm)",
-     &data_args.data, NULL},
-    {"x", "X.npy", "inputs, n x d, float32 or float64", &data_args.x, NULL},
-    {"labels", "y.npy", "class ids 0..K-1 (any integer dtype), length n", &data_args.labels, NULL},
-    {"targets", "T.npy", "real-valued targets, n x K or n", &data_args.targets, NULL},
+     &train_args.data, NULL},
+    {"x", "X.npy", "inputs, n x d, float32 or float64", &train_args.x, NULL},
+    {"labels", "y.npy", "class ids 0..K-1 (any integer dtype), length n", &train_args.labels,
+     NULL},
+    {"targets", "T.npy", "real-valued targets, n x K or n", &train_args.targets, NULL},
     {"no-normalize", NULL, "keep inputs as given (default: rows to unit norm)", NULL,
-     &data_args.no_normalize},
+     &no_normalize},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+const cli_opt cli_test_data_options[] = {
+    {"test-data", "SPEC", "test data from a generator (e.g. gmm with another seed)",
+     &test_args.data, NULL},
+    {"test-x", "X.npy", "test inputs", &test_args.x, NULL},
+    {"test-labels", "y.npy", "test class ids", &test_args.labels, NULL},
+    {"test-targets", "T.npy", "test real-valued targets", &test_args.targets, NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 const cli_opt cli_model_options[] = {
@@ -130,32 +142,32 @@ done:
   return rc;
 }
 
-static int load_npy_data(js_dataset **out) {
+static int load_npy_data(const data_args *a, js_dataset **out) {
   js_array *x = NULL, *t = NULL;
   js_dataset *x_only = NULL;
   int rc = 1;
-  if ((data_args.labels != NULL) == (data_args.targets != NULL)) {
-    cli_error("--x needs exactly one of --labels (classes) or --targets (real values)");
+  if ((a->labels != NULL) == (a->targets != NULL)) {
+    cli_error("%s needs exactly one of --labels (classes) or --targets (real values)", a->x);
     goto done;
   }
-  if ((rc = read_real_matrix(data_args.x, "inputs", 0, &x)))
+  if ((rc = read_real_matrix(a->x, "inputs", 0, &x)))
     goto done;
   rc = 1;
   if (x->ndim != 2) {
-    cli_error("%s: inputs must be a 2-d array n x d", data_args.x);
+    cli_error("%s: inputs must be a 2-d array n x d", a->x);
     goto done;
   }
   int64_t n = x->shape[0], d = x->shape[1];
-  if (data_args.labels) {
+  if (a->labels) {
     if (js_dataset_create(n, d, 1, 0, &x_only)) {
       rc = cli_library_error();
       goto done;
     }
     memcpy(x_only->x, x->values, sizeof(double) * (size_t)(n * d));
-    rc = load_labels(data_args.labels, x_only, out);
+    rc = load_labels(a->labels, x_only, out);
     goto done;
   }
-  if ((rc = read_real_matrix(data_args.targets, "targets", n, &t)))
+  if ((rc = read_real_matrix(a->targets, "targets", n, &t)))
     goto done;
   int64_t k = t->ndim == 2 ? t->shape[1] : 1;
   if (js_dataset_create(n, d, k, 0, out)) {
@@ -172,34 +184,67 @@ done:
   return rc;
 }
 
-static int load_data(cli_problem *pb) {
+/* The generators behind --data NAME:KEY=VALUE,... */
+static const struct {
+  const char *name;
+  int (*load)(const char *body, js_dataset **out);
+} sources[] = {
+    {"gmm", load_gmm},
+};
+
+static int load_source(const char *spec, js_dataset **out) {
+  for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+    size_t len = strlen(sources[i].name);
+    if (strncmp(spec, sources[i].name, len) == 0 && (spec[len] == '\0' || spec[len] == ':'))
+      return sources[i].load(spec[len] ? spec + len + 1 : "", out);
+  }
+  cli_error("--data: unknown data source '%s' (expected gmm:...)", spec);
+  return 2;
+}
+
+/* Loads one data set (training: default_spec "gmm"; test: NULL, absent
+ * unless given) and checks and normalises it. `name` receives a label. */
+static int load_dataset(const data_args *a, const char *default_spec, char *name,
+                        size_t name_size, js_dataset **out) {
   int rc;
-  if (data_args.x) {
-    if (data_args.data) {
-      cli_error("give the data either with --data or with --x, not both");
+  if (a->x) {
+    if (a->data) {
+      cli_error("give the data either with a generator spec or with .npy files, not both");
       return 2;
     }
-    snprintf(pb->data_name, sizeof pb->data_name, "%s", data_args.x);
-    rc = load_npy_data(&pb->data);
-  } else if (data_args.labels || data_args.targets) {
-    cli_error("--labels and --targets go with --x X.npy");
+    snprintf(name, name_size, "%s", a->x);
+    rc = load_npy_data(a, out);
+  } else if (a->labels || a->targets) {
+    cli_error("labels and targets files go with an inputs file (--x or --test-x)");
     return 2;
   } else {
-    const char *spec = data_args.data ? data_args.data : "gmm";
-    snprintf(pb->data_name, sizeof pb->data_name, "%s", spec);
-    if (strncmp(spec, "gmm", 3) == 0 && (spec[3] == '\0' || spec[3] == ':')) {
-      rc = load_gmm(spec[3] ? spec + 4 : "", &pb->data);
-    } else {
-      cli_error("--data: unknown data source '%s' (expected gmm:...)", spec);
-      return 2;
-    }
+    const char *spec = a->data ? a->data : default_spec;
+    if (!spec)
+      return 0;
+    snprintf(name, name_size, "%s", spec);
+    rc = load_source(spec, out);
   }
   if (rc)
     return rc;
-  if (js_dataset_check_finite(pb->data, pb->data_name))
+  if (js_dataset_check_finite(*out, name))
     return cli_library_error();
-  if (!data_args.no_normalize && js_dataset_normalize(pb->data))
+  if (!no_normalize && js_dataset_normalize(*out))
     return cli_library_error();
+  return 0;
+}
+
+int cli_problem_load_test(const cli_problem *pb, js_dataset **test) {
+  char name[256];
+  *test = NULL;
+  int rc = load_dataset(&test_args, NULL, name, sizeof name, test);
+  if (rc || !*test)
+    return rc;
+  if ((*test)->dim != pb->data->dim || (*test)->n_outputs != pb->data->n_outputs) {
+    cli_error("test data %s has dimension %lld and %lld outputs, training data %lld and %lld",
+              name, (long long)(*test)->dim, (long long)(*test)->n_outputs,
+              (long long)pb->data->dim, (long long)pb->data->n_outputs);
+    return 1;
+  }
   return 0;
 }
 
@@ -295,7 +340,7 @@ static int save_weights(js_net *net, const char *dir) {
 
 int cli_problem_load(cli_problem *pb) {
   memset(pb, 0, sizeof *pb);
-  int rc = load_data(pb);
+  int rc = load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
   if (rc)
     return rc;
   js_net_options opt;

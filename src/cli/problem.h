@@ -9,6 +9,8 @@
 
 extern const cli_opt cli_data_options[];
 extern const cli_opt cli_model_options[];
+/* --test-data/--test-x/--test-labels/--test-targets, for verbs with test data. */
+extern const cli_opt cli_test_data_options[];
 
 typedef struct cli_problem {
   js_dataset *data;
@@ -21,6 +23,9 @@ typedef struct cli_problem {
  * or prints one line and returns a non-zero exit code. */
 int cli_problem_load(cli_problem *pb);
 void cli_problem_free(cli_problem *pb);
+/* The test data set, or *test = NULL when no --test-* option was given;
+ * its dimension and number of outputs must match the training data. */
+int cli_problem_load_test(const cli_problem *pb, js_dataset **test);
 
 /* Prints "jacspec: <library message>" and returns exit code 1. */
 int cli_library_error(void);
