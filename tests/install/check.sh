@@ -1,0 +1,42 @@
+#!/bin/sh
+# Installs the build into a temporary prefix and builds a program outside the
+# tree against it, as a user would: cc prog.c $(pkg-config --cflags --libs jacspec).
+# usage: check.sh BUILD_DIR SOURCE_DIR
+set -eu
+build=$1
+src=$2
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT INT TERM
+
+meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >/dev/null
+prefix=$(meson introspect "$build" --buildoptions |
+  python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')
+root="$dest$prefix"
+pc=$(find "$root" -name jacspec.pc)
+[ -n "$pc" ] || { echo "jacspec.pc was not installed"; exit 1; }
+for f in include/jacspec.h bin/jacspec share/man/man1/jacspec.1; do
+  [ -e "$root/$f" ] || { echo "$f was not installed"; exit 1; }
+done
+ls "$(dirname "$(dirname "$pc")")"/libjacspec.so.* >/dev/null
+ls "$(dirname "$(dirname "$pc")")"/libjacspec.a >/dev/null
+
+export PKG_CONFIG_PATH="$(dirname "$pc")"
+pkgconf="pkg-config --define-variable=prefix=$root"
+libdir=$($pkgconf --variable=libdir jacspec)
+
+# Shared: run against the installed library only.
+cc -o "$dest/shared_example" "$src/examples/top_singular_values.c" \
+  $($pkgconf --cflags --libs jacspec) -Wl,-rpath,"$libdir"
+"$dest/shared_example" 120 16 4 | grep -q "sigma_1"
+# The shared library exports the public API and nothing internal.
+nm -D --defined-only "$libdir/libjacspec.so" | grep -q " js_svds$"
+if nm -D --defined-only "$libdir/libjacspec.so" | grep -q " js_fail$"; then
+  echo "internal symbol js_fail is exported"; exit 1
+fi
+
+# Static: the archive plus its private dependencies.
+cc -o "$dest/static_example" "$src/examples/top_singular_values.c" \
+  $($pkgconf --cflags jacspec) "$libdir/libjacspec.a" $($pkgconf --static --libs-only-l jacspec | sed 's/-ljacspec//')
+"$dest/static_example" 120 16 4 | grep -q "sigma_1"
+"$root/bin/jacspec" --version | grep -q "jacspec"
+echo "install check passed"
