@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")"
 
 PACKAGES="build-essential meson ninja-build pkg-config python3 libarpack2-dev
-libblis-dev liblapack-dev libcmocka-dev zlib1g-dev"
+libblis-dev liblapack-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist"
 
 deps() {
   missing=""
@@ -44,7 +44,9 @@ for line in open(sys.argv[1]):
         skipped += 1
     else:
         failed += 1
-print(f"{passed} passed, {failed} failed, {skipped} skipped")
+if skipped:
+    print(f"{skipped} skipped")
+print(f"{passed} passed, {failed} failed")
 PY
   return $status
 }

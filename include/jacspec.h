@@ -79,7 +79,9 @@ int js_dataset_check_finite(const js_dataset *data, const char *what);
 /* Gaussian mixture of the paper's Definition 3.4: n_classes classes of
  * n_clusters clusters each; unit-norm centres pairwise at least `separation`
  * apart; each sample picks a cluster uniformly, x = centre + N(0, sigma^2/d I),
- * label = the cluster's class. */
+ * label = the cluster's class (cluster c is in class c / n_clusters). The
+ * centres depend only on seed, n_classes, n_clusters, dim and separation.
+ * JS_EINVAL for an option out of range or centres that do not fit. */
 typedef struct js_gmm_options {
   int64_t n_samples;
   int64_t n_classes;
@@ -109,10 +111,84 @@ typedef struct js_array {
  * or unsigned integers of 1-8 bytes, bool). */
 int js_npy_read(const char *path, js_array **out);
 void js_array_free(js_array *a);
-/* Writes a float64 C-order array of the given shape (ndim 1 or 2). The
+/* Writes a float64 C-order array of the given shape (ndim 0 to 8). The
  * file appears complete or not at all (written to a temporary, renamed). */
 int js_npy_write(const char *path, const double *data, int ndim,
                  const int64_t *shape);
+
+/* ---------------------------------------------------------------- real data */
+
+/* Files are read through zlib, so each reader takes gzip-compressed and
+ * plain files alike; a truncated or corrupted gzip stream is JS_EFORMAT
+ * naming the file. Missing or unreadable files are JS_EIO. Every data set
+ * returned belongs to the caller (js_dataset_free). Inputs are returned as
+ * read (IDX pixels scaled to [0, 1]); scaling rows to unit norm is left to
+ * the caller (js_dataset_normalize). */
+
+/* Which samples of a labelled file to keep. */
+typedef struct js_idx_options {
+  const int32_t *classes; /* class ids to keep, relabelled 0..K-1 in this
+                             order (borrowed); NULL: every id 0..max label */
+  int n_classes;          /* length of classes */
+  int64_t per_class;      /* keep the first m samples of each kept class in
+                             file order (0: all of them) */
+} js_idx_options;
+/* All classes, all samples. */
+void js_idx_options_init_defaults(js_idx_options *opt);
+
+/* An MNIST-format (IDX) pair: images_path holds unsigned bytes with magic
+ * 0x00000803 and big-endian dims n x rows x cols; labels_path holds n
+ * unsigned bytes with magic 0x00000801. x is n x (rows*cols), each pixel
+ * byte / 255; labels are one-hot encoded into y; samples keep file order.
+ * opt may be NULL (defaults). Errors: JS_EIO (cannot open), JS_EFORMAT
+ * (wrong magic, truncation, trailing bytes, image and label counts that
+ * differ; the message names the file and the record), JS_EINVAL (a class
+ * id that does not occur in the labels, a repeated class id, per_class
+ * larger than a class holds: the message names the class and its count). */
+int js_dataset_idx(const char *images_path, const char *labels_path,
+                   const js_idx_options *opt, js_dataset **out);
+
+/* Where the Debian package dataset-fashion-mnist installs its files. */
+#define JS_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+/* Fashion-MNIST from JS_FASHION_MNIST_DIR: split "train" (60000 images) or
+ * "test" (10000), 28 x 28 pixels, 10 classes; as js_dataset_idx. JS_EIO,
+ * naming the package to install, when the files are absent; JS_EINVAL for
+ * another split. */
+int js_dataset_fashion_mnist(const char *split, const js_idx_options *opt,
+                             js_dataset **out);
+
+/* A CSV file of numbers, comma-separated, one sample a line, blank lines
+ * ignored (no quoting: cells hold no commas). The first line is a header
+ * when one of its cells is not a number. label_column is a header name or
+ * a column number counting from 1; that column holds integer class ids
+ * 0..K-1 (one-hot encoded into y), every other column is a feature, in
+ * file order. Errors: JS_EINVAL (label_column NULL or not a column),
+ * JS_EIO (cannot open), JS_EFORMAT naming the file, line and column: an
+ * empty file, a row with another number of fields than the first, a cell
+ * that is not a finite number, a label that is not a non-negative
+ * integer. */
+int js_dataset_csv(const char *path, const char *label_column, js_dataset **out);
+
+/* Parity (monomial) data: x uniform in {-1, +1}^bits, real-valued target
+ * y = prod_{j in S} x_j (K = 1, labels NULL) for a hidden subset S of
+ * `degree` coordinates drawn from the seed. */
+typedef struct js_parity_options {
+  int64_t n_samples;
+  int64_t bits;   /* d */
+  int64_t degree; /* |S|, 0 <= degree <= bits */
+  uint64_t seed;
+} js_parity_options;
+/* n = 1000, bits = 20, degree = 3, seed = 1. */
+void js_parity_options_init_defaults(js_parity_options *opt);
+/* subset (may be NULL) receives the degree coordinates of S, ascending.
+ * JS_EINVAL for sizes out of range. */
+int js_dataset_parity(const js_parity_options *opt, int64_t *subset,
+                      js_dataset **out);
+
+/* Permutes the samples (rows of x and y, and labels) together by a
+ * Fisher-Yates shuffle drawn from the seed: the same seed gives the same
+ * order. */
+int js_dataset_shuffle(js_dataset *data, uint64_t seed);
 
 /* ---------------------------------------------------------------- model */
 
@@ -236,7 +312,9 @@ typedef struct js_svds_options {
   uint64_t seed;     /* start vector */
   int want_vectors;  /* keep u and v in the result */
   size_t dense_limit; /* bytes the explicit J may take in js_svds_dense */
-  js_progress_fn progress; /* called once per Lanczos restart (may be NULL) */
+  js_progress_fn progress; /* called after each Gram product with stage
+                              "lanczos", done = products so far, total = 0
+                              (ARPACK does not signal restarts); may be NULL */
   void *progress_ctx;
 } js_svds_options;
 void js_svds_options_init_defaults(js_svds_options *opt);
@@ -266,6 +344,180 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out);
 /* The same from LAPACK's SVD of the explicitly formed matrix (J e_j for
  * every column); JS_ELIMIT when rows*cols*8 exceeds opt->dense_limit. */
 int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out);
+
+/* ---------------------------------------------------------------- analysis */
+
+/* Information space I = span(u_1..u_r) of J and nuisance space N = I^perp
+ * in R^{nK} (DESIGN.md section 1; paper Definition 2.1). A js_space holds
+ * the top r triplets (lambda_s, u_s, v_s) of J, copied from a solver
+ * result: r (nK + p + 1) doubles, never nK x p. */
+typedef struct js_space js_space;
+
+/* Builds the space from res (computed with want_vectors; res may be freed
+ * afterwards). Exactly one of rank > 0 (the top `rank` triplets) or
+ * cutoff > 0 (every lambda_s > cutoff; res must hold them all, as js_svds
+ * in cut-off mode returns them) selects r. JS_EINVAL when res has no
+ * vectors, when rank >= min(nK, p) or exceeds res->rank, or when the
+ * cut-off is <= 0 or >= lambda_1 (I would be empty). */
+int js_space_create(const js_svds_result *res, int64_t rank, double cutoff,
+                    js_space **out);
+void js_space_free(js_space *space);
+int64_t js_space_rank(const js_space *space); /* r */
+int64_t js_space_rows(const js_space *space); /* nK */
+int64_t js_space_cols(const js_space *space); /* p */
+/* lambda_1 >= ... >= lambda_r (r values, owned by the space). */
+const double *js_space_singular_values(const js_space *space);
+
+/* pz = Pi_I z = sum_s (u_s^T z) u_s; z and pz have length nK (they may
+ * not overlap). */
+int js_space_project(const js_space *space, const double *z, double *pz);
+
+/* How a vector z (length nK) splits between I and N: the paper's Table 1
+ * ratios. For z = 0 the ratios are 0. */
+typedef struct js_alignment {
+  double norm;     /* ||z|| */
+  double info;     /* ||Pi_I z|| / ||z|| */
+  double nuisance; /* ||Pi_N z|| / ||z||, from ||z||^2 - ||Pi_I z||^2 (clamped at 0) */
+  double pinv;     /* ||J_I^+ z|| / ||z||, J_I^+ z = sum_s (u_s^T z / lambda_s) v_s */
+} js_alignment;
+/* Fills *out; coef (length r, or NULL) receives u_s^T z. JS_ENUMERIC when
+ * z holds NaN or Inf. */
+int js_space_align(const js_space *space, const double *z, double *coef,
+                   js_alignment *out);
+
+/* A model to train: any differentiable f(theta) in R^{nK} of p parameters
+ * on n samples (K = n_outputs / n_samples outputs each, sample-major), given
+ * by callbacks, so a C user can train their own model. Each callback
+ * returns a status (JS_OK or a JS_E* code with js_fail's message). */
+typedef struct js_model {
+  int64_t n_samples; /* n */
+  int64_t n_outputs; /* nK */
+  int64_t n_params;  /* p */
+  void *ctx;         /* passed to every callback */
+  /* The model's parameters become theta (length p). */
+  int (*set_params)(void *ctx, const double *theta);
+  /* f (length nK) = the outputs on all samples at the current parameters. */
+  int (*forward)(void *ctx, double *f);
+  /* *op = the Jacobian on the n_batch samples listed in `samples` (all n
+   * in order when samples is NULL): rows = n_batch K, cols = p. Its
+   * products use the parameters set at the time of each product. The
+   * caller frees it with js_linop_free. */
+  int (*jacobian)(void *ctx, const int64_t *samples, int64_t n_batch,
+                  js_linop **op);
+  /* Releases ctx (js_model_release); may be NULL. */
+  void (*release)(void *ctx);
+} js_model;
+
+/* The model of a network on a data set (both borrowed: they must outlive
+ * the model); set_params writes the network's trained weights. */
+int js_net_model_init(js_model *model, js_net *net, const js_dataset *data);
+/* Calls model->release(model->ctx) and clears the model (NULL accepted). */
+void js_model_release(js_model *model);
+
+typedef enum {
+  JS_OPTIM_GD,  /* theta -= eta J^T r */
+  JS_OPTIM_SGD, /* theta -= eta J_B^T r_B over `batch` samples drawn anew
+                   each step (without replacement) */
+  JS_OPTIM_ADAM /* Adam (Kingma and Ba) on the gradient J^T r */
+} js_optimizer;
+
+typedef struct js_train_options {
+  int64_t steps;        /* T >= 1 updates */
+  double lr;            /* eta > 0; <= 0: automatic, 1 / lambda_1^2 of J(theta_0) */
+  js_optimizer optimizer;
+  int64_t batch;        /* SGD: samples per step, 1..n */
+  uint64_t seed;        /* SGD sample draws and the lambda_1 solve's start */
+  int linearized;       /* also train f_lin(theta) = f(theta_0) + J_0 (theta - theta_0) */
+  double beta1, beta2, epsilon; /* Adam */
+} js_train_options;
+/* T = 100, automatic eta, GD, batch 32, seed 1, not linearised, Adam's
+ * beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8. */
+void js_train_options_init_defaults(js_train_options *opt);
+
+/* What the callback sees after each step (step 0 is theta_0). Pointers are
+ * valid during the call only. */
+typedef struct js_train_state {
+  int64_t step;            /* t, 0..T */
+  double lr;               /* eta in use */
+  double loss;             /* 0.5 ||r_t||^2 over all samples */
+  const double *residual;  /* r_t = f(theta_t) - y, length nK */
+  const double *theta;     /* theta_t, length p */
+  double dist_from_init;   /* ||theta_t - theta_0|| */
+  /* Linearised run (NULL / NaN unless opt->linearized): */
+  const double *lin_residual; /* r~_t = f_lin(theta~_t) - y */
+  double lin_gap;             /* ||r_t - r~_t|| */
+  double lin_dist;            /* ||theta_t - theta~_t|| */
+} js_train_state;
+/* Returns 0 to go on, non-zero to stop training (js_train then returns
+ * JS_OK). When it runs, the model holds theta_t. */
+typedef int (*js_train_callback)(void *ctx, const js_train_state *state);
+
+/* Minimises 0.5 ||f(theta) - y||^2 from theta_0 = theta (length p) by
+ * opt->steps updates, using only forward passes and J^T products (memory
+ * O(nK + p)). y has length nK. callback may be NULL. On return theta and
+ * the model hold the last parameters reached. Errors: JS_EINVAL (options,
+ * sizes), JS_ENUMERIC when the loss becomes NaN or Inf (the message names
+ * the step; the callback has seen every step before it), or any status of
+ * the model's callbacks or of the lambda_1 solve. */
+int js_train(const js_model *model, const double *y, const js_train_options *opt,
+             js_train_callback callback, void *ctx, double *theta);
+
+/* Label corruption (paper section 4): exactly round(fraction * n) samples,
+ * chosen by a permutation drawn from the seed, get a class drawn uniformly
+ * among the K - 1 other classes; y is one-hot encoded again. n_changed
+ * (may be NULL) receives the count. JS_EINVAL when the data set has no
+ * labels, fraction is outside [0, 1], or K < 2 and a label must change. */
+int js_dataset_corrupt_labels(js_dataset *data, double fraction, uint64_t seed,
+                              int64_t *n_changed);
+
+/* The terms of the paper's Theorem 3.3 (arbitrary initialisation) for a
+ * network whose output layer obeys ||V||_inf <= nu / sqrt(kK) and whose
+ * activation has |phi'|, |phi''| <= B. */
+typedef struct js_bound_inputs {
+  int64_t n_samples;   /* n */
+  double nu;           /* output-layer scale nu */
+  double deriv_bound;  /* B */
+  double cutoff;       /* alpha > 0 */
+  double gamma;        /* Gamma >= 1 */
+  double delta;        /* 0 < delta <= 1 (the bound holds w.p. 1 - delta) */
+  double zeta;         /* 0 <= zeta <= 1/2 */
+  double lr;           /* eta > 0 */
+  double res_norm;     /* ||r_0|| */
+  double res_nuisance; /* ||Pi_N r_0|| */
+  double res_pinv;     /* ||J_I^+ r_0|| */
+} js_bound_inputs;
+typedef struct js_bound {
+  double bias;          /* 2 ||Pi_N r_0|| / sqrt(n) */
+  double variance;      /* 12 nu B / sqrt(n) (||J_I^+ r_0|| + Gamma/alpha ||Pi_N r_0||) */
+  double confidence;    /* 5 sqrt(log(2/delta) / n) */
+  double approximation; /* 2 C_r (e^-Gamma + zeta), C_r = ||r_0|| / sqrt(n) */
+  double total;         /* the sum of the four: the bound on Err_D(W_T) */
+  double c_r;           /* C_r */
+  double iterations;    /* T = Gamma / (eta alpha^2) */
+} js_bound;
+/* JS_EINVAL naming the input out of range (non-finite, n < 1, alpha or
+ * eta <= 0, Gamma < 1, delta outside (0, 1], zeta outside [0, 1/2], a
+ * negative norm). B may be Inf (the terms then are Inf). */
+int js_bound_theorem33(const js_bound_inputs *in, js_bound *out);
+
+/* The linear model of the paper's section 2.1: X = U V^T + Z (n x d) with
+ * U (n x r) and V (d x r) uniformly random orthonormal (Sigma = I_r),
+ * Z i.i.d. N(0, sigma_x^2 / n); real targets (K = 1, labels NULL)
+ * y = U V^T w* + z with w* = V g, g ~ N(0, I_r), z i.i.d. N(0, sigma_y^2 / n).
+ * task_seed draws V and g (the task), seed draws U, Z and z (the samples),
+ * so test data from the same task takes another seed. */
+typedef struct js_lowrank_options {
+  int64_t n_samples; /* n */
+  int64_t dim;       /* d */
+  int64_t rank;      /* r, 1 <= r <= min(n, d) */
+  double sigma_x, sigma_y;
+  uint64_t task_seed;
+  uint64_t seed;
+} js_lowrank_options;
+/* n = 100, d = 500, r = 10, sigma_x = sigma_y = 1, task_seed = seed = 1
+ * (the paper's Figure 2). */
+void js_lowrank_options_init_defaults(js_lowrank_options *opt);
+int js_dataset_lowrank(const js_lowrank_options *opt, js_dataset **out);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 #include "cli/problem.h"
 
+#include "cli/lowrank_source.h"
 #include "cli/spec.h"
 
 #include <errno.h>
@@ -16,12 +17,22 @@ typedef struct data_args {
 static data_args train_args, test_args;
 static int no_normalize;
 
+/* Options of the file readers (checked against the source they apply to)
+ * and --shuffle; they apply to training and test data alike. */
+static struct {
+  const char *classes, *per_class, *label_column, *shuffle;
+  int classes_used, label_column_used; /* by the data set being loaded */
+} reader_args;
+
 static struct {
   const char *hidden, *act, *train, *nu, *seed, *init, *save_init;
 } model_args;
 
 const cli_opt cli_data_options[] = {
-    {"data", "SPEC", "gmm:n=,classes=,clusters=,dim=,sigma=,sep=,seed= (default gmm)",
+    {"data", "SPEC",
+     "gmm:n=,classes=,clusters=,dim=,sigma=,sep=,seed= (default gmm); "
+     "parity:n=,bits=,degree=,seed=; lowrank:n=,dim=,rank=,sx=,sy=,task=,seed= (with "
+     "--hidden none --no-normalize); idx:IMAGES,LABELS; fashion-mnist:train|test; FILE.csv",
      &train_args.data, NULL},
     {"x", "X.npy", "inputs, n x d, float32 or float64", &train_args.x, NULL},
     {"labels", "y.npy", "class ids 0..K-1 (any integer dtype), length n", &train_args.labels,
@@ -29,6 +40,14 @@ const cli_opt cli_data_options[] = {
     {"targets", "T.npy", "real-valued targets, n x K or n", &train_args.targets, NULL},
     {"no-normalize", NULL, "keep inputs as given (default: rows to unit norm)", NULL,
      &no_normalize},
+    {"classes", "IDS", "idx, fashion-mnist: classes to keep, relabelled 0..K-1 in this order",
+     &reader_args.classes, NULL},
+    {"per-class", "M", "idx, fashion-mnist: the first M samples of each kept class",
+     &reader_args.per_class, NULL},
+    {"label-column", "NAME|N", "CSV: the column of class ids (header name, or number from 1)",
+     &reader_args.label_column, NULL},
+    {"shuffle", "SEED", "shuffle the samples (training and test data) with this seed",
+     &reader_args.shuffle, NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 const cli_opt cli_test_data_options[] = {
@@ -184,22 +203,125 @@ done:
   return rc;
 }
 
+static int load_parity(const char *body, js_dataset **out) {
+  js_parity_options opt;
+  js_parity_options_init_defaults(&opt);
+  int64_t seed = (int64_t)opt.seed;
+  const spec_key keys[] = {
+      {"n", 1, &opt.n_samples, NULL, 1, 1e9},
+      {"bits", 1, &opt.bits, NULL, 1, 1e8},
+      {"degree", 1, &opt.degree, NULL, 0, 1e8},
+      {"seed", 1, &seed, NULL, 0, 9e18},
+      {NULL, 0, NULL, NULL, 0, 0}};
+  if (spec_parse("data", "parity", body, keys))
+    return 2;
+  opt.seed = (uint64_t)seed;
+  return js_dataset_parity(&opt, NULL, out) ? cli_library_error() : 0;
+}
+
+/* --classes and --per-class; opt->classes points into `classes`. */
+static int parse_idx_options(js_idx_options *opt, int32_t *classes, int max_classes) {
+  js_idx_options_init_defaults(opt);
+  reader_args.classes_used = 1;
+  if (reader_args.classes) {
+    int64_t ids[256];
+    if (cli_int_list("classes", reader_args.classes, 0, 255, ids, max_classes,
+                     &opt->n_classes))
+      return 2;
+    for (int i = 0; i < opt->n_classes; i++)
+      classes[i] = (int32_t)ids[i];
+    opt->classes = classes;
+  }
+  if (reader_args.per_class &&
+      cli_int("per-class", reader_args.per_class, 1, INT64_MAX, &opt->per_class))
+    return 2;
+  return 0;
+}
+
+static int load_idx(const char *body, js_dataset **out) {
+  char images[4096];
+  const char *comma = strchr(body, ',');
+  if (!comma || comma == body || !comma[1] || (size_t)(comma - body) >= sizeof images) {
+    cli_error("--data idx:IMAGES,LABELS: expected two files separated by a comma, got '%s'",
+              body);
+    return 2;
+  }
+  snprintf(images, sizeof images, "%.*s", (int)(comma - body), body);
+  js_idx_options opt;
+  int32_t classes[256];
+  int rc = parse_idx_options(&opt, classes, 256);
+  if (rc)
+    return rc;
+  return js_dataset_idx(images, comma + 1, &opt, out) ? cli_library_error() : 0;
+}
+
+static int load_fashion_mnist(const char *body, js_dataset **out) {
+  js_idx_options opt;
+  int32_t classes[256];
+  int rc = parse_idx_options(&opt, classes, 256);
+  if (rc)
+    return rc;
+  return js_dataset_fashion_mnist(*body ? body : "train", &opt, out) ? cli_library_error()
+                                                                      : 0;
+}
+
+static int load_csv(const char *path, js_dataset **out) {
+  if (!reader_args.label_column) {
+    cli_error("%s: CSV data needs --label-column NAME|N (the column of class ids)", path);
+    return 2;
+  }
+  reader_args.label_column_used = 1;
+  return js_dataset_csv(path, reader_args.label_column, out) ? cli_library_error() : 0;
+}
+
+static int has_suffix(const char *text, const char *suffix) {
+  size_t n = strlen(text), k = strlen(suffix);
+  return n >= k && strcmp(text + n - k, suffix) == 0;
+}
+
 /* The generators behind --data NAME:KEY=VALUE,... */
 static const struct {
   const char *name;
   int (*load)(const char *body, js_dataset **out);
 } sources[] = {
     {"gmm", load_gmm},
+    {"lowrank", cli_load_lowrank},
+    {"parity", load_parity},
+    {"idx", load_idx},
+    {"fashion-mnist", load_fashion_mnist},
 };
 
 static int load_source(const char *spec, js_dataset **out) {
+  if (has_suffix(spec, ".csv") || has_suffix(spec, ".csv.gz"))
+    return load_csv(spec, out);
   for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
     size_t len = strlen(sources[i].name);
     if (strncmp(spec, sources[i].name, len) == 0 && (spec[len] == '\0' || spec[len] == ':'))
       return sources[i].load(spec[len] ? spec + len + 1 : "", out);
   }
-  cli_error("--data: unknown data source '%s' (expected gmm:...)", spec);
+  cli_error("--data: unknown data source '%s' (expected gmm:..., parity:..., "
+            "lowrank:..., idx:IMAGES,LABELS, fashion-mnist:train|test or FILE.csv)", spec);
   return 2;
+}
+
+/* Reader options the data set did not use are mistakes, not silently
+ * ignored; --shuffle applies to every data set. */
+static int apply_reader_options(const char *name, js_dataset *data) {
+  if ((reader_args.classes || reader_args.per_class) && !reader_args.classes_used) {
+    cli_error("--classes and --per-class apply to idx: and fashion-mnist: data, not to %s",
+              name);
+    return 2;
+  }
+  if (reader_args.label_column && !reader_args.label_column_used) {
+    cli_error("--label-column applies to CSV data, not to %s", name);
+    return 2;
+  }
+  int64_t seed;
+  if (!reader_args.shuffle)
+    return 0;
+  if (cli_int("shuffle", reader_args.shuffle, 0, INT64_MAX, &seed))
+    return 2;
+  return js_dataset_shuffle(data, (uint64_t)seed) ? cli_library_error() : 0;
 }
 
 /* Loads one data set (training: default_spec "gmm"; test: NULL, absent
@@ -207,6 +329,7 @@ static int load_source(const char *spec, js_dataset **out) {
 static int load_dataset(const data_args *a, const char *default_spec, char *name,
                         size_t name_size, js_dataset **out) {
   int rc;
+  reader_args.classes_used = reader_args.label_column_used = 0;
   if (a->x) {
     if (a->data) {
       cli_error("give the data either with a generator spec or with .npy files, not both");
@@ -224,7 +347,7 @@ static int load_dataset(const data_args *a, const char *default_spec, char *name
     snprintf(name, name_size, "%s", spec);
     rc = load_source(spec, out);
   }
-  if (rc)
+  if (rc || (rc = apply_reader_options(name, *out)))
     return rc;
   if (js_dataset_check_finite(*out, name))
     return cli_library_error();
@@ -323,7 +446,7 @@ static int load_weights(js_net *net, const char *dir) {
   return 0;
 }
 
-static int save_weights(js_net *net, const char *dir) {
+int cli_save_weights(js_net *net, const char *dir) {
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
     cli_error("%s: cannot create directory: %s", dir, strerror(errno));
     return 1;
@@ -350,7 +473,7 @@ int cli_problem_load(cli_problem *pb) {
     return cli_library_error();
   if (model_args.init && (rc = load_weights(pb->net, model_args.init)))
     return rc;
-  if (model_args.save_init && (rc = save_weights(pb->net, model_args.save_init)))
+  if (model_args.save_init && (rc = cli_save_weights(pb->net, model_args.save_init)))
     return rc;
   return 0;
 }

@@ -27,6 +27,10 @@ void cli_problem_free(cli_problem *pb);
  * its dimension and number of outputs must match the training data. */
 int cli_problem_load_test(const cli_problem *pb, js_dataset **test);
 
+/* Writes the network's weights to DIR/W1.npy ... WL.npy (creating DIR),
+ * as --init reads them. Returns 0 or prints one line and returns 1. */
+int cli_save_weights(js_net *net, const char *dir);
+
 /* Prints "jacspec: <library message>" and returns exit code 1. */
 int cli_library_error(void);
 

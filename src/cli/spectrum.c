@@ -2,25 +2,19 @@
  * of a network on a data set, at the network's weights. */
 #include "cli/output.h"
 #include "cli/problem.h"
+#include "cli/solver_args.h"
 #include "cli/verbs.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 static struct {
-  const char *top, *cutoff, *side, *tol, *ncv, *maxiter, *dense_limit, *json,
-      *save_vectors;
+  const char *top, *cutoff, *dense_limit, *json, *save_vectors;
   int dense, quiet;
 } args;
 
-static const cli_opt solver_options[] = {
+static const cli_opt spectrum_options[] = {
     {"top", "R", "number of singular triplets (default 20)", &args.top, NULL},
     {"cutoff", "ALPHA", "instead of --top: all singular values above ALPHA", &args.cutoff, NULL},
-    {"side", "SIDE", "auto, outputs (Lanczos on J J^T) or params (J^T J) (default auto)",
-     &args.side, NULL},
-    {"tol", "TOL", "ARPACK tolerance (default 1e-12)", &args.tol, NULL},
-    {"ncv", "N", "Lanczos basis size (default min(max(2r+1, 20), n))", &args.ncv, NULL},
-    {"maxiter", "N", "maximum Lanczos restarts (default 1000)", &args.maxiter, NULL},
     {"dense", NULL, "form J explicitly and use LAPACK's SVD (reference)", NULL, &args.dense},
     {"dense-limit", "SIZE", "largest explicit J for --dense (default 1G)", &args.dense_limit,
      NULL},
@@ -31,40 +25,7 @@ static const cli_opt solver_options[] = {
     {NULL, NULL, NULL, NULL, NULL}};
 
 static int parse_solver(js_svds_options *opt, uint64_t seed) {
-  js_svds_options_init_defaults(opt);
-  opt->top = 20;
-  opt->seed = seed;
-  if (args.top && cli_int("top", args.top, 1, INT64_MAX, &opt->top))
-    return 2;
-  if (args.cutoff) {
-    if (args.top) {
-      cli_error("give either --top or --cutoff, not both");
-      return 2;
-    }
-    if (cli_double("cutoff", args.cutoff, 0, 1e300, &opt->cutoff))
-      return 2;
-    if (opt->cutoff <= 0) {
-      cli_error("--cutoff: must be > 0");
-      return 2;
-    }
-  }
-  if (args.side) {
-    if (strcmp(args.side, "auto") == 0)
-      opt->side = JS_SIDE_AUTO;
-    else if (strcmp(args.side, "outputs") == 0)
-      opt->side = JS_SIDE_OUTPUTS;
-    else if (strcmp(args.side, "params") == 0)
-      opt->side = JS_SIDE_PARAMS;
-    else {
-      cli_error("--side: expected auto, outputs or params, got '%s'", args.side);
-      return 2;
-    }
-  }
-  if (args.tol && cli_double("tol", args.tol, 0, 1, &opt->tol))
-    return 2;
-  if (args.ncv && cli_int("ncv", args.ncv, 2, INT64_MAX, &opt->ncv))
-    return 2;
-  if (args.maxiter && cli_int("maxiter", args.maxiter, 1, INT64_MAX, &opt->max_iter))
+  if (cli_solver_parse(opt, seed) || cli_rank_parse("top", args.top, args.cutoff, 20, opt))
     return 2;
   if (args.dense_limit && cli_bytes("dense-limit", args.dense_limit, &opt->dense_limit))
     return 2;
@@ -161,7 +122,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res
 
 int cli_spectrum(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
-                                          solver_options, NULL};
+                                          cli_solver_options, spectrum_options, NULL};
   int rc = cli_parse("spectrum",
                      "Top singular values (and vectors) of the Jacobian J = df/dtheta of a\n"
                      "network on a data set, without forming J (ARPACK Lanczos).",

@@ -1,6 +1,8 @@
 /* The matrix-free operator: the seam between whatever computes J x and
  * J^T y (a network's Jacobian, a user's model, an explicit matrix in tests)
  * and everything that uses them (solver, spaces, training). */
+#include "linop/linop.h"
+
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -9,6 +11,7 @@ struct js_linop {
   int64_t rows, cols;
   js_apply_fn apply;
   void *ctx;
+  void (*free_ctx)(void *ctx); /* NULL unless the library owns ctx */
   int64_t n_apply, n_apply_t; /* single-vector products so far */
 };
 
@@ -31,7 +34,15 @@ int js_linop_create(int64_t rows, int64_t cols, js_apply_fn apply, void *ctx,
   return JS_OK;
 }
 
-void js_linop_free(js_linop *op) { free(op); }
+void js_linop_set_ctx_free(js_linop *op, void (*free_ctx)(void *ctx)) {
+  op->free_ctx = free_ctx;
+}
+
+void js_linop_free(js_linop *op) {
+  if (op && op->free_ctx)
+    op->free_ctx(op->ctx);
+  free(op);
+}
 
 int64_t js_linop_rows(const js_linop *op) { return op->rows; }
 int64_t js_linop_cols(const js_linop *op) { return op->cols; }

@@ -6,36 +6,11 @@ import json
 import math
 import os
 import random
-import subprocess
-import sys
-import tempfile
 
 import npyio
+from clitest import fails, main, run
 
-JACSPEC = sys.argv[1]
 SMALL = ["--data", "gmm:n=40,classes=3,clusters=2,dim=6,seed=3", "--hidden", "12"]
-
-
-def run(*args, expect=0):
-    proc = subprocess.run([JACSPEC, *args], capture_output=True, text=True, timeout=300)
-    if expect is not None and proc.returncode != expect:
-        sys.exit(f"exit {proc.returncode}, expected {expect}: jacspec {' '.join(args)}\n"
-                 f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
-    return proc
-
-
-def fails(*args, words=(), code=None):
-    """Bad input: non-zero exit, one clear line on stderr, no crash."""
-    proc = run(*args, expect=None)
-    if proc.returncode == 0 or proc.returncode < 0 or (code and proc.returncode != code):
-        sys.exit(f"exit {proc.returncode} for bad input: {args}\n{proc.stderr}")
-    lines = proc.stderr.strip().splitlines()
-    if len(lines) != 1 or not lines[0].startswith("jacspec: "):
-        sys.exit(f"expected one 'jacspec: ' line on stderr, got: {proc.stderr!r}")
-    for w in words:
-        if w not in lines[0]:
-            sys.exit(f"message lacks {w!r}: {lines[0]}")
-    return lines[0]
 
 
 def spectrum_json(*args):
@@ -68,7 +43,8 @@ def case_json_keys(tmp):
                 "side", "jvp_count", "vjp_count", "converged", "seconds"]:
         assert key in res, key
     assert res["n_samples"] == 40 and res["n_outputs"] == 3 and res["n_params"] == 72
-    assert res["side"] == "outputs" and res["converged"] is True
+    # nK = 120 > p = 72: the Gram operator of the parameter side is smaller.
+    assert res["side"] == "params" and res["converged"] is True
     assert res["jvp_count"] > 0 and res["vjp_count"] > 0
 
 
@@ -230,8 +206,4 @@ def case_bad_dense_limit(tmp):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--list":
-        print(" ".join(k[5:] for k in globals() if k.startswith("case_")))
-        sys.exit(0)
-    with tempfile.TemporaryDirectory() as tmp:
-        globals()["case_" + sys.argv[2]](tmp)
+    main(globals())

@@ -24,19 +24,22 @@ export PKG_CONFIG_PATH="$(dirname "$pc")"
 pkgconf="pkg-config --define-variable=prefix=$root"
 libdir=$($pkgconf --variable=libdir jacspec)
 
-# Shared: run against the installed library only.
-cc -o "$dest/shared_example" "$src/examples/top_singular_values.c" \
-  $($pkgconf --cflags --libs jacspec) -Wl,-rpath,"$libdir"
-"$dest/shared_example" 120 16 4 | grep -q "sigma_1"
-# The shared library exports the public API and nothing internal.
-nm -D --defined-only "$libdir/libjacspec.so" | grep -q " js_svds$"
-if nm -D --defined-only "$libdir/libjacspec.so" | grep -q " js_fail$"; then
+# Shared: every example builds and runs against the installed library only.
+for example in "$src"/examples/*.c; do
+  name=$(basename "$example" .c)
+  cc -o "$dest/$name" "$example" $($pkgconf --cflags --libs jacspec) -lm -Wl,-rpath,"$libdir"
+  "$dest/$name" >/dev/null || { echo "installed example $name failed"; exit 1; }
+done
+# The shared library exports the public API (versioned) and nothing internal.
+symbols=$(nm -D --defined-only "$libdir/libjacspec.so")
+echo "$symbols" | grep -Eq " js_svds(@@.*)?$" || { echo "js_svds is not exported"; exit 1; }
+if echo "$symbols" | grep -Eq " js_fail(@@.*)?$"; then
   echo "internal symbol js_fail is exported"; exit 1
 fi
 
 # Static: the archive plus its private dependencies.
 cc -o "$dest/static_example" "$src/examples/top_singular_values.c" \
-  $($pkgconf --cflags jacspec) "$libdir/libjacspec.a" $($pkgconf --static --libs-only-l jacspec | sed 's/-ljacspec//')
+  $($pkgconf --cflags jacspec) "$libdir/libjacspec.a" $($pkgconf --static --libs jacspec | sed "s/-ljacspec//") -lm
 "$dest/static_example" 120 16 4 | grep -q "sigma_1"
 "$root/bin/jacspec" --version | grep -q "jacspec"
 echo "install check passed"

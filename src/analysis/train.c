@@ -1,0 +1,327 @@
+/* Gradient descent on 0.5 ||f(theta) - y||^2 (paper (1.5), DESIGN.md
+ * section 1) through a js_model: forward passes and J^T products only, so
+ * memory stays O(nK + p). Optionally the linearised model
+ * f_lin(theta) = f(theta_0) + J_0 (theta - theta_0) is trained side by side
+ * by the same iteration (Theorem 1 of the lecture notes): its products
+ * with J_0 are the model's products with the parameters set to theta_0.
+ *
+ * Letters: m = nK outputs, p parameters, n samples, K = m / n outputs per
+ * sample, B the SGD batch. */
+#include "core/blas.h"
+#include "core/error.h"
+#include "core/rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void js_train_options_init_defaults(js_train_options *opt) {
+  *opt = (js_train_options){.steps = 100,
+                            .lr = 0.0,
+                            .optimizer = JS_OPTIM_GD,
+                            .batch = 32,
+                            .seed = 1,
+                            .linearized = 0,
+                            .beta1 = 0.9,
+                            .beta2 = 0.999,
+                            .epsilon = 1e-8};
+}
+
+/* One run (the model, or its linearisation): parameters, residual,
+ * gradient and the optimiser's moments. */
+typedef struct run {
+  double *theta;    /* p */
+  double *residual; /* m */
+  double *grad;     /* p */
+  double *moment1, *moment2; /* p each, Adam only */
+} run;
+
+typedef struct trainer {
+  const js_model *model;
+  const js_train_options *opt;
+  int64_t m, p, K;
+  double lr;
+  const double *y;   /* m */
+  double *theta0;    /* p */
+  double *res0;      /* m: r_0, the linearisation's offset */
+  double *work_m;    /* m */
+  double *work_p;    /* p */
+  double *batch_res; /* B K: the batch's rows of a residual */
+  int64_t *order;    /* n: sample order, its first B entries the batch */
+  js_rng rng;
+  js_linop *jacobian; /* on all samples */
+  js_linop *batch_op; /* the current step's batch (SGD) */
+  run real, lin;
+} trainer;
+
+static int check_args(const js_model *model, const double *y, const js_train_options *opt,
+                      const double *theta) {
+  if (!model || !y || !opt || !theta)
+    return js_fail(JS_EINVAL, "train: NULL %s", !model ? "model" : !y ? "targets"
+                                                  : !opt ? "options" : "parameters");
+  if (!model->set_params || !model->forward || !model->jacobian)
+    return js_fail(JS_EINVAL, "train: the model lacks a set_params, forward or jacobian "
+                   "callback");
+  if (model->n_samples < 1 || model->n_params < 1 || model->n_outputs < 1 ||
+      model->n_outputs % model->n_samples != 0)
+    return js_fail(JS_EINVAL, "train: model sizes n = %lld, nK = %lld, p = %lld: need "
+                   "n, p >= 1 and nK a multiple of n", (long long)model->n_samples,
+                   (long long)model->n_outputs, (long long)model->n_params);
+  if (opt->steps < 1)
+    return js_fail(JS_EINVAL, "train: %lld steps: need at least 1", (long long)opt->steps);
+  if (isnan(opt->lr) || isinf(opt->lr))
+    return js_fail(JS_EINVAL, "train: learning rate %g is not finite (<= 0 means "
+                   "automatic)", opt->lr);
+  if (opt->optimizer == JS_OPTIM_SGD &&
+      (opt->batch < 1 || opt->batch > model->n_samples))
+    return js_fail(JS_EINVAL, "train: SGD batch %lld must be in 1..n = %lld",
+                   (long long)opt->batch, (long long)model->n_samples);
+  if (opt->optimizer == JS_OPTIM_ADAM &&
+      !(opt->beta1 >= 0 && opt->beta1 < 1 && opt->beta2 >= 0 && opt->beta2 < 1 &&
+        opt->epsilon > 0 && isfinite(opt->epsilon)))
+    return js_fail(JS_EINVAL, "train: Adam needs 0 <= beta1, beta2 < 1 and epsilon > 0 "
+                   "(got %g, %g, %g)", opt->beta1, opt->beta2, opt->epsilon);
+  if (opt->optimizer != JS_OPTIM_GD && opt->optimizer != JS_OPTIM_SGD &&
+      opt->optimizer != JS_OPTIM_ADAM)
+    return js_fail(JS_EINVAL, "train: unknown optimizer %d", (int)opt->optimizer);
+  return JS_OK;
+}
+
+static int run_alloc(run *r, int64_t m, int64_t p, int adam) {
+  r->theta = js_alloc((size_t)p, sizeof(double), "train: parameters");
+  r->residual = js_alloc((size_t)m, sizeof(double), "train: residual");
+  r->grad = js_alloc((size_t)p, sizeof(double), "train: gradient");
+  int ok = r->theta && r->residual && r->grad;
+  if (ok && adam) {
+    r->moment1 = js_alloc((size_t)p, sizeof(double), "train: Adam moments");
+    r->moment2 = js_alloc((size_t)p, sizeof(double), "train: Adam moments");
+    ok = r->moment1 && r->moment2;
+  }
+  return ok ? JS_OK : JS_ENOMEM;
+}
+
+static void run_free(run *r) {
+  free(r->theta);
+  free(r->residual);
+  free(r->grad);
+  free(r->moment1);
+  free(r->moment2);
+}
+
+static void trainer_free(trainer *t) {
+  free(t->theta0);
+  free(t->res0);
+  free(t->work_m);
+  free(t->work_p);
+  free(t->batch_res);
+  free(t->order);
+  js_linop_free(t->jacobian);
+  js_linop_free(t->batch_op);
+  run_free(&t->real);
+  run_free(&t->lin);
+}
+
+static int trainer_alloc(trainer *t) {
+  int64_t m = t->m, p = t->p, n = t->model->n_samples;
+  int adam = t->opt->optimizer == JS_OPTIM_ADAM;
+  t->theta0 = js_alloc((size_t)p, sizeof(double), "train: theta_0");
+  t->work_m = js_alloc((size_t)m, sizeof(double), "train: workspace");
+  t->work_p = js_alloc((size_t)p, sizeof(double), "train: workspace");
+  if (!t->theta0 || !t->work_m || !t->work_p || run_alloc(&t->real, m, p, adam))
+    return JS_ENOMEM;
+  if (t->opt->linearized) {
+    t->res0 = js_alloc((size_t)m, sizeof(double), "train: r_0");
+    if (!t->res0 || run_alloc(&t->lin, m, p, adam))
+      return JS_ENOMEM;
+  }
+  if (t->opt->optimizer == JS_OPTIM_SGD) {
+    t->order = js_alloc((size_t)n, sizeof(int64_t), "train: sample order");
+    t->batch_res = js_alloc((size_t)(t->opt->batch * t->K), sizeof(double),
+                            "train: batch residual");
+    if (!t->order || !t->batch_res)
+      return JS_ENOMEM;
+    for (int64_t i = 0; i < n; i++)
+      t->order[i] = i;
+  }
+  return JS_OK;
+}
+
+/* eta = 1 / lambda_1^2 of J(theta_0): the largest step for which GD on the
+ * linearised loss cannot diverge along u_1 (DESIGN.md section 1). */
+static int automatic_lr(trainer *t) {
+  js_svds_options so;
+  js_svds_options_init_defaults(&so);
+  so.top = 1;
+  so.seed = t->opt->seed;
+  so.want_vectors = 0;
+  js_svds_result *res = NULL;
+  int status = js_svds(t->jacobian, &so, &res);
+  if (status == JS_OK && !(res->sigma[0] > 0))
+    status = js_fail(JS_EINVAL, "train: lambda_1 of J(theta_0) is %g: no automatic "
+                     "learning rate", res->sigma[0]);
+  if (status == JS_OK)
+    t->lr = 1.0 / (res->sigma[0] * res->sigma[0]);
+  js_svds_result_free(res);
+  return status;
+}
+
+/* SGD: the first B entries of order become a fresh uniform batch (a partial
+ * Fisher-Yates shuffle), and batch_op its Jacobian. */
+static int draw_batch(trainer *t) {
+  int64_t n = t->model->n_samples, B = t->opt->batch;
+  for (int64_t b = 0; b < B; b++) {
+    int64_t j = b + (int64_t)js_rng_below(&t->rng, (uint64_t)(n - b));
+    int64_t tmp = t->order[b];
+    t->order[b] = t->order[j];
+    t->order[j] = tmp;
+  }
+  js_linop_free(t->batch_op);
+  t->batch_op = NULL;
+  return t->model->jacobian(t->model->ctx, t->order, B, &t->batch_op);
+}
+
+/* r->grad = J^T r (GD, Adam) or J_B^T r_B (SGD) at the model's current
+ * parameters. */
+static int gradient(trainer *t, run *r) {
+  if (t->opt->optimizer != JS_OPTIM_SGD)
+    return js_linop_apply_t(t->jacobian, 1, r->residual, r->grad);
+  int64_t K = t->K;
+  for (int64_t b = 0; b < t->opt->batch; b++)
+    memcpy(t->batch_res + b * K, r->residual + t->order[b] * K, sizeof(double) * (size_t)K);
+  return js_linop_apply_t(t->batch_op, 1, t->batch_res, r->grad);
+}
+
+/* theta_t = theta_{t-1} - eta * (the gradient, or Adam's corrected ratio). */
+static void descend(const trainer *t, run *r, int64_t step) {
+  const js_train_options *o = t->opt;
+  if (o->optimizer != JS_OPTIM_ADAM) {
+    js_axpy(t->p, -t->lr, r->grad, r->theta);
+    return;
+  }
+  double c1 = 1.0 - pow(o->beta1, (double)step), c2 = 1.0 - pow(o->beta2, (double)step);
+  for (int64_t j = 0; j < t->p; j++) {
+    double g = r->grad[j];
+    r->moment1[j] = o->beta1 * r->moment1[j] + (1.0 - o->beta1) * g;
+    r->moment2[j] = o->beta2 * r->moment2[j] + (1.0 - o->beta2) * g * g;
+    r->theta[j] -= t->lr * (r->moment1[j] / c1) / (sqrt(r->moment2[j] / c2) + o->epsilon);
+  }
+}
+
+/* out = a - b (length n) and its norm. */
+static double distance(int64_t n, const double *a, const double *b, double *out) {
+  for (int64_t i = 0; i < n; i++)
+    out[i] = a[i] - b[i];
+  return js_nrm2(n, out);
+}
+
+/* The real run's residual at its parameters (the model is set to them). */
+static int real_residual(trainer *t, int64_t step, double *loss) {
+  run *r = &t->real;
+  int status = t->model->set_params(t->model->ctx, r->theta);
+  if (!status)
+    status = t->model->forward(t->model->ctx, r->residual);
+  if (status)
+    return status;
+  js_axpy(t->m, -1.0, t->y, r->residual);
+  *loss = 0.5 * js_dot(t->m, r->residual, r->residual);
+  if (!isfinite(*loss))
+    return js_fail(JS_ENUMERIC, "train: the loss became %s at step %lld",
+                   isnan(*loss) ? "NaN" : "Inf", (long long)step);
+  return JS_OK;
+}
+
+/* r~ = f(theta_0) - y + J_0 (theta~ - theta_0) = r_0 + J_0 (theta~ - theta_0);
+ * the model is at theta_0. */
+static int lin_residual(trainer *t) {
+  run *r = &t->lin;
+  distance(t->p, r->theta, t->theta0, t->work_p);
+  int status = js_linop_apply(t->jacobian, 1, t->work_p, r->residual);
+  if (!status)
+    js_axpy(t->m, 1.0, t->res0, r->residual);
+  return status;
+}
+
+/* One update of both runs from step - 1 to step; the model ends at
+ * theta_step with the real residual computed. */
+static int take_step(trainer *t, int64_t step, double *loss) {
+  int status = JS_OK;
+  if (t->opt->optimizer == JS_OPTIM_SGD)
+    status = draw_batch(t);
+  if (!status)
+    status = gradient(t, &t->real);
+  if (!status && t->opt->linearized) {
+    status = t->model->set_params(t->model->ctx, t->theta0);
+    if (!status)
+      status = gradient(t, &t->lin);
+    if (!status) {
+      descend(t, &t->lin, step);
+      status = lin_residual(t);
+    }
+  }
+  if (status)
+    return status;
+  descend(t, &t->real, step);
+  return real_residual(t, step, loss);
+}
+
+static int report(trainer *t, int64_t step, double loss, js_train_callback callback,
+                  void *ctx) {
+  if (!callback)
+    return 0;
+  js_train_state state = {.step = step,
+                          .lr = t->lr,
+                          .loss = loss,
+                          .residual = t->real.residual,
+                          .theta = t->real.theta,
+                          .lin_gap = NAN,
+                          .lin_dist = NAN};
+  state.dist_from_init = distance(t->p, t->real.theta, t->theta0, t->work_p);
+  if (t->opt->linearized) {
+    state.lin_residual = t->lin.residual;
+    state.lin_gap = distance(t->m, t->real.residual, t->lin.residual, t->work_m);
+    state.lin_dist = distance(t->p, t->real.theta, t->lin.theta, t->work_p);
+  }
+  return callback(ctx, &state);
+}
+
+int js_train(const js_model *model, const double *y, const js_train_options *opt,
+             js_train_callback callback, void *ctx, double *theta) {
+  int status = check_args(model, y, opt, theta);
+  if (status)
+    return status;
+  trainer t = {.model = model, .opt = opt, .m = model->n_outputs, .p = model->n_params,
+               .K = model->n_outputs / model->n_samples, .lr = opt->lr, .y = y};
+  js_rng_seed(&t.rng, opt->seed);
+  double loss;
+  int started = 0; /* real.theta holds the parameters reached */
+  if ((status = trainer_alloc(&t)))
+    goto done;
+  memcpy(t.theta0, theta, sizeof(double) * (size_t)t.p);
+  memcpy(t.real.theta, theta, sizeof(double) * (size_t)t.p);
+  started = 1;
+  if ((status = model->jacobian(model->ctx, NULL, model->n_samples, &t.jacobian)) ||
+      (status = real_residual(&t, 0, &loss)))
+    goto done;
+  if (opt->lr <= 0 && (status = automatic_lr(&t)))
+    goto done;
+  if (opt->linearized) {
+    /* At theta~_0 = theta_0 the two models agree. */
+    memcpy(t.lin.theta, theta, sizeof(double) * (size_t)t.p);
+    memcpy(t.lin.residual, t.real.residual, sizeof(double) * (size_t)t.m);
+    memcpy(t.res0, t.real.residual, sizeof(double) * (size_t)t.m);
+  }
+  int stop = report(&t, 0, loss, callback, ctx);
+  for (int64_t step = 1; step <= opt->steps && !stop && !status; step++) {
+    status = take_step(&t, step, &loss);
+    if (!status)
+      stop = report(&t, step, loss, callback, ctx);
+  }
+done:
+  if (started) {
+    memcpy(theta, t.real.theta, sizeof(double) * (size_t)t.p);
+    if (status) /* a failed step may have left the model at theta_0 */
+      model->set_params(model->ctx, theta);
+  }
+  trainer_free(&t);
+  return status;
+}

@@ -1,0 +1,61 @@
+#include "cli/analysis.h"
+
+#include "cli/args.h"
+#include "cli/output.h"
+#include "cli/problem.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_space_compute(js_net *net, const js_dataset *data, const js_svds_options *opt,
+                      int quiet, js_space **space) {
+  js_linop *op = NULL;
+  js_svds_result *res = NULL;
+  js_svds_options with_vectors = *opt;
+  cli_progress progress;
+  cli_progress_init(&progress, quiet);
+  with_vectors.want_vectors = 1;
+  with_vectors.progress = cli_progress_report;
+  with_vectors.progress_ctx = &progress;
+  *space = NULL;
+  int status = js_jacobian_create(net, data, &op);
+  if (!status)
+    status = js_svds(op, &with_vectors, &res);
+  cli_progress_done(&progress);
+  if (!status)
+    status = js_space_create(res, opt->cutoff > 0 ? 0 : opt->top, opt->cutoff, space);
+  js_svds_result_free(res);
+  js_linop_free(op);
+  return status ? cli_library_error() : 0;
+}
+
+double *cli_residual(js_net *net, const js_dataset *data) {
+  int64_t m = data->n_samples * data->n_outputs;
+  double *r = malloc(sizeof(double) * (size_t)m);
+  if (!r) {
+    cli_error("residual: out of memory");
+    return NULL;
+  }
+  if (js_net_forward(net, data->x, data->n_samples, r)) {
+    cli_library_error();
+    free(r);
+    return NULL;
+  }
+  for (int64_t i = 0; i < m; i++)
+    r[i] -= data->y[i];
+  return r;
+}
+
+int cli_lr_parse(const char *text, double *lr) {
+  *lr = 0;
+  if (!text || strcmp(text, "auto") == 0)
+    return 0;
+  if (cli_double("lr", text, -INFINITY, INFINITY, lr))
+    return 2;
+  if (*lr <= 0) {
+    cli_error("--lr: the learning rate must be > 0 (or auto), got %g", *lr);
+    return 2;
+  }
+  return 0;
+}

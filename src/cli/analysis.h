@@ -1,0 +1,23 @@
+/* What the analysis verbs (split, train, bound) share: the information
+ * space of a network's Jacobian on a data set, the residual, --lr. */
+#ifndef JS_CLI_ANALYSIS_H
+#define JS_CLI_ANALYSIS_H
+
+#include "jacspec.h"
+
+/* *space = I and N of J at the network's current weights on data: the top
+ * opt->top triplets, or those above opt->cutoff when it is > 0 (vectors
+ * are always kept). Returns 0, or prints one line and returns 1 (partial
+ * convergence included: a space needs every triplet). */
+int cli_space_compute(js_net *net, const js_dataset *data, const js_svds_options *opt,
+                      int quiet, js_space **space);
+
+/* r = f(x) - y on data, nK values (caller frees); NULL after printing one
+ * line on failure. */
+double *cli_residual(js_net *net, const js_dataset *data);
+
+/* --lr: "auto" (0: the library's 1 / lambda_1^2) or a finite number > 0.
+ * Returns 0 or prints one line and returns 2. */
+int cli_lr_parse(const char *text, double *lr);
+
+#endif

@@ -1,0 +1,145 @@
+/* jacspec split: the paper's Table 1 row for the Jacobian at the network's
+ * weights: how the labels y and the residual r_0 = f(theta_0) - y split
+ * between the information space I (top r singular directions of J) and
+ * the nuisance space N, and the size of J_I^+ applied to them. */
+#include "cli/analysis.h"
+#include "cli/output.h"
+#include "cli/problem.h"
+#include "cli/solver_args.h"
+#include "cli/verbs.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static struct {
+  const char *rank, *cutoff, *json, *coefficients;
+  int quiet;
+} args;
+
+static const cli_opt split_options[] = {
+    {"rank", "R", "I = the top R singular directions (default 10)", &args.rank, NULL},
+    {"cutoff", "ALPHA", "instead of --rank: the directions with lambda_s > ALPHA",
+     &args.cutoff, NULL},
+    {"json", "FILE", "write the results as JSON to FILE (- for stdout)", &args.json, NULL},
+    {"coefficients", "FILE.npy",
+     "write u_s^T y (row 0) and u_s^T r0 (row 1) for s <= r (2 x r)", &args.coefficients,
+     NULL},
+    {"quiet", NULL, "no progress on stderr", NULL, &args.quiet},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+/* The two vectors of a Table 1 row. */
+typedef struct split_row {
+  js_alignment labels, residual;
+  double *coef; /* 2 x r, row-major: u_s^T y, then u_s^T r0 */
+} split_row;
+
+static void print_table(FILE *f, const cli_problem *pb, const js_space *sp, double cutoff,
+                        const split_row *row) {
+  const double *sigma = js_space_singular_values(sp);
+  int64_t r = js_space_rank(sp);
+  fprintf(f, "# data %s: n=%lld d=%lld K=%lld; J is %lld x %lld (nK x p)\n", pb->data_name,
+          (long long)pb->data->n_samples, (long long)pb->data->dim,
+          (long long)pb->data->n_outputs, (long long)js_space_rows(sp),
+          (long long)js_space_cols(sp));
+  fprintf(f, "# information space I = span(u_1..u_r): r = %lld", (long long)r);
+  if (cutoff > 0)
+    fprintf(f, " (lambda_s > alpha = %.6g)", cutoff);
+  fprintf(f, ", lambda_1 = %.6g, lambda_r = %.6g\n", sigma[0], sigma[r - 1]);
+  fprintf(f, "%-10s  %14s  %14s  %14s\n", "z", "|Pi_I z|/|z|", "|Pi_N z|/|z|",
+          "|J_I^+ z|/|z|");
+  const struct {
+    const char *name;
+    const js_alignment *a;
+  } lines[] = {{"labels y", &row->labels}, {"residual", &row->residual}};
+  for (int i = 0; i < 2; i++)
+    fprintf(f, "%-10s  %14.6g  %14.6g  %14.6g\n", lines[i].name, lines[i].a->info,
+            lines[i].a->nuisance, lines[i].a->pinv);
+}
+
+static void json_alignment(json_writer *j, const char *key, const js_alignment *a) {
+  json_object(j, key);
+  json_number(j, "norm", a->norm);
+  json_number(j, "info", a->info);
+  json_number(j, "nuisance", a->nuisance);
+  json_number(j, "pinv", a->pinv);
+  json_close_object(j);
+}
+
+static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, double cutoff,
+                       const split_row *row) {
+  json_writer j;
+  int64_t r = js_space_rank(sp);
+  const double *sigma = js_space_singular_values(sp);
+  json_begin(&j, f);
+  json_string(&j, "data", pb->data_name);
+  json_int(&j, "n_samples", pb->data->n_samples);
+  json_int(&j, "n_outputs", pb->data->n_outputs);
+  json_int(&j, "n_params", js_space_cols(sp));
+  json_int(&j, "rank", r);
+  json_number(&j, "cutoff", cutoff > 0 ? cutoff : NAN); /* null in rank mode */
+  json_number(&j, "lambda_1", sigma[0]);
+  json_number(&j, "lambda_r", sigma[r - 1]);
+  json_numbers(&j, "singular_values", r, sigma);
+  json_alignment(&j, "labels", &row->labels);
+  json_alignment(&j, "residual", &row->residual);
+  json_end(&j);
+}
+
+int cli_split(int argc, char **argv) {
+  static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
+                                          cli_solver_options, split_options, NULL};
+  int rc = cli_parse("split",
+                     "The paper's Table 1 for the Jacobian at the network's weights (--init\n"
+                     "DIR for trained ones): the fractions of the labels y and of the residual\n"
+                     "r0 = f(theta) - y on the information space I (top r singular directions)\n"
+                     "and on the nuisance space N, and ||J_I^+ z|| / ||z||.",
+                     argc, argv, groups);
+  if (rc)
+    return rc == 1 ? 0 : rc;
+  cli_problem pb;
+  js_svds_options opt;
+  js_space *sp = NULL;
+  double *residual = NULL;
+  split_row row = {0};
+  cli_output json = {0};
+  if ((rc = cli_problem_load(&pb)) || (rc = cli_solver_parse(&opt, pb.seed)) ||
+      (rc = cli_rank_parse("rank", args.rank, args.cutoff, 10, &opt)))
+    goto done;
+  if (args.json && (rc = cli_output_open(&json, args.json)))
+    goto done;
+  if ((rc = cli_space_compute(pb.net, pb.data, &opt, args.quiet, &sp)))
+    goto done;
+  int64_t r = js_space_rank(sp);
+  row.coef = malloc(sizeof(double) * (size_t)(2 * r));
+  if (!row.coef) {
+    cli_error("split: out of memory");
+    rc = 1;
+    goto done;
+  }
+  if (!(residual = cli_residual(pb.net, pb.data))) {
+    rc = 1;
+    goto done;
+  }
+  if (js_space_align(sp, pb.data->y, row.coef, &row.labels) ||
+      js_space_align(sp, residual, row.coef + r, &row.residual)) {
+    rc = cli_library_error();
+    goto done;
+  }
+  int64_t shape[2] = {2, r};
+  if (args.coefficients && js_npy_write(args.coefficients, row.coef, 2, shape)) {
+    rc = cli_library_error();
+    goto done;
+  }
+  if (!json.f || json.path[0])
+    print_table(stdout, &pb, sp, opt.cutoff, &row);
+  if (json.f)
+    write_json(json.f, &pb, sp, opt.cutoff, &row);
+done:
+  if (cli_output_close(&json, rc == 0) && rc == 0)
+    rc = 1;
+  free(row.coef);
+  free(residual);
+  js_space_free(sp);
+  cli_problem_free(&pb);
+  return rc;
+}

@@ -1,0 +1,272 @@
+/* jacspec train: gradient descent (or SGD, Adam) on 0.5 ||f(theta) - y||^2
+ * through the VJP operator, with the residual tracked on the information
+ * and nuisance spaces of a chosen Jacobian (the paper's Figures 6-9), the
+ * linearised model side by side (Theorem 1 of the lecture notes), label
+ * corruption (section 4) and test data. */
+#include "cli/analysis.h"
+#include "cli/output.h"
+#include "cli/problem.h"
+#include "cli/solver_args.h"
+#include "cli/train_track.h"
+#include "cli/verbs.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct {
+  const char *steps, *lr, *optimizer, *batch, *every, *space, *rank, *cutoff, *corrupt,
+      *save, *csv, *json;
+  int linearized, quiet;
+} args;
+
+static const cli_opt train_options[] = {
+    {"steps", "T", "number of updates (default 100)", &args.steps, NULL},
+    {"lr", "auto|ETA", "learning rate; auto: 1 / lambda_1^2 of J(theta_0) (default auto)",
+     &args.lr, NULL},
+    {"optimizer", "NAME", "gd, sgd or adam (default gd)", &args.optimizer, NULL},
+    {"batch", "B", "sgd: samples per step (default 32, at most n)", &args.batch, NULL},
+    {"every", "E", "a row every E steps (default T/100, at least 1)", &args.every, NULL},
+    {"space", "WHICH", "Jacobian defining I and N for res_*: init, final, a step, or none "
+     "(default final)", &args.space, NULL},
+    {"rank", "R", "I = the top R singular directions (default 10)", &args.rank, NULL},
+    {"cutoff", "ALPHA", "instead of --rank: the directions with lambda_s > ALPHA",
+     &args.cutoff, NULL},
+    {"linearized", NULL, "also train f(theta_0) + J_0 (theta - theta_0); report lin_gap "
+     "and lin_dist", NULL, &args.linearized},
+    {"corrupt", "RHO", "give a fraction RHO of the training labels another class", &args.corrupt,
+     NULL},
+    {"save", "DIR", "write the final weights to DIR/W1.npy ... WL.npy", &args.save, NULL},
+    {"csv", "FILE", "write the rows as CSV to FILE (- for stdout)", &args.csv, NULL},
+    {"json", "FILE", "write the settings and rows as JSON to FILE (- for stdout)", &args.json,
+     NULL},
+    {"quiet", NULL, "no progress on stderr", NULL, &args.quiet},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+/* --space: which parameters define the Jacobian of I and N. */
+enum { SPACE_NONE = -1, SPACE_FINAL = -2 };
+
+typedef struct settings {
+  js_train_options train;
+  js_svds_options solver;
+  int64_t space;   /* a step, SPACE_NONE or SPACE_FINAL */
+  double corrupt;  /* rho, or NaN when not asked */
+  int64_t n_corrupted;
+} settings;
+
+static const char *const optimizer_names[] = {"gd", "sgd", "adam"};
+
+static int parse_optimizer(js_train_options *opt) {
+  for (int k = 0; k < 3; k++)
+    if (strcmp(args.optimizer, optimizer_names[k]) == 0) {
+      opt->optimizer = (js_optimizer)k;
+      return 0;
+    }
+  cli_error("--optimizer: expected gd, sgd or adam, got '%s'", args.optimizer);
+  return 2;
+}
+
+static int parse_space(int64_t steps, int64_t *space) {
+  const char *s = args.space ? args.space : "final";
+  char *end;
+  if (strcmp(s, "init") == 0 || strcmp(s, "final") == 0 || strcmp(s, "none") == 0) {
+    *space = s[0] == 'i' ? 0 : s[0] == 'f' ? SPACE_FINAL : SPACE_NONE;
+    return 0;
+  }
+  *space = strtoll(s, &end, 10);
+  if (end == s || *end || *space < 0 || *space > steps) {
+    cli_error("--space: expected init, final, none or a step in 0..%lld, got '%s'",
+              (long long)steps, s);
+    return 2;
+  }
+  return 0;
+}
+
+/* The options of training; the data are loaded (for n and min(nK, p)). */
+static int parse_settings(const cli_problem *pb, const js_dataset *test, settings *st) {
+  js_train_options *opt = &st->train;
+  js_train_options_init_defaults(opt);
+  opt->seed = pb->seed;
+  opt->linearized = args.linearized;
+  st->corrupt = NAN;
+  if ((args.steps && cli_int("steps", args.steps, 1, INT64_MAX / 2, &opt->steps)) ||
+      cli_lr_parse(args.lr, &opt->lr) || (args.optimizer && parse_optimizer(opt)) ||
+      parse_space(opt->steps, &st->space) || cli_solver_parse(&st->solver, pb->seed) ||
+      cli_rank_parse("rank", args.rank, args.cutoff, 10, &st->solver) ||
+      (args.corrupt && cli_double("corrupt", args.corrupt, 0, 1, &st->corrupt)))
+    return 2;
+  if (args.batch && opt->optimizer != JS_OPTIM_SGD) {
+    cli_error("--batch applies to --optimizer sgd");
+    return 2;
+  }
+  if (args.batch && cli_int("batch", args.batch, 1, pb->data->n_samples, &opt->batch))
+    return 2;
+  if (opt->optimizer == JS_OPTIM_SGD && opt->batch > pb->data->n_samples)
+    opt->batch = pb->data->n_samples;
+  /* Refuse a rank the space cannot have before training, not after. */
+  const js_dataset *sets[2] = {pb->data, test};
+  for (int k = 0; k < 2 && st->space != SPACE_NONE && st->solver.cutoff <= 0; k++) {
+    int64_t m = sets[k] ? sets[k]->n_samples * sets[k]->n_outputs : INT64_MAX;
+    int64_t p = js_net_n_params(pb->net), min_dim = m < p ? m : p;
+    if (sets[k] && st->solver.top >= min_dim) {
+      cli_error("--rank %lld must be below min(nK, p) = %lld of the %s Jacobian",
+                (long long)st->solver.top, (long long)min_dim, k ? "test" : "training");
+      return 2;
+    }
+  }
+  return 0;
+}
+
+/* I and N at the chosen parameters (training and test inputs), the kept
+ * residuals split on them; the network returns to its final weights. */
+static int project_rows(train_track *tr, const settings *st, const double *final_theta,
+                        int quiet) {
+  js_space *space = NULL, *test_space = NULL;
+  if (st->space != SPACE_FINAL)
+    js_net_set_params(tr->net, tr->theta_space);
+  int rc = cli_space_compute(tr->net, tr->train, &st->solver, quiet, &space);
+  if (!rc && tr->test)
+    rc = cli_space_compute(tr->net, tr->test, &st->solver, quiet, &test_space);
+  if (!rc)
+    rc = train_track_project(tr, space, test_space);
+  js_net_set_params(tr->net, final_theta);
+  js_space_free(space);
+  js_space_free(test_space);
+  return rc;
+}
+
+static void write_json(FILE *f, const cli_problem *pb, const settings *st,
+                       const train_track *tr, const char *error) {
+  json_writer j;
+  json_begin(&j, f);
+  json_string(&j, "data", pb->data_name);
+  json_int(&j, "n_samples", pb->data->n_samples);
+  json_int(&j, "n_outputs", pb->data->n_outputs);
+  json_int(&j, "n_params", js_net_n_params(pb->net));
+  if (tr->test)
+    json_int(&j, "test_samples", tr->test->n_samples);
+  json_int(&j, "steps", st->train.steps);
+  json_number(&j, "lr", tr->lr);
+  json_bool(&j, "lr_auto", st->train.lr <= 0);
+  json_string(&j, "optimizer", optimizer_names[st->train.optimizer]);
+  if (st->train.optimizer == JS_OPTIM_SGD)
+    json_int(&j, "batch", st->train.batch);
+  json_int(&j, "seed", (int64_t)st->train.seed);
+  json_int(&j, "every", tr->every);
+  if (st->space == SPACE_NONE || st->space == SPACE_FINAL)
+    json_string(&j, "space", st->space == SPACE_NONE ? "none" : "final");
+  else
+    json_int(&j, "space", st->space);
+  if (st->solver.cutoff > 0)
+    json_number(&j, "cutoff", st->solver.cutoff);
+  else
+    json_int(&j, "rank", st->solver.top);
+  json_bool(&j, "linearized", st->train.linearized);
+  if (!isnan(st->corrupt)) {
+    json_number(&j, "corrupt", st->corrupt);
+    json_int(&j, "corrupted", st->n_corrupted);
+  }
+  if (error)
+    json_string(&j, "error", error);
+  train_track_json(tr, &j);
+  json_end(&j);
+}
+
+int cli_train(int argc, char **argv) {
+  static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
+                                          cli_test_data_options, cli_solver_options,
+                                          train_options, NULL};
+  int rc = cli_parse("train",
+                     "Gradient descent on 0.5 ||f(theta) - y||^2 through the VJP operator,\n"
+                     "with the residual tracked on the information and nuisance spaces.\n"
+                     "Rows: step, loss, train_error, test_error (the fraction misclassified,\n"
+                     "or 0.5 ||r||^2 for real targets), res_info = ||Pi_I r_t||, res_nuisance =\n"
+                     "||Pi_N r_t|| (test_res_*: on the test data, with the Jacobian on the test\n"
+                     "inputs), dist_from_init = ||theta_t - theta_0||, lin_gap = ||r_t - r~_t||,\n"
+                     "lin_dist = ||theta_t - theta~_t||.",
+                     argc, argv, groups);
+  if (rc)
+    return rc == 1 ? 0 : rc;
+  cli_problem pb;
+  js_dataset *test = NULL;
+  js_model model = {0};
+  settings st;
+  train_track tr = {0};
+  cli_output csv = {0}, json = {0};
+  double *theta = NULL;
+  char error[1024] = "";
+  int wrote = 0; /* the rows are in the output files */
+  if ((rc = cli_problem_load(&pb)) || (rc = cli_problem_load_test(&pb, &test)) ||
+      (rc = parse_settings(&pb, test, &st)))
+    goto done;
+  if (!isnan(st.corrupt) &&
+      js_dataset_corrupt_labels(pb.data, st.corrupt, st.train.seed, &st.n_corrupted)) {
+    rc = cli_library_error();
+    goto done;
+  }
+  tr = (train_track){.net = pb.net, .train = pb.data, .test = test,
+                     .steps = st.train.steps, .every = st.train.steps / 100,
+                     .keep_residuals = st.space != SPACE_NONE,
+                     .space_step = st.space >= 0 ? st.space : -1,
+                     .linearized = st.train.linearized, .last_step = -1};
+  if (args.every && cli_int("every", args.every, 1, INT64_MAX, &tr.every)) {
+    rc = 2;
+    goto done;
+  }
+  tr.every = tr.every < 1 ? 1 : tr.every;
+  cli_progress_init(&tr.progress, args.quiet);
+  if ((rc = train_track_init(&tr)) || (args.csv && (rc = cli_output_open(&csv, args.csv))) ||
+      (args.json && (rc = cli_output_open(&json, args.json))))
+    goto done;
+  if (!(theta = malloc(sizeof(double) * (size_t)js_net_n_params(pb.net)))) {
+    cli_error("train: out of memory");
+    rc = 1;
+    goto done;
+  }
+  if (js_net_model_init(&model, pb.net, pb.data)) {
+    rc = cli_library_error();
+    goto done;
+  }
+  js_net_get_params(pb.net, theta);
+  int status = js_train(&model, pb.data->y, &st.train, train_track_step, &tr, theta);
+  cli_progress_done(&tr.progress);
+  if (tr.failed) { /* the test forward pass failed; its message is out */
+    rc = 1;
+    goto done;
+  }
+  if (status) {
+    /* Keep what was computed: the rows so far are written, the exit fails. */
+    snprintf(error, sizeof error, "%s", js_last_error());
+    rc = 1;
+  }
+  /* The space needs its parameters: theta_final only after a run without
+   * error, theta_STEP once STEP was reached. */
+  int space_known = st.space == SPACE_FINAL ? status == JS_OK
+                                            : st.space >= 0 && st.space <= tr.last_step;
+  if (space_known && project_rows(&tr, &st, theta, args.quiet)) {
+    rc = 1;
+    goto done;
+  }
+  if ((!csv.f || csv.path[0]) && (!json.f || json.path[0]))
+    train_track_print(&tr, stdout);
+  if (csv.f)
+    train_track_csv(&tr, csv.f);
+  if (json.f)
+    write_json(json.f, &pb, &st, &tr, error[0] ? error : NULL);
+  wrote = 1;
+  if (args.save && status == JS_OK && (rc = cli_save_weights(pb.net, args.save)))
+    goto done;
+  if (error[0])
+    cli_error("%s", error);
+done:
+  if (cli_output_close(&csv, wrote) && rc == 0)
+    rc = 1;
+  if (cli_output_close(&json, wrote) && rc == 0)
+    rc = 1;
+  free(theta);
+  js_model_release(&model);
+  train_track_free(&tr);
+  js_dataset_free(test);
+  cli_problem_free(&pb);
+  return rc;
+}

@@ -1,0 +1,54 @@
+/* What `jacspec train` records while it trains: one row every E steps
+ * (loss, errors, distances, the linearised gaps) and, when residuals are
+ * to be split between I and N afterwards, the residuals of those steps. */
+#ifndef JS_CLI_TRAIN_TRACK_H
+#define JS_CLI_TRAIN_TRACK_H
+
+#include "cli/output.h"
+#include "jacspec.h"
+
+#include <stdio.h>
+
+typedef struct train_row {
+  int64_t step;
+  double loss, train_error, test_error;
+  double res_info, res_nuisance, test_res_info, test_res_nuisance;
+  double dist_from_init, lin_gap, lin_dist;
+} train_row;
+
+typedef struct train_track {
+  js_net *net;                /* the trained network (borrowed) */
+  const js_dataset *train;    /* borrowed */
+  const js_dataset *test;     /* borrowed, or NULL */
+  int64_t every, steps;
+  int keep_residuals;         /* for projections after training */
+  int64_t space_step;         /* copy theta at this step (-1: none) */
+  int linearized;
+  int has_space;              /* res_* columns filled */
+  int failed;                 /* a step could not be recorded (message printed) */
+  double lr;                  /* eta in use */
+  train_row *rows;
+  int64_t n_rows;
+  int64_t last_step;          /* the last step seen (-1 before step 0) */
+  double *kept, *kept_test;   /* residuals of the rows, nK (nK_test) each */
+  double *theta_space;        /* theta at space_step */
+  double *test_residual;      /* nK_test */
+  cli_progress progress;
+} train_track;
+
+/* Allocates the rows (and kept residuals); returns 0 or prints, returns 1. */
+int train_track_init(train_track *tr);
+void train_track_free(train_track *tr);
+/* The js_train_callback: ctx is a train_track. */
+int train_track_step(void *ctx, const js_train_state *state);
+/* Splits the kept residuals on the spaces of J on the training and the
+ * test inputs (test may be NULL) into the res_* columns. */
+int train_track_project(train_track *tr, const js_space *space, const js_space *test_space);
+
+/* The rows as an aligned table, CSV (header, then rows) or the JSON list
+ * "rows"; absent quantities are left out. */
+void train_track_print(const train_track *tr, FILE *f);
+void train_track_csv(const train_track *tr, FILE *f);
+void train_track_json(const train_track *tr, json_writer *j);
+
+#endif

@@ -1,0 +1,63 @@
+/* Parity (monomial) data, the sparse parities of the universality talk in
+ * papers/: y = prod_{j in S} x_j on the hypercube, |S| = degree. */
+#include "core/error.h"
+#include "core/rng.h"
+
+#include <stdlib.h>
+
+void js_parity_options_init_defaults(js_parity_options *opt) {
+  opt->n_samples = 1000;
+  opt->bits = 20;
+  opt->degree = 3;
+  opt->seed = 1;
+}
+
+static int ascending(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+int js_dataset_parity(const js_parity_options *opt, int64_t *subset, js_dataset **out) {
+  if (!opt || !out)
+    return js_fail(JS_EINVAL, "js_dataset_parity: NULL options or output");
+  *out = NULL;
+  if (opt->n_samples < 1 || opt->bits < 1)
+    return js_fail(JS_EINVAL, "parity: n = %lld and bits = %lld must be at least 1",
+                   (long long)opt->n_samples, (long long)opt->bits);
+  if (opt->degree < 0 || opt->degree > opt->bits)
+    return js_fail(JS_EINVAL, "parity: degree = %lld must be in 0..bits (bits = %lld)",
+                   (long long)opt->degree, (long long)opt->bits);
+  int64_t *coords = js_alloc((size_t)opt->bits, sizeof *coords, "parity coordinates");
+  if (!coords)
+    return JS_ENOMEM;
+  int rc = js_dataset_create(opt->n_samples, opt->bits, 1, 0, out);
+  if (rc)
+    goto done;
+  js_rng rng;
+  js_rng_seed(&rng, opt->seed);
+  /* S: the first `degree` entries of a partial Fisher-Yates shuffle. */
+  for (int64_t j = 0; j < opt->bits; j++)
+    coords[j] = j;
+  for (int64_t j = 0; j < opt->degree; j++) {
+    int64_t pick = j + (int64_t)js_rng_below(&rng, (uint64_t)(opt->bits - j));
+    int64_t t = coords[j];
+    coords[j] = coords[pick];
+    coords[pick] = t;
+  }
+  qsort(coords, (size_t)opt->degree, sizeof *coords, ascending);
+  js_dataset *data = *out;
+  for (int64_t i = 0; i < opt->n_samples; i++) {
+    double *x = data->x + i * opt->bits;
+    for (int64_t j = 0; j < opt->bits; j++)
+      x[j] = js_rng_sign(&rng);
+    double y = 1.0;
+    for (int64_t s = 0; s < opt->degree; s++)
+      y *= x[coords[s]];
+    data->y[i] = y;
+  }
+  for (int64_t s = 0; subset && s < opt->degree; s++)
+    subset[s] = coords[s];
+done:
+  free(coords);
+  return rc;
+}

@@ -1,0 +1,24 @@
+/* Elementwise activations phi and their exact derivatives phi' (DESIGN.md
+ * section 1). A hidden layer's Jacobian is the diagonal matrix diag(phi'(z)),
+ * so forward and reverse mode share one kernel: scale by phi'(z). */
+#ifndef JS_MODEL_ACTIVATION_H
+#define JS_MODEL_ACTIVATION_H
+
+#include "jacspec.h"
+
+/* JS_EINVAL (with a message) unless act names a known kind with a finite
+ * leaky slope; what names the caller in the message. */
+int js_activation_check(js_activation act, const char *what);
+
+/* h = phi(z) for n entries; h may alias z. */
+void js_activation_forward(js_activation act, double *h, const double *z,
+                           int64_t n);
+/* dphi = phi'(z) for n entries; dphi may alias z. */
+void js_activation_derivative(js_activation act, double *dphi, const double *z,
+                              int64_t n);
+/* t_j *= dphi for each of the n_vectors vectors of a block: t is
+ * (n_vectors, size), dphi is (size). Both the JVP and the VJP of phi. */
+void js_activation_scale_block(double *t, const double *dphi, int64_t size,
+                               int64_t n_vectors);
+
+#endif

@@ -1,0 +1,144 @@
+/* The reverse-communication loop around ARPACK's symmetric driver in
+ * regular mode (mode 1, bmat = I, exact shifts), on the Gram operator. */
+#include "solve/arpack.h"
+
+#include "core/error.h"
+#include "core/rng.h"
+
+#include <arpack.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ARPACK's info codes, as documented in dsaupd.f and dseupd.f. */
+static const char *info_message(a_int info, int in_seupd) {
+  switch (info) {
+  case -1: return "N must be positive";
+  case -2: return "NEV must be positive";
+  case -3: return "NCV must be greater than NEV and at most N";
+  case -4: return "the maximum number of restarts must be positive";
+  case -5: return "WHICH must be one of LM, SM, LA, SA or BE";
+  case -6: return "BMAT must be I or G";
+  case -7: return "the work array WORKL is too short";
+  case -8: return "LAPACK's dsteqr failed on the tridiagonal eigenproblem";
+  case -9: return "the starting vector is zero";
+  case -10: return "IPARAM(7) (mode) must be 1 to 5";
+  case -11: return "mode 1 and BMAT = G are incompatible";
+  case -12:
+    return in_seupd ? "NEV = 1 and WHICH = BE are incompatible"
+                    : "IPARAM(1) (shift strategy) must be 0 or 1";
+  case -13: return "NEV = 1 and WHICH = BE are incompatible";
+  case -14: return "dsaupd did not find any eigenvalue to sufficient accuracy";
+  case -15: return "HOWMNY must be A or S when eigenvectors are wanted";
+  case -16: return "HOWMNY = S is not implemented";
+  case -17: return "dseupd counted a different number of converged Ritz values than dsaupd";
+  case -9999: return "could not build a Lanczos factorization";
+  case 3: return "no shifts could be applied during a restart";
+  default: return "undocumented error code";
+  }
+}
+
+/* Sizes ARPACK indexes with its (32-bit) a_int. */
+static int check_sizes(int64_t n, int64_t ncv) {
+  if (n > INT_MAX || ncv > 46000) /* ncv * (ncv + 8) must fit too */
+    return js_fail(JS_ELIMIT,
+                   "svds: Gram matrix of size %lld with a Lanczos basis of %lld "
+                   "vectors exceeds ARPACK's 32-bit indices",
+                   (long long)n, (long long)ncv);
+  return JS_OK;
+}
+
+int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *opt,
+                  double *sigma, double *x, int64_t *n_converged,
+                  int64_t *iterations) {
+  *n_converged = 0;
+  *iterations = 0;
+  int status = check_sizes(g->n, ncv);
+  if (status)
+    return status;
+  a_int n = (a_int)g->n, nv = (a_int)ncv, ne = (a_int)nev;
+  a_int lworkl = nv * (nv + 8), ido = 0, info = 1;
+  a_int iparam[11] = {0}, ipntr[11] = {0};
+  iparam[0] = 1;                   /* exact shifts */
+  iparam[2] = (a_int)opt->max_iter;
+  iparam[6] = 1;                   /* mode 1: G x = lambda x */
+  status = JS_ENOMEM;
+  double *resid = js_alloc((size_t)n, sizeof(double), "Lanczos residual");
+  double *basis = js_alloc((size_t)n * (size_t)nv, sizeof(double), "Lanczos basis");
+  double *workd = js_alloc(3 * (size_t)n, sizeof(double), "ARPACK workd");
+  double *workl = js_alloc((size_t)lworkl, sizeof(double), "ARPACK workl");
+  double *d = js_alloc((size_t)ne, sizeof(double), "Ritz values");
+  double *z = js_alloc((size_t)n * (size_t)ne, sizeof(double), "Ritz vectors");
+  a_int *select = js_alloc((size_t)nv, sizeof(a_int), "ARPACK select");
+  if (!resid || !basis || !workd || !workl || !d || !z || !select)
+    goto done;
+
+  /* info = 1: ARPACK starts from resid, a Gaussian vector drawn from the
+   * seed, so a run is reproducible (ARPACK's own start is not seedable). */
+  js_rng rng;
+  js_rng_seed(&rng, opt->seed);
+  for (a_int i = 0; i < n; i++)
+    resid[i] = js_rng_normal(&rng);
+
+  int64_t products = 0;
+  for (;;) {
+    dsaupd_c(&ido, "I", n, "LA", ne, opt->tol, resid, nv, basis, n, iparam, ipntr,
+             workd, workl, lworkl, &info);
+    if (ido != -1 && ido != 1)
+      break;
+    status = js_gram_apply(g, workd + ipntr[0] - 1, workd + ipntr[1] - 1);
+    if (status)
+      goto done;
+    products++;
+    /* ARPACK does not signal restarts through reverse communication, so
+     * progress counts Gram products (total unknown: 0). */
+    if (opt->progress)
+      opt->progress(opt->progress_ctx, "lanczos", products, 0);
+  }
+  if (info < 0) {
+    status = js_fail(JS_EARPACK, "svds: ARPACK dsaupd: %s (info = %d)",
+                     info_message(info, 0), (int)info);
+    goto done;
+  }
+  /* info = 1 (restarts exhausted) or 3 (no shifts) leave nconv < nev. */
+  const char *reason = info == 3 ? info_message(info, 0) : NULL;
+  /* iparam[2] counts Lanczos extensions; the first needs no restart and
+   * ARPACK stops on the extension after the last allowed restart, so the
+   * restarts applied are one fewer (and never exceed max_iter). */
+  *iterations = iparam[2] - 1;
+  a_int nconv = iparam[4] < ne ? iparam[4] : ne;
+  if (nconv > 0) {
+    dseupd_c(1, "A", select, d, z, n, 0.0, "I", n, "LA", ne, opt->tol, resid, nv,
+             basis, n, iparam, ipntr, workd, workl, lworkl, &info);
+    if (info != 0) {
+      status = js_fail(JS_EARPACK, "svds: ARPACK dseupd: %s (info = %d)",
+                       info_message(info, 1), (int)info);
+      goto done;
+    }
+  }
+  /* d holds lambda_s^2 ascending; round-off can push a zero below 0. */
+  for (a_int s = 0; s < nconv; s++) {
+    a_int from = nconv - 1 - s;
+    sigma[s] = sqrt(d[from] > 0 ? d[from] : 0.0);
+    memcpy(x + (size_t)s * (size_t)n, z + (size_t)from * (size_t)n,
+           sizeof(double) * (size_t)n);
+  }
+  *n_converged = nconv;
+  status = JS_OK;
+  if (nconv < ne)
+    status = js_fail(JS_ENOCONV,
+                     "svds: only %d of %d singular triplets converged after %lld "
+                     "restarts (raise --maxiter or --ncv)%s%s",
+                     (int)nconv, (int)ne, (long long)*iterations,
+                     reason ? ": ARPACK: " : "", reason ? reason : "");
+done:
+  free(resid);
+  free(basis);
+  free(workd);
+  free(workl);
+  free(d);
+  free(z);
+  free(select);
+  return status;
+}

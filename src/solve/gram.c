@@ -1,0 +1,60 @@
+/* The Gram operator of one side of J, applied through the linop. */
+#include "solve/gram.h"
+
+#include "core/blas.h"
+#include "core/error.h"
+#include "solve/svds.h"
+
+#include <stdlib.h>
+
+js_side js_gram_side(const js_linop *op, js_side side) {
+  if (side != JS_SIDE_AUTO)
+    return side;
+  return js_linop_rows(op) <= js_linop_cols(op) ? JS_SIDE_OUTPUTS : JS_SIDE_PARAMS;
+}
+
+int js_gram_init(js_gram *g, js_linop *op, js_side side) {
+  g->op = op;
+  g->side = js_gram_side(op, side);
+  int outputs = g->side == JS_SIDE_OUTPUTS;
+  g->n = outputs ? js_linop_rows(op) : js_linop_cols(op);
+  g->m = outputs ? js_linop_cols(op) : js_linop_rows(op);
+  g->scratch = js_alloc((size_t)g->m, sizeof(double), "Gram operator scratch");
+  return g->scratch ? JS_OK : JS_ENOMEM;
+}
+
+void js_gram_free(js_gram *g) {
+  free(g->scratch);
+  g->scratch = NULL;
+}
+
+/* z = J x (params side's first step) or J^T x (outputs side's), b vectors. */
+static int half(js_gram *g, int first, int64_t b, const double *x, double *z) {
+  int transpose = (g->side == JS_SIDE_OUTPUTS) == first;
+  return transpose ? js_linop_apply_t(g->op, b, x, z) : js_linop_apply(g->op, b, x, z);
+}
+
+int js_gram_apply(js_gram *g, const double *x, double *y) {
+  int status = half(g, 1, 1, x, g->scratch);
+  if (status == JS_OK)
+    status = half(g, 0, 1, g->scratch, y);
+  if (status == JS_OK)
+    status = js_svds_check_finite(y, g->n, "a Gram product J J^T x or J^T J x");
+  return status;
+}
+
+int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y) {
+  int status = half(g, 1, k, x, y);
+  if (status)
+    return status;
+  /* Dividing by ||J^T u_s|| rather than by lambda_s: equal for an exact
+   * triplet, and the result stays a unit vector when lambda_s is small and
+   * its Gram eigenvalue lambda_s^2 carries a large relative error. An exact
+   * zero (lambda_s = 0 in a rank-deficient J) leaves y_s = 0. */
+  for (int64_t s = 0; s < k; s++) {
+    double norm = js_nrm2(g->m, y + s * g->m);
+    if (norm > 0)
+      js_scal(g->m, 1.0 / norm, y + s * g->m);
+  }
+  return JS_OK;
+}

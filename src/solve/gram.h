@@ -1,0 +1,31 @@
+/* The Gram operator Lanczos runs on (DESIGN.md section 3):
+ *   outputs side: G = J J^T, size n = rows (nK), x -> J (J^T x)
+ *   params side:  G = J^T J, size n = cols (p),  x -> J^T (J x)
+ * Its top eigenpairs are (lambda_s^2, u_s) or (lambda_s^2, v_s). */
+#ifndef JS_SOLVE_GRAM_H
+#define JS_SOLVE_GRAM_H
+
+#include "jacspec.h"
+
+typedef struct js_gram {
+  js_linop *op;    /* J, borrowed */
+  js_side side;    /* JS_SIDE_OUTPUTS or JS_SIDE_PARAMS */
+  int64_t n;       /* size of G */
+  int64_t m;       /* size of the other side */
+  double *scratch; /* m: J^T x or J x between the two products */
+} js_gram;
+
+/* The side `side` stands for: AUTO picks J J^T when rows <= cols. */
+js_side js_gram_side(const js_linop *op, js_side side);
+int js_gram_init(js_gram *g, js_linop *op, js_side side);
+void js_gram_free(js_gram *g);
+
+/* y = G x (both of length n); JS_ENUMERIC if J gave NaN or Inf. */
+int js_gram_apply(js_gram *g, const double *x, double *y);
+
+/* The other side's singular vectors from k eigenvectors x (n x k) of G:
+ * y_s = J^T x_s (outputs side) or J x_s (params side), normalised; y is
+ * m x k. One block product. */
+int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y);
+
+#endif

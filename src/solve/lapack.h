@@ -1,0 +1,16 @@
+/* The LAPACK routine the dense reference uses, declared by hand (Fortran
+ * calling convention: trailing underscore, every argument by reference,
+ * column-major arrays, and gfortran's hidden length of each character
+ * argument at the end). */
+#ifndef JS_SOLVE_LAPACK_H
+#define JS_SOLVE_LAPACK_H
+
+#include <stddef.h>
+
+/* SVD by divide and conquer: A (m x n) = U diag(s) VT. */
+void dgesdd_(const char *jobz, const int *m, const int *n, double *a,
+             const int *lda, double *s, double *u, const int *ldu, double *vt,
+             const int *ldvt, double *work, const int *lwork, int *iwork,
+             int *info, size_t jobz_len);
+
+#endif

@@ -1,0 +1,76 @@
+/* Solver options: the defaults and the checks both SVD paths run before
+ * any product with J. */
+#include "solve/svds.h"
+
+#include "core/error.h"
+
+#include <limits.h>
+#include <math.h>
+
+/* The number of triplets cut-off mode starts from when opt->top is unset. */
+enum { CUTOFF_FIRST_RANK = 10 };
+
+void js_svds_options_init_defaults(js_svds_options *opt) {
+  *opt = (js_svds_options){
+      .top = 10,
+      .cutoff = 0.0,
+      .side = JS_SIDE_AUTO,
+      /* ARPACK's relative tolerance on the Gram eigenvalues lambda^2. The
+       * eigenvalue error is quadratic in the residual, so singular values
+       * come out within 1e-10 of LAPACK's (tests/test_svds.c) with a wide
+       * margin: about 1e-13 relative even at lambda_s = 1e-4 lambda_1. */
+      .tol = 1e-12,
+      .ncv = 0,
+      .max_iter = 1000,
+      .seed = 1,
+      .want_vectors = 1,
+      .dense_limit = (size_t)1 << 30,
+      .progress = NULL,
+      .progress_ctx = NULL,
+  };
+}
+
+static int check_rank(int64_t r, int64_t min_dim) {
+  if (r < 1 || r >= min_dim)
+    return js_fail(JS_EINVAL,
+                   "svds: %lld singular triplets requested: r must be at least 1 "
+                   "and below min(nK, p) = %lld",
+                   (long long)r, (long long)min_dim);
+  return JS_OK;
+}
+
+int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out,
+                  int64_t *n_triplets) {
+  if (!out)
+    return js_fail(JS_EINVAL, "svds: the result pointer is NULL");
+  *out = NULL;
+  if (!op || !opt)
+    return js_fail(JS_EINVAL, "svds: %s is NULL", op ? "the options" : "the operator");
+  if (!(opt->tol >= 0 && isfinite(opt->tol)))
+    return js_fail(JS_EINVAL, "svds: tolerance %g must be finite and >= 0", opt->tol);
+  if (opt->max_iter < 1 || opt->max_iter > INT_MAX)
+    return js_fail(JS_EINVAL, "svds: max_iter = %lld must be in [1, %d]",
+                   (long long)opt->max_iter, INT_MAX);
+  if (opt->ncv < 0)
+    return js_fail(JS_EINVAL, "svds: ncv = %lld must be >= 0 (0: automatic)",
+                   (long long)opt->ncv);
+  if (isnan(opt->cutoff) || isinf(opt->cutoff))
+    return js_fail(JS_EINVAL, "svds: cut-off %g must be finite", opt->cutoff);
+  if (opt->side != JS_SIDE_AUTO && opt->side != JS_SIDE_OUTPUTS &&
+      opt->side != JS_SIDE_PARAMS)
+    return js_fail(JS_EINVAL, "svds: side %d is not auto, outputs or params",
+                   (int)opt->side);
+  int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
+  int64_t min_dim = rows < cols ? rows : cols;
+  int64_t r = opt->top;
+  if (opt->cutoff > 0) {
+    if (r <= 0)
+      r = CUTOFF_FIRST_RANK;
+    if (r > min_dim - 1)
+      r = min_dim - 1;
+  }
+  int status = check_rank(r, min_dim);
+  if (status == JS_OK)
+    *n_triplets = r;
+  return status;
+}

@@ -1,0 +1,125 @@
+/* The singular-triplet result and the measurements every solve ends with:
+ * residuals of each triplet (DESIGN.md section 3), product counts, time. */
+#include "solve/svds.h"
+
+#include "core/blas.h"
+#include "core/error.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+void js_svds_result_free(js_svds_result *res) {
+  if (!res)
+    return;
+  free(res->sigma);
+  free(res->u);
+  free(res->v);
+  free(res->residual_u);
+  free(res->residual_v);
+  free(res);
+}
+
+int js_svds_result_alloc(const js_linop *op, int64_t capacity, js_side side,
+                         js_svds_result **out) {
+  int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
+  js_svds_result *res = js_alloc(1, sizeof *res, "svds result");
+  if (!res)
+    return JS_ENOMEM;
+  res->rows = rows;
+  res->cols = cols;
+  res->side = side;
+  res->requested = capacity;
+  size_t k = (size_t)capacity;
+  res->sigma = js_alloc(k, sizeof(double), "singular values");
+  res->residual_u = js_alloc(k, sizeof(double), "residuals");
+  res->residual_v = js_alloc(k, sizeof(double), "residuals");
+  res->u = js_alloc((size_t)rows * k, sizeof(double), "left singular vectors");
+  res->v = js_alloc((size_t)cols * k, sizeof(double), "right singular vectors");
+  if (!res->sigma || !res->residual_u || !res->residual_v || !res->u || !res->v) {
+    js_svds_result_free(res);
+    return JS_ENOMEM;
+  }
+  *out = res;
+  return JS_OK;
+}
+
+int js_svds_check_cutoff(const js_svds_result *res, double cutoff) {
+  if (res->rank > 0 && res->sigma[0] <= cutoff)
+    return js_fail(JS_EINVAL,
+                   "svds: cut-off alpha = %g is above the largest singular value "
+                   "lambda_1 = %.6g",
+                   cutoff, res->sigma[0]);
+  return JS_OK;
+}
+
+void js_svds_keep_above(js_svds_result *res, double cutoff) {
+  while (res->rank > 0 && res->sigma[res->rank - 1] <= cutoff)
+    res->rank--;
+}
+
+int js_svds_check_finite(const double *x, int64_t n, const char *what) {
+  for (int64_t i = 0; i < n; i++)
+    if (!isfinite(x[i]))
+      return js_fail(JS_ENUMERIC, "svds: %s holds %g at entry %lld", what, x[i],
+                     (long long)i);
+  return JS_OK;
+}
+
+void js_svds_meter_start(js_svds_meter *meter, const js_linop *op) {
+  meter->n_apply = js_linop_apply_count(op);
+  meter->n_apply_t = js_linop_apply_t_count(op);
+  clock_gettime(CLOCK_MONOTONIC, &meter->start);
+}
+
+/* residual[s] = ||a_s - sigma_s b_s|| / lambda_1 for the columns of the
+ * products a (m x k, overwritten) and the vectors b (m x k). */
+static void relative_residuals(double *residual, double *a, const double *b,
+                               const double *sigma, int64_t m, int64_t k) {
+  double scale = sigma[0] > 0 ? sigma[0] : 1.0;
+  for (int64_t s = 0; s < k; s++) {
+    js_axpy(m, -sigma[s], b + s * m, a + s * m);
+    residual[s] = js_nrm2(m, a + s * m) / scale;
+  }
+}
+
+/* Both residuals of every triplet, ||J v_s - lambda_s u_s|| and
+ * ||J^T u_s - lambda_s v_s|| over lambda_1, from one block product each. */
+static int residuals(js_linop *op, js_svds_result *res) {
+  int64_t k = res->rank, rows = res->rows, cols = res->cols;
+  if (k == 0)
+    return JS_OK;
+  int status = JS_ENOMEM;
+  double *jv = js_alloc((size_t)rows * (size_t)k, sizeof(double), "residuals (J V)");
+  double *jtu = js_alloc((size_t)cols * (size_t)k, sizeof(double), "residuals (J^T U)");
+  if (!jv || !jtu)
+    goto done;
+  if ((status = js_linop_apply(op, k, res->v, jv)) ||
+      (status = js_linop_apply_t(op, k, res->u, jtu)))
+    goto done;
+  relative_residuals(res->residual_u, jv, res->u, res->sigma, rows, k);
+  relative_residuals(res->residual_v, jtu, res->v, res->sigma, cols, k);
+done:
+  free(jv);
+  free(jtu);
+  return status;
+}
+
+int js_svds_finish(js_linop *op, const js_svds_options *opt,
+                   const js_svds_meter *meter, js_svds_result *res) {
+  int status = residuals(op, res);
+  if (status)
+    return status;
+  res->n_apply = js_linop_apply_count(op) - meter->n_apply;
+  res->n_apply_t = js_linop_apply_t_count(op) - meter->n_apply_t;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  res->seconds = (double)(now.tv_sec - meter->start.tv_sec) +
+                 1e-9 * (double)(now.tv_nsec - meter->start.tv_nsec);
+  if (!opt->want_vectors) {
+    free(res->u);
+    free(res->v);
+    res->u = NULL;
+    res->v = NULL;
+  }
+  return JS_OK;
+}

@@ -1,0 +1,90 @@
+/* js_svds: top singular triplets of J by Lanczos on the Gram operator of
+ * the smaller side (DESIGN.md section 3). In cut-off mode the number of
+ * triplets doubles until the smallest one found falls to alpha or below. */
+#include "solve/arpack.h"
+#include "solve/gram.h"
+#include "solve/svds.h"
+
+#include "core/error.h"
+
+/* ncv: the user's if it still exceeds r (cut-off mode may outgrow it),
+ * else min(max(2r + 1, 20), n). */
+static int64_t basis_size(const js_svds_options *opt, int64_t r, int64_t n) {
+  if (opt->ncv > r)
+    return opt->ncv;
+  int64_t ncv = 2 * r + 1 > 20 ? 2 * r + 1 : 20;
+  return ncv < n ? ncv : n;
+}
+
+/* One Lanczos solve for r triplets into a fresh result: sigma and the Gram
+ * side's vectors (u on the outputs side, v on the params side). */
+static int solve_rank(js_gram *g, const js_svds_options *opt, int64_t r,
+                      js_svds_result **out) {
+  int status = js_svds_result_alloc(g->op, r, g->side, out);
+  if (status)
+    return status;
+  js_svds_result *res = *out;
+  double *x = g->side == JS_SIDE_OUTPUTS ? res->u : res->v;
+  return js_arpack_top(g, r, basis_size(opt, r, g->n), opt, res->sigma, x,
+                       &res->rank, &res->iterations);
+}
+
+int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
+  int64_t r;
+  int status = js_svds_check(op, opt, out, &r);
+  if (status)
+    return status;
+  int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
+  int64_t max_rank = (rows < cols ? rows : cols) - 1;
+  int64_t n = js_gram_side(op, opt->side) == JS_SIDE_OUTPUTS ? rows : cols;
+  if (opt->ncv != 0 && (opt->ncv <= r || opt->ncv > n))
+    return js_fail(JS_EINVAL,
+                   "svds: ncv = %lld must be in (r, n] = (%lld, %lld], n the size "
+                   "of the Gram matrix",
+                   (long long)opt->ncv, (long long)r, (long long)n);
+
+  js_svds_meter meter;
+  js_svds_meter_start(&meter, op);
+  js_svds_result *res = NULL;
+  js_gram g = {0};
+  int64_t restarts = 0;
+  if ((status = js_gram_init(&g, op, opt->side)))
+    goto done;
+  for (;;) {
+    js_svds_result_free(res);
+    res = NULL;
+    status = solve_rank(&g, opt, r, &res);
+    if (res)
+      restarts += res->iterations;
+    if (status || opt->cutoff <= 0 || r == max_rank ||
+        res->sigma[r - 1] <= opt->cutoff)
+      break;
+    r = 2 * r < max_rank ? 2 * r : max_rank;
+  }
+  if (status != JS_OK && status != JS_ENOCONV)
+    goto done;
+  int converged = status; /* JS_OK or JS_ENOCONV, whose message stays */
+  res->iterations = restarts;
+  res->converged = converged == JS_OK;
+  if (opt->cutoff > 0) {
+    /* Partial results need not contain lambda_1: no verdict on alpha then. */
+    if (converged == JS_OK && (status = js_svds_check_cutoff(res, opt->cutoff)))
+      goto done;
+    js_svds_keep_above(res, opt->cutoff);
+  }
+  double *x = g.side == JS_SIDE_OUTPUTS ? res->u : res->v;
+  double *y = g.side == JS_SIDE_OUTPUTS ? res->v : res->u;
+  if (res->rank > 0 && (status = js_gram_other_side(&g, res->rank, x, y)))
+    goto done;
+  if ((status = js_svds_finish(op, opt, &meter, res)))
+    goto done;
+  status = converged;
+done:
+  if (status != JS_OK && status != JS_ENOCONV) {
+    js_svds_result_free(res);
+    res = NULL;
+  }
+  js_gram_free(&g);
+  *out = res;
+  return status;
+}

@@ -1,0 +1,43 @@
+/* What the two SVD paths (Lanczos in svds.c, dense LAPACK in dense.c) share:
+ * option checks, the result's allocation, the cut-off rule and the final
+ * step that measures every triplet (residuals, product counts, time). */
+#ifndef JS_SOLVE_SVDS_H
+#define JS_SOLVE_SVDS_H
+
+#include "jacspec.h"
+
+#include <time.h>
+
+/* Checks op, opt and out, and gives the first number of triplets to ask for:
+ * opt->top, or in cut-off mode opt->top (10 when unset) clipped to
+ * min(rows, cols) - 1. Sets *out = NULL. Nothing is computed before this. */
+int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out,
+                  int64_t *n_triplets);
+
+/* A result with room for `capacity` triplets (u rows x capacity, v cols x
+ * capacity), rank 0. */
+int js_svds_result_alloc(const js_linop *op, int64_t capacity, js_side side,
+                         js_svds_result **out);
+
+/* Cut-off mode: JS_EINVAL when sigma_1 <= alpha (nothing to keep). */
+int js_svds_check_cutoff(const js_svds_result *res, double cutoff);
+/* Keeps the leading triplets with sigma > cutoff (sigma is descending). */
+void js_svds_keep_above(js_svds_result *res, double cutoff);
+
+/* JS_ENUMERIC, naming `what`, if x (length n) holds NaN or Inf. */
+int js_svds_check_finite(const double *x, int64_t n, const char *what);
+
+/* Product counters and clock at the start of a solve. */
+typedef struct js_svds_meter {
+  int64_t n_apply, n_apply_t;
+  struct timespec start;
+} js_svds_meter;
+void js_svds_meter_start(js_svds_meter *meter, const js_linop *op);
+
+/* Residuals of the res->rank triplets from two block products, then the
+ * product counts and seconds since the meter started; drops u and v unless
+ * opt->want_vectors. */
+int js_svds_finish(js_linop *op, const js_svds_options *opt,
+                   const js_svds_meter *meter, js_svds_result *res);
+
+#endif

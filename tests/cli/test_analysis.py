@@ -1,0 +1,251 @@
+"""CLI tests of `jacspec split`, `train` and `bound`: the real binary on real
+files, their numbers checked against `jacspec spectrum` and each other.
+
+usage: test_analysis.py JACSPEC CASE   (meson runs one CASE per test)
+"""
+import csv
+import json
+import math
+import os
+import random
+
+import npyio
+from clitest import fails, main, run
+
+SMALL = ["--data", "gmm:n=40,classes=3,clusters=2,dim=6,seed=3", "--hidden", "12"]
+TEST = ["--test-data", "gmm:n=20,classes=3,clusters=2,dim=6,seed=4"]
+COLUMNS = ["step", "loss", "train_error", "test_error", "res_info", "res_nuisance",
+           "test_res_info", "test_res_nuisance", "dist_from_init", "lin_gap", "lin_dist"]
+
+
+def as_json(verb, *args):
+    return json.loads(run(verb, "--quiet", "--json", "-", *args).stdout)
+
+
+def close(a, b, tol=1e-10):
+    return abs(a - b) <= tol * max(1.0, abs(b))
+
+
+def label_files(tmp, n=30, d=5, classes=3):
+    rnd = random.Random(11)
+    npyio.write(f"{tmp}/X.npy", [rnd.gauss(0, 1) for _ in range(n * d)], (n, d))
+    labels = [rnd.randrange(classes) for _ in range(n)]
+    npyio.write(f"{tmp}/y.npy", labels, (n,), "<i8")
+    return ["--x", f"{tmp}/X.npy", "--labels", f"{tmp}/y.npy", "--hidden", "8"], labels
+
+
+# ---------------------------------------------------------------- split
+
+def case_split_matches_spectrum(tmp):
+    res = as_json("split", *SMALL, "--rank", "6")
+    spec = as_json("spectrum", *SMALL, "--top", "6")
+    assert res["rank"] == 6 and res["cutoff"] is None
+    for a, b in zip(res["singular_values"], spec["singular_values"]):
+        assert close(a, b), (a, b)
+    assert close(res["lambda_1"], spec["singular_values"][0])
+    assert close(res["lambda_r"], spec["singular_values"][5])
+    for z in ("labels", "residual"):
+        m = res[z]
+        assert close(m["info"] ** 2 + m["nuisance"] ** 2, 1.0), m
+
+
+def case_split_metrics_from_vectors(tmp):
+    """||Pi_I y||, ||J_I^+ y|| from spectrum's saved U; coefficients file."""
+    data, labels = label_files(tmp)
+    res = as_json("split", *data, "--rank", "5", "--coefficients", f"{tmp}/c.npy")
+    spec = as_json("spectrum", *data, "--top", "5", "--save-vectors", f"{tmp}/v")
+    (rows, r), u = npyio.read(f"{tmp}/v_U.npy")
+    shape, coef = npyio.read(f"{tmp}/c.npy")
+    assert shape == (2, 5) and r == 5 and rows == 90, (shape, r, rows)
+    y = [0.0] * rows
+    for i, c in enumerate(labels):
+        y[i * 3 + c] = 1.0
+    norm = math.sqrt(sum(v * v for v in y))
+    uty = [sum(u[i * r + s] * y[i] for i in range(rows)) for s in range(r)]
+    for s in range(r):
+        assert close(abs(coef[s]), abs(uty[s])), (s, coef[s], uty[s])
+    info = math.sqrt(sum(c * c for c in uty)) / norm
+    pinv = math.sqrt(sum((c / l) ** 2 for c, l in zip(uty, spec["singular_values"]))) / norm
+    assert close(res["labels"]["info"], info) and close(res["labels"]["pinv"], pinv)
+    assert close(res["labels"]["norm"], norm)
+    resid = res["residual"]
+    assert close(math.sqrt(sum(c * c for c in coef[5:])), resid["info"] * resid["norm"])
+
+
+def case_split_cutoff(tmp):
+    values = as_json("spectrum", *SMALL, "--top", "30", "--dense")["singular_values"]
+    alpha = (values[8] + values[9]) / 2
+    res = as_json("split", *SMALL, "--cutoff", repr(alpha))
+    assert res["rank"] == 9 and close(res["cutoff"], alpha), res
+    out = run("split", "--quiet", *SMALL, "--cutoff", repr(alpha)).stdout
+    assert "r = 9" in out and "labels y" in out and "residual" in out, out
+
+
+# ---------------------------------------------------------------- train
+
+def train_rows(*args):
+    return as_json("train", *SMALL, *args)
+
+
+def case_train_columns(tmp):
+    res = train_rows(*TEST, "--steps", "10", "--every", "5", "--linearized", "--rank", "5",
+                     "--csv", f"{tmp}/t.csv")
+    assert [r["step"] for r in res["rows"]] == [0, 5, 10]
+    assert list(res["rows"][0].keys()) == COLUMNS, res["rows"][0].keys()
+    with open(f"{tmp}/t.csv") as f:
+        table = list(csv.reader(f))
+    assert table[0] == COLUMNS and len(table) == 4, table
+    for row, obj in zip(table[1:], res["rows"]):
+        for name, cell in zip(COLUMNS, row):
+            assert close(float(cell), obj[name]), (name, cell, obj[name])
+    for key in ["steps", "lr", "optimizer", "every", "space", "rank", "linearized"]:
+        assert key in res, key
+    first = res["rows"][0]
+    assert first["lin_gap"] == 0 and first["dist_from_init"] == 0
+    # res_info^2 + res_nuisance^2 = ||r||^2 = 2 loss
+    for r in res["rows"]:
+        assert close(r["res_info"] ** 2 + r["res_nuisance"] ** 2, 2 * r["loss"], 1e-9), r
+    # Absent quantities are left out.
+    plain = train_rows("--steps", "4", "--space", "none")
+    assert list(plain["rows"][0].keys()) == ["step", "loss", "train_error",
+                                              "dist_from_init"]
+
+
+def case_train_loss_falls_and_lr_auto(tmp):
+    res = train_rows("--steps", "30", "--every", "10")
+    spec = as_json("spectrum", *SMALL, "--top", "1")
+    assert close(res["lr"], 1 / spec["singular_values"][0] ** 2, 1e-8) and res["lr_auto"]
+    losses = [r["loss"] for r in res["rows"]]
+    assert losses == sorted(losses, reverse=True) and losses[-1] < 0.5 * losses[0], losses
+
+
+def case_train_space_init_matches_split(tmp):
+    """At step 0 with --space init, res_* are split's residual norms."""
+    res = train_rows("--steps", "2", "--space", "init", "--rank", "7")
+    split = as_json("split", *SMALL, "--rank", "7")["residual"]
+    r0 = res["rows"][0]
+    assert close(r0["res_info"], split["info"] * split["norm"])
+    assert close(r0["res_nuisance"], split["nuisance"] * split["norm"])
+    same = train_rows("--steps", "2", "--space", "0", "--rank", "7")
+    assert same["rows"] == res["rows"]
+
+
+def case_train_save_then_split(tmp):
+    res = train_rows("--steps", "20", "--every", "20", "--save", f"{tmp}/w", "--rank", "6")
+    assert sorted(os.listdir(f"{tmp}/w")) == ["W1.npy", "W2.npy"]
+    final = as_json("split", *SMALL, "--init", f"{tmp}/w", "--rank", "6")
+    last = res["rows"][-1]
+    assert close(final["residual"]["norm"], math.sqrt(2 * last["loss"]), 1e-9)
+    assert close(final["residual"]["info"] * final["residual"]["norm"], last["res_info"], 1e-8)
+    initial = as_json("split", *SMALL, "--rank", "6")
+    assert final["residual"]["norm"] < initial["residual"]["norm"]
+
+
+def case_train_optimizers(tmp):
+    for args in (["--optimizer", "sgd", "--batch", "8"], ["--optimizer", "adam", "--lr", "0.01"]):
+        res = train_rows("--steps", "20", "--every", "10", "--space", "none", *args)
+        assert res["rows"][-1]["loss"] < res["rows"][0]["loss"], (args, res["rows"])
+    sgd = train_rows("--steps", "3", "--optimizer", "sgd", "--batch", "8", "--space", "none")
+    assert sgd["batch"] == 8 and sgd["optimizer"] == "sgd"
+
+
+def case_train_corrupt(tmp):
+    data, labels = label_files(tmp)
+    clean = as_json("train", *data, "--steps", "1", "--space", "none")
+    bad = as_json("train", *data, "--steps", "1", "--space", "none", "--corrupt", "0.5")
+    assert bad["corrupted"] == 15 and bad["corrupt"] == 0.5
+    assert bad["rows"][0]["loss"] != clean["rows"][0]["loss"]
+
+
+def case_train_lowrank_linear(tmp):
+    spec = "lowrank:n=30,dim=60,rank=4"
+    res = as_json("train", "--data", spec, "--test-data", spec + ",seed=2", "--hidden", "none",
+                  "--no-normalize", "--steps", "10", "--rank", "4", "--space", "init")
+    assert res["n_params"] == 60 and res["n_outputs"] == 1
+    row = res["rows"][0]
+    assert close(row["train_error"], row["loss"])  # real targets: 0.5 ||r||^2
+
+
+def case_train_nan_keeps_rows(tmp):
+    line = fails("train", *SMALL, "--act", "quadratic", "--lr", "1e4", "--steps", "50",
+                 "--csv", f"{tmp}/t.csv", "--json", f"{tmp}/t.json", "--space", "none",
+                 words=["step"])
+    step = int(line.rsplit("step", 1)[1])
+    with open(f"{tmp}/t.csv") as f:
+        table = list(csv.reader(f))
+    assert [int(r[0]) for r in table[1:]] == list(range(step)), (step, table)
+    with open(f"{tmp}/t.json") as f:
+        assert "step" in json.load(f)["error"]
+    assert sorted(os.listdir(tmp)) == ["t.csv", "t.json"]
+
+
+# ---------------------------------------------------------------- bound
+
+def case_bound_terms(tmp):
+    spec = as_json("spectrum", *SMALL, "--top", "10")["singular_values"]
+    alpha = (spec[5] + spec[6]) / 2
+    b = as_json("bound", *SMALL, "--cutoff", repr(alpha), "--gamma", "2", "--zeta", "0.2")
+    split = as_json("split", *SMALL, "--cutoff", repr(alpha))["residual"]
+    n = 40
+    assert b["rank"] == 6
+    assert close(b["total"], b["bias"] + b["variance"] + b["confidence"] + b["approximation"])
+    assert close(b["bias"], 2 * split["nuisance"] * split["norm"] / math.sqrt(n))
+    assert close(b["variance"], 12 * b["nu"] * b["B"] / math.sqrt(n) *
+                 (split["pinv"] * split["norm"] + 2 / alpha * split["nuisance"] * split["norm"]))
+    assert close(b["confidence"], 5 * math.sqrt(math.log(2 / 0.05) / n))
+    assert close(b["approximation"], 2 * split["norm"] / math.sqrt(n) * (math.exp(-2) + 0.2))
+    assert close(b["lr"], 1 / spec[0] ** 2) and close(b["iterations"], 2 / (b["lr"] * alpha ** 2))
+    assert close(b["nu"], 1.0)  # V = Rademacher nu / sqrt(kK), nu = 1
+    out = run("bound", "--quiet", *SMALL, "--cutoff", repr(alpha)).stdout
+    for name in ["bias", "variance", "confidence", "approximation", "total", "iterations"]:
+        assert any(line.startswith(name) for line in out.splitlines()), (name, out)
+
+
+# ---------------------------------------------------------------- bad input
+
+def no_files(tmp):
+    assert os.listdir(tmp) == [], os.listdir(tmp)
+
+
+def case_bad_rank_and_cutoff(tmp):
+    out = ["--json", f"{tmp}/o.json"]
+    fails("split", *SMALL, "--rank", "120", *out, words=["min(nK, p)"])
+    fails("split", *SMALL, "--cutoff", "1e6", *out, words=["lambda_1"])
+    fails("split", *SMALL, "--cutoff", "0", *out, words=["--cutoff"])
+    fails("split", *SMALL, "--rank", "3", "--cutoff", "0.1", *out, words=["--cutoff"])
+    fails("train", *SMALL, "--rank", "120", *out, words=["min(nK, p)"])
+    fails("train", *SMALL, "--cutoff", "1e6", "--steps", "2", *out, words=["lambda_1"])
+    fails("bound", *SMALL, "--cutoff", "1e6", *out, words=["lambda_1"])
+    fails("bound", *SMALL, *out, words=["--cutoff"])
+    no_files(tmp)
+
+
+def case_bad_training_options(tmp):
+    out = ["--csv", f"{tmp}/o.csv", "--json", f"{tmp}/o.json"]
+    for lr in ["0", "-1", "nan", "inf", "fast"]:
+        fails("train", *SMALL, "--lr", lr, *out, words=["--lr"])
+    fails("train", *SMALL, "--steps", "0", *out, words=["--steps"])
+    for rho in ["-0.1", "1.5", "x"]:
+        fails("train", *SMALL, "--corrupt", rho, *out, words=["--corrupt"])
+    fails("train", *SMALL, "--optimizer", "newton", *out, words=["--optimizer"])
+    fails("train", *SMALL, "--batch", "4", *out, words=["--batch"])
+    fails("train", *SMALL, "--optimizer", "sgd", "--batch", "41", *out, words=["--batch"])
+    fails("train", *SMALL, "--space", "later", *out, words=["--space"])
+    fails("train", "--data", "parity:n=20,bits=4", "--hidden", "5", "--corrupt", "0.5", *out,
+          words=["labels"])
+    fails("bound", *SMALL, "--cutoff", "0.1", "--zeta", "0.7", words=["--zeta"])
+    fails("bound", *SMALL, "--cutoff", "0.1", "--gamma", "0.5", words=["--gamma"])
+    fails("bound", *SMALL, "--cutoff", "0.1", "--delta", "0", words=["--delta"])
+    no_files(tmp)
+
+
+def case_bad_test_data(tmp):
+    out = ["--csv", f"{tmp}/o.csv"]
+    fails("train", *SMALL, "--test-data", "gmm:n=10,classes=3,dim=7", *out,
+          words=["dimension"])
+    fails("train", *SMALL, "--test-data", "gmm:n=10,classes=2,dim=6", *out, words=["outputs"])
+    no_files(tmp)
+
+
+if __name__ == "__main__":
+    main(globals())

@@ -1,0 +1,110 @@
+/* Parity data: +-1 inputs, targets the product over the hidden subset,
+ * checked against a brute-force search for the subset; reproducible. */
+#include "jacspec.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+enum { N = 300, BITS = 8, DEGREE = 3 };
+
+static js_dataset *parity(uint64_t seed, int64_t degree, int64_t *subset) {
+  js_parity_options opt;
+  js_parity_options_init_defaults(&opt);
+  opt.n_samples = N;
+  opt.bits = BITS;
+  opt.degree = degree;
+  opt.seed = seed;
+  js_dataset *data = NULL;
+  assert_int_equal(js_dataset_parity(&opt, subset, &data), JS_OK);
+  assert_int_equal(data->n_samples, N);
+  assert_int_equal(data->dim, BITS);
+  assert_int_equal(data->n_outputs, 1);
+  assert_null(data->labels);
+  return data;
+}
+
+/* Does y = prod_{j in mask} x_j hold for every sample? */
+static int consistent(const js_dataset *data, unsigned mask) {
+  for (int64_t i = 0; i < data->n_samples; i++) {
+    double p = 1;
+    for (int j = 0; j < BITS; j++)
+      if (mask >> j & 1)
+        p *= data->x[i * BITS + j];
+    if (p != data->y[i])
+      return 0;
+  }
+  return 1;
+}
+
+static void test_targets_are_the_parity(void **state) {
+  (void)state;
+  int64_t subset[DEGREE];
+  js_dataset *data = parity(5, DEGREE, subset);
+  for (int64_t i = 0; i < N * BITS; i++)
+    assert_true(data->x[i] == 1.0 || data->x[i] == -1.0);
+  for (int64_t i = 0; i < N; i++)
+    assert_true(data->y[i] == 1.0 || data->y[i] == -1.0);
+  unsigned mask = 0;
+  for (int s = 0; s < DEGREE; s++) {
+    assert_in_range(subset[s], s ? subset[s - 1] + 1 : 0, BITS - 1); /* ascending */
+    mask |= 1u << subset[s];
+  }
+  /* Of all subsets of the coordinates, exactly the returned one explains
+   * every target (300 samples leave no room for another). */
+  for (unsigned other = 0; other < 1u << BITS; other++)
+    assert_int_equal(consistent(data, other), other == mask);
+  js_dataset_free(data);
+}
+
+static void test_reproducible(void **state) {
+  (void)state;
+  int64_t s1[DEGREE], s2[DEGREE];
+  js_dataset *a = parity(11, DEGREE, s1), *b = parity(11, DEGREE, s2), *c = parity(12, DEGREE, NULL);
+  assert_memory_equal(a->x, b->x, sizeof(double) * N * BITS);
+  assert_memory_equal(a->y, b->y, sizeof(double) * N);
+  assert_memory_equal(s1, s2, sizeof s1);
+  assert_true(memcmp(a->x, c->x, sizeof(double) * N * BITS) != 0);
+  js_dataset_free(a);
+  js_dataset_free(b);
+  js_dataset_free(c);
+}
+
+static void test_degree_extremes(void **state) {
+  (void)state;
+  js_dataset *none = parity(3, 0, NULL), *all = parity(3, BITS, NULL);
+  assert_true(consistent(none, 0));
+  assert_true(consistent(all, (1u << BITS) - 1));
+  js_dataset_free(none);
+  js_dataset_free(all);
+}
+
+static void test_bad_sizes(void **state) {
+  (void)state;
+  js_parity_options opt;
+  js_parity_options_init_defaults(&opt);
+  js_dataset *data = NULL;
+  opt.degree = opt.bits + 1;
+  assert_int_equal(js_dataset_parity(&opt, NULL, &data), JS_EINVAL);
+  assert_non_null(strstr(js_last_error(), "degree"));
+  opt.degree = -1;
+  assert_int_equal(js_dataset_parity(&opt, NULL, &data), JS_EINVAL);
+  js_parity_options_init_defaults(&opt);
+  opt.n_samples = 0;
+  assert_int_equal(js_dataset_parity(&opt, NULL, &data), JS_EINVAL);
+  js_parity_options_init_defaults(&opt);
+  opt.bits = 0;
+  assert_int_equal(js_dataset_parity(&opt, NULL, &data), JS_EINVAL);
+  assert_null(data);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_targets_are_the_parity), cmocka_unit_test(test_reproducible),
+      cmocka_unit_test(test_degree_extremes), cmocka_unit_test(test_bad_sizes),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

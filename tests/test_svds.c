@@ -1,0 +1,510 @@
+/* The solver against LAPACK: matrices A = U diag(s) V^T with a chosen
+ * spectrum (U, V from QR of Gaussian matrices), wrapped as operators by
+ * dense_op, and every js_svds / js_svds_dense result compared with
+ * dgesvd_ of the explicit matrix.
+ *
+ * Letters: rows x cols is the matrix (nK x p), mn = min(rows, cols),
+ * r the number of triplets asked for. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/rng.h"
+#include "dense_op.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* LAPACK, Fortran convention (hidden character lengths last). */
+void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
+             double *work, const int *lwork, int *info);
+void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda,
+             const double *tau, double *work, const int *lwork, int *info);
+void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n,
+             double *a, const int *lda, double *s, double *u, const int *ldu,
+             double *vt, const int *ldvt, double *work, const int *lwork,
+             int *info, size_t jobu_len, size_t jobvt_len);
+
+/* ------------------------------------------------------------ test matrices */
+
+typedef double (*spectrum_fn)(int64_t i);
+
+/* Evenly spaced, 10 down to 0.48 over 120 values: clear gaps everywhere. */
+static double spectrum_gapped(int64_t i) { return 10.0 - 0.08 * (double)i; }
+/* Geometric decay: lambda_50 / lambda_1 ~ 6e-3. */
+static double spectrum_decaying(int64_t i) { return 10.0 * pow(0.9, (double)i); }
+/* Nearly low rank: 8 values 8..1, then a tail below 1e-3. */
+static double spectrum_low_rank(int64_t i) {
+  return i < 8 ? 8.0 - (double)i : 1e-3 * pow(0.9, (double)(i - 8));
+}
+
+static double *alloc_doubles(int64_t n) {
+  double *p = calloc((size_t)n, sizeof(double));
+  assert_non_null(p);
+  return p;
+}
+
+/* q (m x k, column-major) with orthonormal columns: Q of a Gaussian matrix. */
+static double *orthonormal(int m, int k, js_rng *rng) {
+  double *q = alloc_doubles((int64_t)m * k);
+  for (int64_t i = 0; i < (int64_t)m * k; i++)
+    q[i] = js_rng_normal(rng);
+  int lwork = 64 * k, info;
+  double *tau = alloc_doubles(k), *work = alloc_doubles(lwork);
+  dgeqrf_(&m, &k, q, &m, tau, work, &lwork, &info);
+  assert_int_equal(info, 0);
+  dorgqr_(&m, &k, &k, q, &m, tau, work, &lwork, &info);
+  assert_int_equal(info, 0);
+  free(tau);
+  free(work);
+  return q;
+}
+
+typedef struct problem {
+  int64_t rows, cols, mn;
+  double *a;         /* rows x cols, column-major */
+  double *s, *u, *v; /* dgesvd_ of a: mn values, u rows x mn, v cols x mn */
+  dense_op dense;
+  js_linop *op;
+} problem;
+
+static void reference_svd(problem *pb) {
+  int m = (int)pb->rows, n = (int)pb->cols, mn = (int)pb->mn, info;
+  double *copy = alloc_doubles(pb->rows * pb->cols);
+  memcpy(copy, pb->a, sizeof(double) * (size_t)(pb->rows * pb->cols));
+  double *vt = alloc_doubles(pb->mn * pb->cols);
+  pb->s = alloc_doubles(pb->mn);
+  pb->u = alloc_doubles(pb->rows * pb->mn);
+  pb->v = alloc_doubles(pb->cols * pb->mn);
+  int lwork = 10 * (m + n) * 8;
+  double *work = alloc_doubles(lwork);
+  dgesvd_("S", "S", &m, &n, copy, &m, pb->s, pb->u, &m, vt, &mn, work, &lwork, &info,
+          1, 1);
+  assert_int_equal(info, 0);
+  for (int64_t k = 0; k < pb->mn; k++)
+    for (int64_t j = 0; j < pb->cols; j++)
+      pb->v[k * pb->cols + j] = vt[k + j * pb->mn];
+  free(copy);
+  free(vt);
+  free(work);
+}
+
+/* a = U diag(spectrum) V^T, then its LAPACK SVD and the operator. */
+static void problem_init(problem *pb, int64_t rows, int64_t cols, spectrum_fn spectrum,
+                         uint64_t seed) {
+  pb->rows = rows;
+  pb->cols = cols;
+  pb->mn = rows < cols ? rows : cols;
+  js_rng rng;
+  js_rng_seed(&rng, seed);
+  double *u = orthonormal((int)rows, (int)pb->mn, &rng);
+  double *v = orthonormal((int)cols, (int)pb->mn, &rng);
+  pb->a = alloc_doubles(rows * cols);
+  for (int64_t k = 0; k < pb->mn; k++)
+    for (int64_t j = 0; j < cols; j++)
+      for (int64_t i = 0; i < rows; i++)
+        pb->a[i + j * rows] += u[i + k * rows] * spectrum(k) * v[j + k * cols];
+  free(u);
+  free(v);
+  reference_svd(pb);
+  pb->dense = (dense_op){.rows = rows, .cols = cols, .a = pb->a};
+  assert_int_equal(dense_op_create(&pb->dense, &pb->op), JS_OK);
+}
+
+static void problem_free(problem *pb) {
+  js_linop_free(pb->op);
+  free(pb->a);
+  free(pb->s);
+  free(pb->u);
+  free(pb->v);
+}
+
+/* ------------------------------------------------------------ checks */
+
+static double dot(int64_t n, const double *x, const double *y) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; i++)
+    sum += x[i] * y[i];
+  return sum;
+}
+
+/* ||A x - sigma y|| / sigma_1 (transpose: ||A^T x - sigma y||), recomputed
+ * with plain loops. */
+static double residual(const problem *pb, int transpose, const double *x, double sigma,
+                       const double *y, double sigma_1) {
+  int64_t m = transpose ? pb->cols : pb->rows, n = transpose ? pb->rows : pb->cols;
+  double sum = 0;
+  for (int64_t i = 0; i < m; i++) {
+    double ax = 0;
+    for (int64_t j = 0; j < n; j++)
+      ax += (transpose ? pb->a[j + i * pb->rows] : pb->a[i + j * pb->rows]) * x[j];
+    sum += (ax - sigma * y[i]) * (ax - sigma * y[i]);
+  }
+  return sqrt(sum) / sigma_1;
+}
+
+/* The r triplets of res against the reference: values to `rel` relative,
+ * vectors up to sign, residuals small and as recomputed. */
+static void check_triplets(const problem *pb, const js_svds_result *res, int64_t r,
+                           double rel) {
+  assert_int_equal(res->rank, r);
+  assert_int_equal(res->rows, pb->rows);
+  assert_int_equal(res->cols, pb->cols);
+  assert_non_null(res->u);
+  assert_non_null(res->v);
+  for (int64_t s = 0; s < r; s++) {
+    const double *u = res->u + s * pb->rows, *v = res->v + s * pb->cols;
+    if (fabs(res->sigma[s] - pb->s[s]) > rel * pb->s[s])
+      fail_msg("sigma_%lld = %.17g, LAPACK %.17g (r = %lld, %lld x %lld)",
+               (long long)s + 1, res->sigma[s], pb->s[s], (long long)r,
+               (long long)pb->rows, (long long)pb->cols);
+    /* Every test spectrum is simple with relative gaps >= 0.8%: vectors are
+     * determined up to sign. */
+    assert_true(fabs(dot(pb->rows, u, pb->u + s * pb->rows)) > 1 - 1e-8);
+    assert_true(fabs(dot(pb->cols, v, pb->v + s * pb->cols)) > 1 - 1e-8);
+    double ru = residual(pb, 0, v, res->sigma[s], u, res->sigma[0]);
+    double rv = residual(pb, 1, u, res->sigma[s], v, res->sigma[0]);
+    assert_true(res->residual_u[s] < 1e-9 && res->residual_v[s] < 1e-9);
+    assert_true(fabs(res->residual_u[s] - ru) < 1e-13);
+    assert_true(fabs(res->residual_v[s] - rv) < 1e-13);
+  }
+}
+
+/* Products counted by the operator itself, and their split for Lanczos:
+ * g Gram products (one J, one J^T each), r for the other side, r + r for
+ * the residuals. */
+static void check_lanczos_counts(const problem *pb, const js_svds_result *res,
+                                 int64_t r) {
+  assert_int_equal(res->n_apply, pb->dense.n_apply);
+  assert_int_equal(res->n_apply_t, pb->dense.n_apply_t);
+  int64_t other = res->side == JS_SIDE_OUTPUTS ? res->n_apply_t - res->n_apply
+                                                : res->n_apply - res->n_apply_t;
+  assert_int_equal(other, r);
+  assert_true(res->iterations >= 0);
+}
+
+static js_svds_options options(int64_t r, js_side side) {
+  js_svds_options opt;
+  js_svds_options_init_defaults(&opt);
+  opt.top = r;
+  opt.side = side;
+  return opt;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void test_defaults(void **state) {
+  (void)state;
+  js_svds_options opt;
+  js_svds_options_init_defaults(&opt);
+  assert_int_equal(opt.top, 10);
+  assert_true(opt.cutoff == 0);
+  assert_int_equal(opt.side, JS_SIDE_AUTO);
+  assert_true(opt.tol == 1e-12);
+  assert_int_equal(opt.ncv, 0);
+  assert_int_equal(opt.max_iter, 1000);
+  assert_int_equal(opt.seed, 1);
+  assert_int_equal(opt.want_vectors, 1);
+  assert_int_equal(opt.dense_limit, (size_t)1 << 30);
+  assert_null(opt.progress);
+}
+
+/* Default tolerance, every side, both orientations, r = 1, 5, 20, 50. */
+static void lanczos_against_lapack(spectrum_fn spectrum, uint64_t seed) {
+  static const int64_t shapes[2][2] = {{120, 300}, {300, 120}};
+  static const js_side sides[3] = {JS_SIDE_AUTO, JS_SIDE_OUTPUTS, JS_SIDE_PARAMS};
+  static const int64_t ranks[4] = {1, 5, 20, 50};
+  for (int sh = 0; sh < 2; sh++) {
+    problem pb;
+    problem_init(&pb, shapes[sh][0], shapes[sh][1], spectrum, seed + (uint64_t)sh);
+    for (int si = 0; si < 3; si++)
+      for (int ri = 0; ri < 4; ri++) {
+        js_svds_options opt = options(ranks[ri], sides[si]);
+        js_svds_result *res = NULL;
+        pb.dense.n_apply = pb.dense.n_apply_t = 0;
+        assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
+        js_side expected = sides[si] != JS_SIDE_AUTO ? sides[si]
+                           : pb.rows <= pb.cols       ? JS_SIDE_OUTPUTS
+                                                      : JS_SIDE_PARAMS;
+        assert_int_equal(res->side, expected);
+        assert_int_equal(res->requested, ranks[ri]);
+        assert_true(res->converged);
+        check_triplets(&pb, res, ranks[ri], 1e-10);
+        check_lanczos_counts(&pb, res, ranks[ri]);
+        js_svds_result_free(res);
+      }
+    problem_free(&pb);
+  }
+}
+
+static void test_lanczos_gapped(void **state) {
+  (void)state;
+  lanczos_against_lapack(spectrum_gapped, 11);
+}
+
+static void test_lanczos_decaying(void **state) {
+  (void)state;
+  lanczos_against_lapack(spectrum_decaying, 21);
+}
+
+/* Nearly low rank: the 8 large triplets are found to full accuracy. (The
+ * tail is not asked for: on the Gram matrix lambda_s^2 carries an error of
+ * about eps lambda_1^2, so lambda_s ~ 1e-4 lambda_1 cannot be resolved to
+ * 1e-10 relative by any Gram-based method.) */
+static void test_lanczos_low_rank(void **state) {
+  (void)state;
+  static const int64_t ranks[3] = {1, 5, 8};
+  problem pb;
+  problem_init(&pb, 120, 300, spectrum_low_rank, 31);
+  for (int side = JS_SIDE_OUTPUTS; side <= JS_SIDE_PARAMS; side++)
+    for (int ri = 0; ri < 3; ri++) {
+      js_svds_options opt = options(ranks[ri], (js_side)side);
+      js_svds_result *res = NULL;
+      assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
+      check_triplets(&pb, res, ranks[ri], 1e-10);
+      js_svds_result_free(res);
+    }
+  problem_free(&pb);
+}
+
+static void test_dense(void **state) {
+  (void)state;
+  static const int64_t ranks[4] = {1, 5, 20, 50};
+  for (int sh = 0; sh < 2; sh++) {
+    problem pb;
+    problem_init(&pb, sh ? 300 : 120, sh ? 120 : 300, spectrum_decaying, 41);
+    for (int ri = 0; ri < 4; ri++) {
+      js_svds_options opt = options(ranks[ri], JS_SIDE_AUTO);
+      js_svds_result *res = NULL;
+      pb.dense.n_apply = pb.dense.n_apply_t = 0;
+      assert_int_equal(js_svds_dense(pb.op, &opt, &res), JS_OK);
+      check_triplets(&pb, res, ranks[ri], 1e-12);
+      assert_true(res->converged);
+      assert_int_equal(res->iterations, 0);
+      /* J from cols identity columns, then the residual products. */
+      assert_int_equal(res->n_apply, pb.dense.n_apply);
+      assert_int_equal(res->n_apply_t, pb.dense.n_apply_t);
+      assert_int_equal(res->n_apply, pb.cols + ranks[ri]);
+      assert_int_equal(res->n_apply_t, ranks[ri]);
+      js_svds_result_free(res);
+    }
+    problem_free(&pb);
+  }
+}
+
+/* alpha = 7 lies between lambda_38 = 7.04 and lambda_39 = 6.96: cut-off
+ * mode grows r 10 -> 20 -> 40 and returns exactly the 38 values above. */
+static void test_cutoff(void **state) {
+  (void)state;
+  problem pb;
+  problem_init(&pb, 120, 300, spectrum_gapped, 51);
+  int64_t above = 0;
+  while (pb.s[above] > 7.0)
+    above++;
+  assert_int_equal(above, 38);
+  js_svds_options opt;
+  js_svds_options_init_defaults(&opt);
+  opt.top = 0;
+  opt.cutoff = 7.0;
+  js_svds_result *res = NULL;
+  assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
+  assert_int_equal(res->requested, 40);
+  check_triplets(&pb, res, above, 1e-10);
+  js_svds_result_free(res);
+
+  assert_int_equal(js_svds_dense(pb.op, &opt, &res), JS_OK);
+  check_triplets(&pb, res, above, 1e-12);
+  js_svds_result_free(res);
+
+  /* Growth stops at min(rows, cols) - 1 triplets. */
+  opt.cutoff = 0.1;
+  assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
+  assert_int_equal(res->requested, pb.mn - 1);
+  assert_int_equal(res->rank, pb.mn - 1);
+  js_svds_result_free(res);
+
+  opt.cutoff = 11.0;
+  assert_int_equal(js_svds(pb.op, &opt, &res), JS_EINVAL);
+  assert_null(res);
+  assert_non_null(strstr(js_last_error(), "largest singular value lambda_1 = 10"));
+  assert_int_equal(js_svds_dense(pb.op, &opt, &res), JS_EINVAL);
+  assert_null(res);
+  problem_free(&pb);
+}
+
+static void test_dense_limit(void **state) {
+  (void)state;
+  problem pb;
+  problem_init(&pb, 120, 300, spectrum_gapped, 61);
+  js_svds_options opt = options(5, JS_SIDE_AUTO);
+  opt.dense_limit = 120 * 300 * 8 - 1;
+  js_svds_result *res = NULL;
+  assert_int_equal(js_svds_dense(pb.op, &opt, &res), JS_ELIMIT);
+  assert_null(res);
+  assert_non_null(strstr(js_last_error(), "GiB"));
+  assert_non_null(strstr(js_last_error(), "Lanczos"));
+  assert_int_equal(pb.dense.n_apply + pb.dense.n_apply_t, 0);
+  opt.dense_limit += 1;
+  assert_int_equal(js_svds_dense(pb.op, &opt, &res), JS_OK);
+  js_svds_result_free(res);
+  problem_free(&pb);
+}
+
+static void expect_invalid(problem *pb, const js_svds_options *opt, const char *words) {
+  js_svds_result *res = (js_svds_result *)1;
+  assert_int_equal(js_svds(pb->op, opt, &res), JS_EINVAL);
+  assert_null(res);
+  if (!strstr(js_last_error(), words))
+    fail_msg("message '%s' lacks '%s'", js_last_error(), words);
+  if (opt->ncv == 0) { /* ncv means nothing to the dense path */
+    res = (js_svds_result *)1;
+    assert_int_equal(js_svds_dense(pb->op, opt, &res), JS_EINVAL);
+    assert_null(res);
+  }
+  /* Rejected before any product. */
+  assert_int_equal(pb->dense.n_apply + pb->dense.n_apply_t, 0);
+}
+
+static void test_invalid(void **state) {
+  (void)state;
+  problem pb;
+  problem_init(&pb, 120, 300, spectrum_gapped, 71);
+  js_svds_options opt = options(0, JS_SIDE_AUTO);
+  expect_invalid(&pb, &opt, "below min(nK, p) = 120");
+  opt.top = 120;
+  expect_invalid(&pb, &opt, "below min(nK, p) = 120");
+  opt.top = 500;
+  expect_invalid(&pb, &opt, "below min(nK, p) = 120");
+  opt = options(5, JS_SIDE_AUTO);
+  opt.tol = -1;
+  expect_invalid(&pb, &opt, "tolerance");
+  opt.tol = NAN;
+  expect_invalid(&pb, &opt, "tolerance");
+  opt = options(5, JS_SIDE_AUTO);
+  opt.max_iter = 0;
+  expect_invalid(&pb, &opt, "max_iter");
+  opt = options(5, JS_SIDE_AUTO);
+  opt.ncv = 5;
+  expect_invalid(&pb, &opt, "ncv = 5 must be in (r, n] = (5, 120]");
+  opt.ncv = 121;
+  expect_invalid(&pb, &opt, "ncv = 121");
+  opt.side = JS_SIDE_PARAMS; /* n = 300 on this side: 121 is fine */
+  js_svds_result *res = NULL;
+  assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
+  js_svds_result_free(res);
+  problem_free(&pb);
+}
+
+/* One restart with a small basis cannot resolve 20 values of a slowly
+ * decaying spectrum: a partial result and a message saying so. */
+static void test_no_convergence(void **state) {
+  (void)state;
+  problem pb;
+  problem_init(&pb, 300, 120, spectrum_decaying, 81);
+  js_svds_options opt = options(20, JS_SIDE_PARAMS);
+  opt.max_iter = 1;
+  opt.ncv = 22;
+  js_svds_result *res = NULL;
+  assert_int_equal(js_svds(pb.op, &opt, &res), JS_ENOCONV);
+  assert_non_null(res);
+  assert_false(res->converged);
+  assert_int_equal(res->requested, 20);
+  assert_true(res->rank < 20);
+  assert_int_equal(res->iterations, 1);
+  char expected[128];
+  snprintf(expected, sizeof expected,
+           "only %lld of 20 singular triplets converged after 1 restarts",
+           (long long)res->rank);
+  if (!strstr(js_last_error(), expected))
+    fail_msg("message '%s' lacks '%s'", js_last_error(), expected);
+  /* What is returned did converge: each value is one of LAPACK's. */
+  for (int64_t s = 0; s < res->rank; s++) {
+    double best = INFINITY;
+    for (int64_t k = 0; k < pb.mn; k++)
+      best = fmin(best, fabs(res->sigma[s] - pb.s[k]) / pb.s[k]);
+    assert_true(best < 1e-9);
+    assert_true(res->residual_u[s] < 1e-9 && res->residual_v[s] < 1e-9);
+  }
+  js_svds_result_free(res);
+  problem_free(&pb);
+}
+
+static void test_reproducible(void **state) {
+  (void)state;
+  problem pb;
+  problem_init(&pb, 300, 120, spectrum_gapped, 91);
+  js_svds_options opt = options(20, JS_SIDE_AUTO);
+  js_svds_result *a = NULL, *b = NULL, *c = NULL;
+  assert_int_equal(js_svds(pb.op, &opt, &a), JS_OK);
+  assert_int_equal(js_svds(pb.op, &opt, &b), JS_OK);
+  assert_memory_equal(a->sigma, b->sigma, sizeof(double) * 20);
+  assert_memory_equal(a->u, b->u, sizeof(double) * 20 * 300);
+  assert_memory_equal(a->v, b->v, sizeof(double) * 20 * 120);
+  assert_int_equal(a->n_apply, b->n_apply);
+  /* Without vectors: the same values, no u and v. */
+  opt.want_vectors = 0;
+  assert_int_equal(js_svds(pb.op, &opt, &c), JS_OK);
+  assert_null(c->u);
+  assert_null(c->v);
+  assert_memory_equal(a->sigma, c->sigma, sizeof(double) * 20);
+  assert_memory_equal(a->residual_u, c->residual_u, sizeof(double) * 20);
+  js_svds_result_free(b);
+  js_svds_result_free(c);
+  /* Another seed: another start, the same triplets. */
+  opt.want_vectors = 1;
+  opt.seed = 12345;
+  assert_int_equal(js_svds(pb.op, &opt, &b), JS_OK);
+  check_triplets(&pb, b, 20, 1e-10);
+  js_svds_result_free(a);
+  js_svds_result_free(b);
+  problem_free(&pb);
+}
+
+typedef struct progress_log {
+  int64_t calls, last_done;
+} progress_log;
+
+static void record_progress(void *ctx, const char *stage, int64_t done, int64_t total) {
+  progress_log *log = ctx;
+  assert_string_equal(stage, "lanczos");
+  assert_true(done > log->last_done);
+  assert_int_equal(total, 0);
+  log->calls++;
+  log->last_done = done;
+}
+
+/* Progress reports each Gram product: the last count is the number of
+ * J J^T products, that is all J products but the r residual ones. */
+static void test_progress(void **state) {
+  (void)state;
+  problem pb;
+  problem_init(&pb, 120, 300, spectrum_gapped, 101);
+  progress_log log = {0, 0};
+  js_svds_options opt = options(5, JS_SIDE_OUTPUTS);
+  opt.progress = record_progress;
+  opt.progress_ctx = &log;
+  js_svds_result *res = NULL;
+  assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
+  assert_true(log.calls > 0);
+  assert_int_equal(log.calls, log.last_done);
+  assert_int_equal(log.last_done, res->n_apply - 5);
+  js_svds_result_free(res);
+  problem_free(&pb);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_defaults),       cmocka_unit_test(test_lanczos_gapped),
+      cmocka_unit_test(test_lanczos_decaying), cmocka_unit_test(test_lanczos_low_rank),
+      cmocka_unit_test(test_dense),          cmocka_unit_test(test_cutoff),
+      cmocka_unit_test(test_dense_limit),    cmocka_unit_test(test_invalid),
+      cmocka_unit_test(test_no_convergence), cmocka_unit_test(test_reproducible),
+      cmocka_unit_test(test_progress),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,488 @@
+/* The training loop against explicit computations:
+ *   - the linearised run follows the closed form
+ *     r~_t = U (I - eta Lambda^2)^t U^T r_0 + (I - U U^T) r_0 (dense SVD of
+ *     the explicit J_0) at every step, and so does a user's linear model;
+ *   - GD, SGD and Adam through the matrix-free operator equal the same
+ *     iterations with the explicit J of the reference network, step by step;
+ *   - a diverging run stops with JS_ENUMERIC naming the step; the callback
+ *     can stop the loop; bad options are refused.
+ *
+ * Letters: m = nK rows (30), p parameters (20, W_1 trained), mn = min. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "dense_op.h"
+#include "dense_svd.h"
+#include "reference_net.h"
+#include "scratch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_SAMPLES 10
+#define DIM 4
+#define HIDDEN 5
+#define N_OUT 3
+#define M (N_SAMPLES * N_OUT)
+#define P (HIDDEN * DIM)
+#define MN P
+#define STEPS 25
+
+typedef struct fixture {
+  js_net *net, *ref; /* the network trained, and the reference's copy */
+  double x[N_SAMPLES * DIM];
+  double y[M];
+  js_dataset data;
+  js_model model;
+  double theta0[P];
+} fixture;
+
+static js_net *make_net(js_act_kind act) {
+  js_net_options opt;
+  js_net_options_init_defaults(&opt);
+  opt.widths[0] = DIM;
+  opt.widths[1] = HIDDEN;
+  opt.widths[2] = N_OUT;
+  opt.act.kind = act;
+  js_net *net = NULL;
+  return js_net_create(&opt, &net) ? NULL : net;
+}
+
+static int setup(void **state) {
+  fixture *fx = calloc(1, sizeof *fx);
+  if (!fx || !(fx->net = make_net(JS_ACT_TANH)) || !(fx->ref = make_net(JS_ACT_TANH)))
+    return -1;
+  ref_fill_normal(fx->x, N_SAMPLES * DIM, 7);
+  for (int64_t i = 0; i < N_SAMPLES; i++)
+    fx->y[i * N_OUT + i % N_OUT] = 1;
+  fx->data = (js_dataset){.n_samples = N_SAMPLES, .dim = DIM, .n_outputs = N_OUT,
+                          .x = fx->x, .y = fx->y};
+  js_net_get_params(fx->net, fx->theta0);
+  if (js_net_model_init(&fx->model, fx->net, &fx->data))
+    return -1;
+  *state = fx;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *fx = *state;
+  js_model_release(&fx->model);
+  js_net_free(fx->net);
+  js_net_free(fx->ref);
+  free(fx);
+  return 0;
+}
+
+/* Every state the callback saw. */
+typedef struct record {
+  int64_t n_states;
+  int64_t stop_at; /* return 1 at this step (-1: never) */
+  double lr;
+  double loss[STEPS + 1];
+  double theta[STEPS + 1][P];
+  double residual[STEPS + 1][M];
+  double lin_residual[STEPS + 1][M];
+  double lin_gap[STEPS + 1], lin_dist[STEPS + 1], dist[STEPS + 1];
+} record;
+
+static int keep(void *ctx, const js_train_state *st) {
+  record *rec = ctx;
+  int64_t t = st->step;
+  assert_int_equal(t, rec->n_states);
+  rec->n_states++;
+  rec->lr = st->lr;
+  rec->loss[t] = st->loss;
+  rec->dist[t] = st->dist_from_init;
+  memcpy(rec->theta[t], st->theta, sizeof rec->theta[t]);
+  memcpy(rec->residual[t], st->residual, sizeof rec->residual[t]);
+  if (st->lin_residual)
+    memcpy(rec->lin_residual[t], st->lin_residual, sizeof rec->lin_residual[t]);
+  rec->lin_gap[t] = st->lin_gap;
+  rec->lin_dist[t] = st->lin_dist;
+  return t == rec->stop_at;
+}
+
+static record *new_record(void) {
+  record *rec = calloc(1, sizeof *rec);
+  assert_non_null(rec);
+  rec->stop_at = -1;
+  return rec;
+}
+
+/* want_t = U (I - eta Lambda^2)^t U^T r0 + (I - U U^T) r0 for the full
+ * SVD (s, u) of the explicit J_0 (mn triplets). */
+static void closed_form(const double *s, const double *u, double eta, int64_t t,
+                        const double *r0, double *want) {
+  memcpy(want, r0, sizeof(double) * M);
+  for (int64_t k = 0; k < MN; k++) {
+    double c = ref_dot(u + k * M, r0, M);
+    double shrink = pow(1.0 - eta * s[k] * s[k], (double)t) - 1.0;
+    for (int64_t i = 0; i < M; i++)
+      want[i] += shrink * c * u[k * M + i];
+  }
+}
+
+static void test_linearized_closed_form(void **state) {
+  fixture *fx = *state;
+  double jacobian[M * P], s[MN], u[M * MN], v[P * MN], f0[M], r0[M], want[M];
+  ref_jacobian(fx->net, fx->x, N_SAMPLES, jacobian);
+  assert_int_equal(dense_svd(jacobian, M, P, s, u, v), 0);
+  ref_forward(fx->net, fx->x, N_SAMPLES, f0);
+  for (int64_t i = 0; i < M; i++)
+    r0[i] = f0[i] - fx->y[i];
+
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.steps = STEPS;
+  opt.linearized = 1;
+  record *rec = new_record();
+  double theta[P];
+  memcpy(theta, fx->theta0, sizeof theta);
+  assert_int_equal(js_train(&fx->model, fx->y, &opt, keep, rec, theta), JS_OK);
+  assert_int_equal(rec->n_states, STEPS + 1);
+  /* Automatic eta = 1 / lambda_1^2 of J(theta_0). */
+  assert_true(fabs(rec->lr * s[0] * s[0] - 1.0) <= 1e-10);
+  double norm0 = sqrt(ref_dot(r0, r0, M));
+  for (int64_t t = 0; t <= STEPS; t++) {
+    closed_form(s, u, rec->lr, t, r0, want);
+    for (int64_t i = 0; i < M; i++)
+      assert_true(fabs(rec->lin_residual[t][i] - want[i]) <= 1e-10 * norm0);
+    /* The reported gaps are the distances between the two runs. */
+    double gap = 0;
+    for (int64_t i = 0; i < M; i++)
+      gap += (rec->residual[t][i] - rec->lin_residual[t][i]) *
+             (rec->residual[t][i] - rec->lin_residual[t][i]);
+    assert_true(fabs(sqrt(gap) - rec->lin_gap[t]) <= 1e-12 * norm0);
+  }
+  assert_true(rec->lin_gap[0] == 0 && rec->lin_dist[0] == 0);
+  /* On return the parameters are the last step's, in theta and the net. */
+  double in_net[P];
+  js_net_get_params(fx->net, in_net);
+  assert_memory_equal(theta, rec->theta[STEPS], sizeof theta);
+  assert_memory_equal(in_net, theta, sizeof theta);
+  js_net_set_params(fx->net, fx->theta0);
+  free(rec);
+}
+
+/* A user's model: f(theta) = A theta with an explicit A (dense_op), whose
+ * Jacobian is A everywhere, so r_t itself has the closed form. */
+typedef struct linear_model {
+  dense_op op;
+  double theta[P];
+} linear_model;
+
+static int linear_set(void *ctx, const double *theta) {
+  memcpy(((linear_model *)ctx)->theta, theta, sizeof(double) * P);
+  return JS_OK;
+}
+
+static int linear_forward(void *ctx, double *f) {
+  linear_model *lm = ctx;
+  for (int64_t i = 0; i < M; i++) {
+    f[i] = 0;
+    for (int64_t j = 0; j < P; j++)
+      f[i] += lm->op.a[i + j * M] * lm->theta[j];
+  }
+  return JS_OK;
+}
+
+static int linear_jacobian(void *ctx, const int64_t *samples, int64_t n_batch,
+                           js_linop **op) {
+  (void)n_batch;
+  if (samples)
+    return JS_EINVAL; /* GD only */
+  return dense_op_create(&((linear_model *)ctx)->op, op);
+}
+
+static void test_user_model(void **state) {
+  (void)state;
+  double a[M * P], row_major[M * P], s[MN], u[M * MN], v[P * MN], y[M], r0[M], want[M];
+  ref_fill_normal(a, M * P, 3);
+  ref_fill_normal(y, M, 4);
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t j = 0; j < P; j++)
+      row_major[i * P + j] = a[i + j * M];
+  assert_int_equal(dense_svd(row_major, M, P, s, u, v), 0);
+  linear_model lm = {.op = {.rows = M, .cols = P, .a = a}};
+  js_model model = {.n_samples = N_SAMPLES, .n_outputs = M, .n_params = P, .ctx = &lm,
+                    .set_params = linear_set, .forward = linear_forward,
+                    .jacobian = linear_jacobian};
+  double theta[P] = {0};
+  for (int64_t i = 0; i < M; i++)
+    r0[i] = -y[i];
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.steps = STEPS;
+  opt.lr = 0.7 / (s[0] * s[0]);
+  opt.linearized = 1;
+  record *rec = new_record();
+  assert_int_equal(js_train(&model, y, &opt, keep, rec, theta), JS_OK);
+  for (int64_t t = 0; t <= STEPS; t++) {
+    closed_form(s, u, opt.lr, t, r0, want);
+    assert_true(ref_relative_error(rec->residual[t], want, M) <= 1e-10);
+    assert_true(ref_relative_error(rec->lin_residual[t], want, M) <= 1e-10);
+    assert_true(rec->lin_dist[t] <= 1e-12 * (1 + rec->dist[t]));
+  }
+  free(rec);
+}
+
+/* The reference step: g = J(theta)^T r(theta) of the explicit J of the
+ * reference net, summed over the samples flagged in `use` (NULL: all). */
+static double reference_gradient(fixture *fx, const double *theta, const int *use,
+                                 double *g) {
+  double jacobian[M * P], f[M], r[M];
+  js_net_set_params(fx->ref, theta);
+  ref_jacobian(fx->ref, fx->x, N_SAMPLES, jacobian);
+  ref_forward(fx->ref, fx->x, N_SAMPLES, f);
+  for (int64_t i = 0; i < M; i++)
+    r[i] = use && !use[i / N_OUT] ? 0 : f[i] - fx->y[i];
+  ref_apply(jacobian, M, P, 1, 1, r, g);
+  return 0.5 * ref_dot(r, r, M);
+}
+
+static void test_gd_matches_explicit(void **state) {
+  fixture *fx = *state;
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.steps = STEPS;
+  opt.lr = 0.05;
+  record *rec = new_record();
+  double theta[P], want[P], g[P];
+  memcpy(theta, fx->theta0, sizeof theta);
+  memcpy(want, fx->theta0, sizeof want);
+  assert_int_equal(js_train(&fx->model, fx->y, &opt, keep, rec, theta), JS_OK);
+  for (int64_t t = 0; t <= STEPS; t++) {
+    double loss = reference_gradient(fx, want, NULL, g);
+    assert_true(fabs(rec->loss[t] - loss) <= 1e-10 * loss);
+    assert_true(ref_relative_error(rec->theta[t], want, P) <= 1e-10);
+    for (int64_t j = 0; j < P; j++)
+      want[j] -= opt.lr * g[j];
+  }
+  js_net_set_params(fx->net, fx->theta0);
+  free(rec);
+}
+
+/* SGD: each step is -eta J_B^T r_B for one of the C(n, B) batches; with
+ * B = n it is the GD step. */
+static void test_sgd_steps_are_batch_gradients(void **state) {
+  fixture *fx = *state;
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.steps = 6;
+  opt.lr = 0.05;
+  opt.optimizer = JS_OPTIM_SGD;
+  opt.batch = 3;
+  opt.seed = 11;
+  record *rec = new_record();
+  double theta[P], g[P], step[P];
+  memcpy(theta, fx->theta0, sizeof theta);
+  assert_int_equal(js_train(&fx->model, fx->y, &opt, keep, rec, theta), JS_OK);
+  for (int64_t t = 1; t <= opt.steps; t++) {
+    for (int64_t j = 0; j < P; j++)
+      step[j] = (rec->theta[t - 1][j] - rec->theta[t][j]) / opt.lr;
+    int matches = 0;
+    for (int a = 0; a < N_SAMPLES; a++)
+      for (int b = a + 1; b < N_SAMPLES; b++)
+        for (int c = b + 1; c < N_SAMPLES; c++) {
+          int use[N_SAMPLES] = {0};
+          use[a] = use[b] = use[c] = 1;
+          reference_gradient(fx, rec->theta[t - 1], use, g);
+          matches += ref_relative_error(step, g, P) <= 1e-10;
+        }
+    assert_int_equal(matches, 1);
+  }
+  /* B = n: the batch is every sample, the step GD's. */
+  opt.batch = N_SAMPLES;
+  memcpy(theta, fx->theta0, sizeof theta);
+  rec->n_states = 0;
+  assert_int_equal(js_train(&fx->model, fx->y, &opt, keep, rec, theta), JS_OK);
+  for (int64_t t = 1; t <= opt.steps; t++) {
+    reference_gradient(fx, rec->theta[t - 1], NULL, g);
+    for (int64_t j = 0; j < P; j++)
+      step[j] = (rec->theta[t - 1][j] - rec->theta[t][j]) / opt.lr;
+    assert_true(ref_relative_error(step, g, P) <= 1e-10);
+  }
+  js_net_set_params(fx->net, fx->theta0);
+  free(rec);
+}
+
+static void test_adam_matches_explicit(void **state) {
+  fixture *fx = *state;
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.steps = STEPS;
+  opt.lr = 0.01;
+  opt.optimizer = JS_OPTIM_ADAM;
+  record *rec = new_record();
+  double theta[P], want[P], g[P], m1[P] = {0}, m2[P] = {0};
+  memcpy(theta, fx->theta0, sizeof theta);
+  memcpy(want, fx->theta0, sizeof want);
+  assert_int_equal(js_train(&fx->model, fx->y, &opt, keep, rec, theta), JS_OK);
+  for (int64_t t = 0; t <= STEPS; t++) {
+    assert_true(ref_relative_error(rec->theta[t], want, P) <= 1e-10);
+    reference_gradient(fx, want, NULL, g);
+    for (int64_t j = 0; j < P; j++) {
+      m1[j] = 0.9 * m1[j] + 0.1 * g[j];
+      m2[j] = 0.999 * m2[j] + 0.001 * g[j] * g[j];
+      double mhat = m1[j] / (1 - pow(0.9, t + 1)), vhat = m2[j] / (1 - pow(0.999, t + 1));
+      want[j] -= opt.lr * mhat / (sqrt(vhat) + 1e-8);
+    }
+  }
+  js_net_set_params(fx->net, fx->theta0);
+  free(rec);
+}
+
+static void test_callback_stops(void **state) {
+  fixture *fx = *state;
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.steps = STEPS;
+  record *rec = new_record();
+  rec->stop_at = 3;
+  double theta[P];
+  memcpy(theta, fx->theta0, sizeof theta);
+  assert_int_equal(js_train(&fx->model, fx->y, &opt, keep, rec, theta), JS_OK);
+  assert_int_equal(rec->n_states, 4);
+  assert_memory_equal(theta, rec->theta[3], sizeof theta);
+  assert_true(rec->dist[3] > 0 && rec->dist[0] == 0);
+  js_net_set_params(fx->net, fx->theta0);
+  free(rec);
+}
+
+static void test_divergence_names_the_step(void **state) {
+  fixture *fx = *state;
+  js_net *net = make_net(JS_ACT_QUADRATIC);
+  js_model model;
+  assert_int_equal(js_net_model_init(&model, net, &fx->data), JS_OK);
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.steps = STEPS;
+  opt.lr = 1e3; /* far beyond 1 / lambda_1^2 */
+  record *rec = new_record();
+  double theta[P];
+  js_net_get_params(net, theta);
+  int status = js_train(&model, fx->y, &opt, keep, rec, theta);
+  char step[32];
+  snprintf(step, sizeof step, "step %lld", (long long)rec->n_states);
+  assert_failure(status, JS_ENUMERIC, "loss", step, NULL);
+  assert_true(rec->n_states >= 1 && rec->n_states <= STEPS);
+  js_model_release(&model);
+  js_net_free(net);
+  free(rec);
+}
+
+static void test_bad_options(void **state) {
+  fixture *fx = *state;
+  js_train_options opt;
+  double theta[P];
+  memcpy(theta, fx->theta0, sizeof theta);
+  js_train_options_init_defaults(&opt);
+  opt.steps = 0;
+  assert_failure(js_train(&fx->model, fx->y, &opt, NULL, NULL, theta), JS_EINVAL, "steps",
+                 NULL);
+  js_train_options_init_defaults(&opt);
+  opt.lr = NAN;
+  assert_failure(js_train(&fx->model, fx->y, &opt, NULL, NULL, theta), JS_EINVAL,
+                 "learning rate", NULL);
+  js_train_options_init_defaults(&opt);
+  opt.optimizer = JS_OPTIM_SGD;
+  opt.batch = N_SAMPLES + 1;
+  assert_failure(js_train(&fx->model, fx->y, &opt, NULL, NULL, theta), JS_EINVAL, "batch",
+                 NULL);
+  js_model broken = fx->model;
+  broken.forward = NULL;
+  js_train_options_init_defaults(&opt);
+  assert_failure(js_train(&broken, fx->y, &opt, NULL, NULL, theta), JS_EINVAL, "callback",
+                 NULL);
+  assert_memory_equal(theta, fx->theta0, sizeof theta);
+}
+
+/* On Gaussian-mixture data the residual's part on the information space of
+ * J(theta_0) (the top K^2 C directions) falls much faster than its part on
+ * the nuisance space (paper section 3.3, Figure 6a). */
+typedef struct split_track {
+  js_space *space;
+  double info0, nuisance0, info, nuisance; /* ||Pi_I r_t||, ||Pi_N r_t|| */
+} split_track;
+
+static int track_split(void *ctx, const js_train_state *st) {
+  split_track *tr = ctx;
+  js_alignment a;
+  assert_int_equal(js_space_align(tr->space, st->residual, NULL, &a), JS_OK);
+  tr->info = a.info * a.norm;
+  tr->nuisance = a.nuisance * a.norm;
+  if (st->step == 0) {
+    tr->info0 = tr->info;
+    tr->nuisance0 = tr->nuisance;
+  }
+  return 0;
+}
+
+static void test_gmm_information_falls_faster(void **state) {
+  (void)state;
+  js_gmm_options g;
+  js_gmm_options_init_defaults(&g);
+  g.n_samples = 90;
+  g.dim = 10;
+  g.seed = 3;
+  js_dataset *data = NULL;
+  assert_int_equal(js_dataset_gmm(&g, &data), JS_OK);
+  assert_int_equal(js_dataset_normalize(data), JS_OK);
+  js_net_options no;
+  js_net_options_init_defaults(&no);
+  no.widths[0] = g.dim;
+  no.widths[1] = 40;
+  no.widths[2] = g.n_classes;
+  js_net *net = NULL;
+  js_linop *op = NULL;
+  js_svds_result *res = NULL;
+  js_model model;
+  assert_int_equal(js_net_create(&no, &net), JS_OK);
+  assert_int_equal(js_jacobian_create(net, data, &op), JS_OK);
+  js_svds_options so;
+  js_svds_options_init_defaults(&so);
+  so.top = g.n_classes * g.n_classes * g.n_clusters; /* K^2 C */
+  assert_int_equal(js_svds(op, &so, &res), JS_OK);
+  split_track tr = {0};
+  assert_int_equal(js_space_create(res, so.top, 0, &tr.space), JS_OK);
+
+  assert_int_equal(js_net_model_init(&model, net, data), JS_OK);
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.steps = 100;
+  double *theta = malloc(sizeof(double) * (size_t)js_net_n_params(net));
+  js_net_get_params(net, theta);
+  assert_int_equal(js_train(&model, data->y, &opt, track_split, &tr, theta), JS_OK);
+  double info_left = tr.info / tr.info0, nuisance_left = tr.nuisance / tr.nuisance0;
+  print_message("||Pi_I r_T|| / ||Pi_I r_0|| = %.3g, ||Pi_N r_T|| / ||Pi_N r_0|| = %.3g\n",
+                info_left, nuisance_left);
+  assert_true(info_left < 0.05 * nuisance_left && nuisance_left > 0.5);
+  free(theta);
+  js_model_release(&model);
+  js_space_free(tr.space);
+  js_svds_result_free(res);
+  js_linop_free(op);
+  js_net_free(net);
+  js_dataset_free(data);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_linearized_closed_form),
+      cmocka_unit_test(test_user_model),
+      cmocka_unit_test(test_gd_matches_explicit),
+      cmocka_unit_test(test_sgd_steps_are_batch_gradients),
+      cmocka_unit_test(test_adam_matches_explicit),
+      cmocka_unit_test(test_callback_stops),
+      cmocka_unit_test(test_divergence_names_the_step),
+      cmocka_unit_test(test_bad_options),
+      cmocka_unit_test(test_gmm_information_falls_faster),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
