@@ -80,7 +80,9 @@ int js_dataset_check_finite(const js_dataset *data, const char *what);
  * n_clusters clusters each; unit-norm centres pairwise at least `separation`
  * apart; each sample picks a cluster uniformly, x = centre + N(0, sigma^2/d I),
  * label = the cluster's class (cluster c is in class c / n_clusters). The
- * centres depend only on seed, n_classes, n_clusters, dim and separation.
+ * centres depend only on task_seed, n_classes, n_clusters, dim and
+ * separation; the samples on seed. So a test set is the same options with
+ * another seed: the same mixture, new samples.
  * JS_EINVAL for an option out of range or centres that do not fit. */
 typedef struct js_gmm_options {
   int64_t n_samples;
@@ -89,7 +91,8 @@ typedef struct js_gmm_options {
   int64_t dim;
   double sigma;
   double separation;
-  uint64_t seed;
+  uint64_t task_seed;    /* draws the centres */
+  uint64_t seed;         /* draws the samples */
 } js_gmm_options;
 void js_gmm_options_init_defaults(js_gmm_options *opt);
 int js_dataset_gmm(const js_gmm_options *opt, js_dataset **out);
@@ -171,14 +174,16 @@ int js_dataset_csv(const char *path, const char *label_column, js_dataset **out)
 
 /* Parity (monomial) data: x uniform in {-1, +1}^bits, real-valued target
  * y = prod_{j in S} x_j (K = 1, labels NULL) for a hidden subset S of
- * `degree` coordinates drawn from the seed. */
+ * `degree` coordinates. task_seed draws S, seed the samples, so test data
+ * of the same parity takes another seed. */
 typedef struct js_parity_options {
   int64_t n_samples;
   int64_t bits;   /* d */
   int64_t degree; /* |S|, 0 <= degree <= bits */
+  uint64_t task_seed;
   uint64_t seed;
 } js_parity_options;
-/* n = 1000, bits = 20, degree = 3, seed = 1. */
+/* n = 1000, bits = 20, degree = 3, task_seed = seed = 1. */
 void js_parity_options_init_defaults(js_parity_options *opt);
 /* subset (may be NULL) receives the degree coordinates of S, ascending.
  * JS_EINVAL for sizes out of range. */
@@ -217,6 +222,19 @@ void js_activation_name(js_activation act, char *buf, size_t size);
 /* sup |phi'(z)|: the B of the paper's Theorem 3.3 (Inf for quadratic). */
 double js_activation_derivative_bound(js_activation act);
 
+/* The arithmetic of the Jacobian products (the public API stays double). */
+typedef enum {
+  JS_PRECISION_DOUBLE, /* float64 throughout */
+  JS_PRECISION_SINGLE  /* J v and J^T u computed in float32 (sgemm), on a
+                          float copy of the weights; inputs and results are
+                          converted at the boundary. Up to twice the GEMM
+                          speed and half the cache and workspace memory;
+                          products then agree with double to about 3e-7
+                          relative, singular values to 3e-8 .. 3e-6
+                          (measured, README). The forward pass stays
+                          double. */
+} js_precision;
+
 /* A fully connected network without biases:
  *   h_0 = x, h_l = phi(W_l h_{l-1}) for l < L, f(x) = W_L h_{L-1},
  * W_l in R^{widths[l] x widths[l-1]}. widths[0] = d, widths[L] = K. */
@@ -228,9 +246,17 @@ typedef struct js_net_options {
   double nu;          /* output-layer scale (paper: nu) */
   uint64_t seed;      /* initialisation seed */
   int64_t batch_size; /* samples per batch in products (0: automatic) */
+  /* Bytes the network may keep of activations h_l and derivatives
+   * phi'(z_l) of all samples between products (0: never cache). While the
+   * weights and the inputs stay the same, the products after the first then
+   * skip the forward pass. When the cache would exceed this, each product
+   * recomputes them batch by batch. */
+  size_t cache_limit;
+  js_precision precision; /* of the products */
 } js_net_options;
 /* Defaults: the paper's network, one hidden layer, softplus, W_1 trained,
- * nu = 1, seed 1; widths must still be set. */
+ * nu = 1, seed 1, automatic batches, cache_limit 1 GiB, double precision;
+ * widths must still be set. */
 void js_net_options_init_defaults(js_net_options *opt);
 
 typedef struct js_net js_net;
@@ -246,12 +272,24 @@ int64_t js_net_width(const js_net *net, int layer); /* widths[layer] */
 int js_net_is_trained(const js_net *net, int layer); /* layer in 1..L */
 int64_t js_net_n_params(const js_net *net);         /* p */
 js_activation js_net_activation(const js_net *net);
+/* The options the network runs with (as created, then js_net_set_memory). */
+void js_net_get_options(const js_net *net, js_net_options *opt);
 /* W_l (widths[l] x widths[l-1], row-major), layer in 1..L; the pointer
- * stays owned by the network and may be written through. */
+ * stays owned by the network and may be written through. The call counts
+ * as a write: it drops the activation cache, so write before the next
+ * product (or call again after writing). */
 double *js_net_weights(js_net *net, int layer);
-/* Copies theta (length p) out of / into the trained layers. */
+/* Copies theta (length p) out of / into the trained layers; setting drops
+ * the activation cache. */
 void js_net_get_params(const js_net *net, double *theta);
 void js_net_set_params(js_net *net, const double *theta);
+/* Changes batch_size and cache_limit of the options (as js_memory_plan
+ * chooses them); frees the cache when it no longer fits. JS_EINVAL for
+ * batch_size < 0. */
+int js_net_set_memory(js_net *net, int64_t batch_size, size_t cache_limit);
+/* Frees the activation cache; needed only when the inputs x of a product
+ * were changed in place (the cache is keyed by their address and count). */
+void js_net_drop_cache(js_net *net);
 
 /* f = forward(x): x is n x d, f is n x K (= nK vector). */
 int js_net_forward(js_net *net, const double *x, int64_t n_samples, double *f);
@@ -261,6 +299,42 @@ int js_net_jvp(js_net *net, const double *x, int64_t n_samples,
 /* Reverse mode: g = J^T u for b cotangents. u is nK x b, g is p x b. */
 int js_net_vjp(js_net *net, const double *x, int64_t n_samples,
                const double *u, int64_t n_vectors, double *g);
+
+/* ---------------------------------------------------------------- resources */
+
+/* Threads for the BLIS kernels and the elementwise (OpenMP) loops, for the
+ * whole process. n = 0 means one per online core; more than the online
+ * cores is clamped to them, since BLIS's OpenMP threads busy-wait and
+ * oversubscribed cores slow every product down. Returns the number of
+ * threads now in use (>= 1), or JS_EINVAL for n < 0. */
+int js_set_threads(int n);
+
+/* How products on a data set fit a memory budget (js_plan_memory). Bytes
+ * are what the library allocates, counted from the shapes, plus a fixed
+ * 16 MiB for the program's code and BLIS's packing buffers, so that the
+ * budget bounds the process's resident memory. */
+typedef struct js_memory_plan {
+  size_t budget;        /* the budget planned for */
+  int64_t batch_size;   /* samples per batch (for js_net_set_memory) */
+  int cache;            /* 1: activations of all samples are cached */
+  size_t cache_limit;   /* for js_net_set_memory: cache_bytes, or 0 */
+  size_t fixed_bytes;   /* program, data, weights and solver_bytes */
+  size_t cache_bytes;   /* the activation cache (0 when not cached) */
+  size_t batch_bytes;   /* the network's workspace for one batch */
+  size_t total_bytes;   /* fixed + cache + batch: at most the budget */
+  size_t min_budget;    /* the smallest budget that works (batch of 1, no cache) */
+} js_memory_plan;
+
+/* Plans products of a network with options `net` on n_samples samples
+ * (inputs and targets held in memory) in blocks of n_vectors, next to
+ * solver_bytes of solver memory (js_svds_memory_bytes): caches when the
+ * cache fits, then takes the largest batch that fits (capped where larger
+ * batches stop paying: 64 MiB of workspace), at least one sample.
+ * JS_ENOMEM, with a message giving min_budget, when even one sample's
+ * working set next to the fixed memory exceeds budget (*plan is still
+ * filled); JS_EINVAL for invalid options or sizes. */
+int js_plan_memory(const js_net_options *net, int64_t n_samples, int64_t n_vectors,
+                   size_t solver_bytes, size_t budget, js_memory_plan *plan);
 
 /* ---------------------------------------------------------------- operator */
 
@@ -344,6 +418,10 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out);
 /* The same from LAPACK's SVD of the explicitly formed matrix (J e_j for
  * every column); JS_ELIMIT when rows*cols*8 exceeds opt->dense_limit. */
 int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out);
+/* Bytes js_svds allocates for an operator of rows x cols under opt: the
+ * Lanczos basis and ARPACK's work arrays on the Gram side, the scratch of
+ * the other side and the result (for cut-off mode, at its first rank). */
+size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t cols);
 
 /* ---------------------------------------------------------------- analysis */
 

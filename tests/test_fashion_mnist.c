@@ -70,6 +70,19 @@ static void test_training_set(void **state) {
     assert_true(fabs(row_sum(data, i) * 255 - (double)raw) < 1e-9 * (double)raw);
     assert_int_equal(data->labels[i], raw_label(i));
   }
+  /* Known values, from Python's gzip module on the Debian package's files:
+   * byte sums of images 0, 1, 12345 and 59999 (labels 9, 0, 8, 5), and of
+   * every pixel of the training set. */
+  const long known[] = {76247, 84598, 97611, 16684};
+  const int known_label[] = {9, 0, 8, 5};
+  for (size_t k = 0; k < sizeof images / sizeof images[0]; k++) {
+    assert_true(fabs(row_sum(data, images[k]) * 255 - (double)known[k]) < 1e-6);
+    assert_int_equal(data->labels[images[k]], known_label[k]);
+  }
+  long long total = 0;
+  for (int64_t i = 0; i < data->n_samples * data->dim; i++)
+    total += lround(data->x[i] * 255);
+  assert_true(total == 3431114169LL);
   js_dataset_free(data);
 }
 

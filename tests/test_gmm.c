@@ -64,6 +64,7 @@ static void test_defaults(void **state) {
   assert_int_equal(opt.dim, 20);
   assert_true(opt.sigma == 0.1 && opt.separation == 0.5);
   assert_int_equal(opt.seed, 1);
+  assert_int_equal(opt.task_seed, 1);
   js_dataset_free(gmm_ok(&opt));
 }
 
@@ -148,7 +149,7 @@ static void test_centres(void **state) {
 
 /* The noise N(0, sigma^2/d I) has E||noise|| = sigma sqrt(2/d)
  * Gamma((d+1)/2) / Gamma(d/2), 0.9876 sigma for d = 20. The centres are
- * drawn first, from the seed alone, so a sigma = 0 run shows them. */
+ * drawn from task_seed alone, so a sigma = 0 run shows them. */
 static void test_noise_scale(void **state) {
   (void)state;
   js_gmm_options opt;
@@ -181,6 +182,42 @@ static void test_noise_scale(void **state) {
   assert_true(fabs(total / 2000 - want) < 0.05 * want);
   js_dataset_free(exact);
   js_dataset_free(noisy);
+}
+
+/* True when every row of a (n_rows x dim) is a row of b. */
+static int same_rows(const double *a, const double *b, int64_t n_rows, int64_t dim) {
+  for (int64_t r = 0; r < n_rows; r++) {
+    int64_t q = 0;
+    while (q < n_rows && memcmp(a + r * dim, b + q * dim, sizeof(double) * (size_t)dim))
+      q++;
+    if (q == n_rows)
+      return 0;
+  }
+  return 1;
+}
+
+/* seed draws the samples, task_seed the centres: another seed gives new
+ * samples of the same mixture (a test set), another task_seed new centres. */
+static void test_task_seed(void **state) {
+  (void)state;
+  js_gmm_options opt;
+  js_gmm_options_init_defaults(&opt);
+  opt.n_samples = 600;
+  opt.sigma = 0.0;
+  double centres[3][6 * 20];
+  int32_t labels[3][6];
+  js_dataset *data[3];
+  for (int run = 0; run < 3; run++) {
+    opt.seed = run == 1 ? 7 : 1;
+    opt.task_seed = run == 2 ? 7 : 1;
+    data[run] = gmm_ok(&opt);
+    assert_int_equal(distinct_rows(data[run], centres[run], labels[run], 6), 6);
+  }
+  assert_memory_not_equal(data[0]->labels, data[1]->labels, sizeof(int32_t) * 600);
+  assert_true(same_rows(centres[0], centres[1], 6, 20));
+  assert_false(same_rows(centres[0], centres[2], 6, 20));
+  for (int run = 0; run < 3; run++)
+    js_dataset_free(data[run]);
 }
 
 static void check_rejected(const js_gmm_options *opt, const char *word) {
@@ -234,6 +271,7 @@ int main(void) {
       cmocka_unit_test(test_labels_and_targets),
       cmocka_unit_test(test_centres),
       cmocka_unit_test(test_noise_scale),
+      cmocka_unit_test(test_task_seed),
       cmocka_unit_test(test_bad_options),
       cmocka_unit_test(test_impossible_separation),
   };

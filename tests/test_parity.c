@@ -11,12 +11,14 @@
 
 enum { N = 300, BITS = 8, DEGREE = 3 };
 
-static js_dataset *parity(uint64_t seed, int64_t degree, int64_t *subset) {
+static js_dataset *parity_task(uint64_t task_seed, uint64_t seed, int64_t degree,
+                               int64_t *subset) {
   js_parity_options opt;
   js_parity_options_init_defaults(&opt);
   opt.n_samples = N;
   opt.bits = BITS;
   opt.degree = degree;
+  opt.task_seed = task_seed;
   opt.seed = seed;
   js_dataset *data = NULL;
   assert_int_equal(js_dataset_parity(&opt, subset, &data), JS_OK);
@@ -25,6 +27,10 @@ static js_dataset *parity(uint64_t seed, int64_t degree, int64_t *subset) {
   assert_int_equal(data->n_outputs, 1);
   assert_null(data->labels);
   return data;
+}
+
+static js_dataset *parity(uint64_t seed, int64_t degree, int64_t *subset) {
+  return parity_task(seed, seed, degree, subset);
 }
 
 /* Does y = prod_{j in mask} x_j hold for every sample? */
@@ -73,6 +79,24 @@ static void test_reproducible(void **state) {
   js_dataset_free(c);
 }
 
+/* task_seed draws S, seed the samples: a test set of the same parity is
+ * another seed; another task_seed (among a few) picks another S. */
+static void test_task_seed(void **state) {
+  (void)state;
+  int64_t s1[DEGREE], s2[DEGREE], s3[DEGREE];
+  js_dataset *a = parity_task(4, 1, DEGREE, s1), *b = parity_task(4, 2, DEGREE, s2);
+  assert_memory_equal(s1, s2, sizeof s1);
+  assert_true(memcmp(a->x, b->x, sizeof(double) * N * BITS) != 0);
+  int other_subset = 0;
+  for (uint64_t task = 5; task < 10 && !other_subset; task++) {
+    js_dataset_free(parity_task(task, 1, DEGREE, s3));
+    other_subset = memcmp(s1, s3, sizeof s1) != 0;
+  }
+  assert_true(other_subset);
+  js_dataset_free(a);
+  js_dataset_free(b);
+}
+
 static void test_degree_extremes(void **state) {
   (void)state;
   js_dataset *none = parity(3, 0, NULL), *all = parity(3, BITS, NULL);
@@ -104,7 +128,8 @@ static void test_bad_sizes(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_targets_are_the_parity), cmocka_unit_test(test_reproducible),
-      cmocka_unit_test(test_degree_extremes), cmocka_unit_test(test_bad_sizes),
+      cmocka_unit_test(test_task_seed), cmocka_unit_test(test_degree_extremes),
+      cmocka_unit_test(test_bad_sizes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -268,6 +268,88 @@ static void test_gd_matches_explicit(void **state) {
   free(rec);
 }
 
+/* The same on a deeper net with every layer trained and more samples than
+ * a batch: three layers, softplus, batches of 4 over n = 9. */
+typedef struct deep_record {
+  int64_t p, n_states;
+  double *theta; /* (STEPS + 1) x p */
+  double loss[STEPS + 1];
+} deep_record;
+
+static int keep_deep(void *ctx, const js_train_state *st) {
+  deep_record *rec = ctx;
+  assert_int_equal(st->step, rec->n_states);
+  memcpy(rec->theta + st->step * rec->p, st->theta, sizeof(double) * (size_t)rec->p);
+  rec->loss[st->step] = st->loss;
+  rec->n_states++;
+  return 0;
+}
+
+static void test_gd_matches_explicit_deep(void **state) {
+  (void)state;
+  enum { n = 9, d = 4, k = 3, m = n * k };
+  js_net_options no;
+  js_net_options_init_defaults(&no);
+  no.n_layers = 3;
+  no.widths[0] = d;
+  no.widths[1] = 6;
+  no.widths[2] = 5;
+  no.widths[3] = k;
+  no.act.kind = JS_ACT_SOFTPLUS;
+  no.trained = 0x7u;
+  no.batch_size = 4;
+  no.seed = 8;
+  js_net *net = NULL, *ref = NULL;
+  assert_int_equal(js_net_create(&no, &net), JS_OK);
+  assert_int_equal(js_net_create(&no, &ref), JS_OK);
+  double x[n * d], y[m] = {0}, f[m], r[m];
+  ref_fill_normal(x, n * d, 12);
+  for (int64_t i = 0; i < n; i++)
+    y[i * k + (i * 2) % k] = 1;
+  js_dataset data = {.n_samples = n, .dim = d, .n_outputs = k, .x = x, .y = y};
+  js_model model;
+  assert_int_equal(js_net_model_init(&model, net, &data), JS_OK);
+  int64_t p = js_net_n_params(net);
+  assert_int_equal(p, 6 * d + 5 * 6 + k * 5);
+  double *theta = malloc(sizeof(double) * (size_t)p);
+  double *want = malloc(sizeof(double) * (size_t)p), *g = malloc(sizeof(double) * (size_t)p);
+  double *jacobian = malloc(sizeof(double) * (size_t)(m * p));
+  deep_record rec = {.p = p, .theta = malloc(sizeof(double) * (size_t)((STEPS + 1) * p))};
+  assert_non_null(rec.theta);
+  js_net_get_params(net, theta);
+  memcpy(want, theta, sizeof(double) * (size_t)p);
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.steps = STEPS;
+  opt.lr = 0.02;
+  assert_int_equal(js_train(&model, y, &opt, keep_deep, &rec, theta), JS_OK);
+  assert_int_equal(rec.n_states, STEPS + 1);
+  for (int64_t t = 0; t <= STEPS; t++) {
+    js_net_set_params(ref, want);
+    ref_jacobian(ref, x, n, jacobian);
+    ref_forward(ref, x, n, f);
+    for (int64_t i = 0; i < m; i++)
+      r[i] = f[i] - y[i];
+    double loss = 0.5 * ref_dot(r, r, m);
+    assert_true(fabs(rec.loss[t] - loss) <= 1e-10 * loss);
+    assert_true(ref_relative_error(rec.theta + t * p, want, p) <= 1e-10);
+    ref_apply(jacobian, m, p, 1, 1, r, g);
+    for (int64_t j = 0; j < p; j++)
+      want[j] -= opt.lr * g[j];
+  }
+  /* The run moved: the comparison is not between two copies of theta_0. */
+  assert_true(ref_relative_error(rec.theta + STEPS * p, rec.theta, p) > 1e-3);
+  assert_true(rec.loss[STEPS] < rec.loss[0]);
+  free(theta);
+  free(want);
+  free(g);
+  free(jacobian);
+  free(rec.theta);
+  js_model_release(&model);
+  js_net_free(net);
+  js_net_free(ref);
+}
+
 /* SGD: each step is -eta J_B^T r_B for one of the C(n, B) batches; with
  * B = n it is the GD step. */
 static void test_sgd_steps_are_batch_gradients(void **state) {
@@ -477,6 +559,7 @@ int main(void) {
       cmocka_unit_test(test_linearized_closed_form),
       cmocka_unit_test(test_user_model),
       cmocka_unit_test(test_gd_matches_explicit),
+      cmocka_unit_test(test_gd_matches_explicit_deep),
       cmocka_unit_test(test_sgd_steps_are_batch_gradients),
       cmocka_unit_test(test_adam_matches_explicit),
       cmocka_unit_test(test_callback_stops),

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 static struct {
-  const char *cutoff, *gamma, *delta, *zeta, *lr, *json;
+  const char *cutoff, *gamma, *delta, *zeta, *lr, *json, *csv;
   int quiet;
 } args;
 
@@ -25,6 +25,8 @@ static const cli_opt bound_options[] = {
     {"lr", "auto|ETA", "learning rate for T = Gamma / (eta alpha^2); auto: 1 / lambda_1^2 "
      "(default auto)", &args.lr, NULL},
     {"json", "FILE", "write the terms as JSON to FILE (- for stdout)", &args.json, NULL},
+    {"csv", "FILE", "write the terms as CSV rows term,value to FILE (- for stdout)", &args.csv,
+     NULL},
     {"quiet", NULL, "no progress on stderr", NULL, &args.quiet},
     {NULL, NULL, NULL, NULL, NULL}};
 
@@ -113,6 +115,21 @@ static void write_json(FILE *f, const cli_problem *pb, const js_bound_inputs *in
   json_end(&j);
 }
 
+static void write_csv(FILE *f, const js_bound *b) {
+  const struct {
+    const char *name;
+    double value;
+  } terms[] = {{"bias", b->bias},
+               {"variance", b->variance},
+               {"confidence", b->confidence},
+               {"approximation", b->approximation},
+               {"total", b->total},
+               {"iterations", b->iterations}};
+  fprintf(f, "term,value\n");
+  for (size_t i = 0; i < sizeof terms / sizeof terms[0]; i++)
+    fprintf(f, "%s,%.17g\n", terms[i].name, terms[i].value);
+}
+
 int cli_bound(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
                                           cli_solver_options, bound_options, NULL};
@@ -129,12 +146,14 @@ int cli_bound(int argc, char **argv) {
   js_bound_inputs in;
   js_space *sp = NULL;
   double *residual = NULL;
-  cli_output json = {0};
+  cli_output json = {0}, csv = {0};
   if ((rc = cli_problem_load(&pb)) || (rc = parse_inputs(&in)) ||
       (rc = cli_solver_parse(&opt, pb.seed)) ||
-      (rc = cli_rank_parse("rank", NULL, args.cutoff, 10, &opt)))
+      (rc = cli_rank_parse("rank", NULL, args.cutoff, 10, &opt)) ||
+      (rc = cli_problem_plan(&pb, &opt)))
     goto done;
-  if (args.json && (rc = cli_output_open(&json, args.json)))
+  if ((args.json && (rc = cli_output_open(&json, args.json))) ||
+      (args.csv && (rc = cli_output_open(&csv, args.csv))))
     goto done;
   if ((rc = cli_space_compute(pb.net, pb.data, &opt, args.quiet, &sp)))
     goto done;
@@ -161,12 +180,16 @@ int cli_bound(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
-  if (!json.f || json.path[0])
+  if (!cli_output_is_stdout(&json) && !cli_output_is_stdout(&csv))
     print_terms(stdout, &pb, &in, &b, lambda_1, js_space_rank(sp));
   if (json.f)
     write_json(json.f, &pb, &in, &b, lambda_1, js_space_rank(sp));
+  if (csv.f)
+    write_csv(csv.f, &b);
 done:
   if (cli_output_close(&json, rc == 0) && rc == 0)
+    rc = 1;
+  if (cli_output_close(&csv, rc == 0) && rc == 0)
     rc = 1;
   free(residual);
   js_space_free(sp);

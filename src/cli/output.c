@@ -44,6 +44,10 @@ int cli_output_close(cli_output *out, int ok) {
   return 0;
 }
 
+int cli_output_is_stdout(const cli_output *out) {
+  return out->f && !out->path[0];
+}
+
 static void json_key(json_writer *j, const char *key) {
   if (j->n_items[j->depth]++)
     fputc(',', j->f);

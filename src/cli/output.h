@@ -19,6 +19,10 @@ int cli_output_open(cli_output *out, const char *path);
  * the temporary. Returns 0 or prints one line and returns 1. */
 int cli_output_close(cli_output *out, int ok);
 
+/* True when out writes to standard output (then the table for people does
+ * not: it would mix with the machine-readable output). */
+int cli_output_is_stdout(const cli_output *out);
+
 /* JSON: values written with %.17g, non-finite numbers as null. */
 typedef struct json_writer {
   FILE *f;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Where a data set comes from: a generator spec or .npy files. */
 typedef struct data_args {
@@ -28,10 +29,16 @@ static struct {
   const char *hidden, *act, *train, *nu, *seed, *init, *save_init;
 } model_args;
 
+/* How the products run: threads and the memory budget. */
+static struct {
+  const char *threads, *mem, *precision;
+  int verbose;
+} compute_args;
+
 const cli_opt cli_data_options[] = {
     {"data", "SPEC",
-     "gmm:n=,classes=,clusters=,dim=,sigma=,sep=,seed= (default gmm); "
-     "parity:n=,bits=,degree=,seed=; lowrank:n=,dim=,rank=,sx=,sy=,task=,seed= (with "
+     "gmm:n=,classes=,clusters=,dim=,sigma=,sep=,seed=,task= (default gmm); "
+     "parity:n=,bits=,degree=,seed=,task=; lowrank:n=,dim=,rank=,sx=,sy=,task=,seed= (with "
      "--hidden none --no-normalize); idx:IMAGES,LABELS; fashion-mnist:train|test; FILE.csv",
      &train_args.data, NULL},
     {"x", "X.npy", "inputs, n x d, float32 or float64", &train_args.x, NULL},
@@ -71,6 +78,14 @@ const cli_opt cli_model_options[] = {
     {"init", "DIR", "read the weights from DIR/W1.npy ... WL.npy", &model_args.init, NULL},
     {"save-init", "DIR", "write the weights used to DIR/W1.npy ... WL.npy",
      &model_args.save_init, NULL},
+    {"threads", "N", "threads for BLIS and elementwise loops (default 0: all cores)",
+     &compute_args.threads, NULL},
+    {"mem", "SIZE", "memory budget, e.g. 2G: sets batch size and caching (default half "
+     "the physical memory)", &compute_args.mem, NULL},
+    {"precision", "P", "double or single: the arithmetic of the Jacobian products "
+     "(default double)", &compute_args.precision, NULL},
+    {"verbose", NULL, "print the memory plan and thread count on stderr", NULL,
+     &compute_args.verbose},
     {NULL, NULL, NULL, NULL, NULL}};
 
 int cli_library_error(void) {
@@ -81,7 +96,7 @@ int cli_library_error(void) {
 static int load_gmm(const char *body, js_dataset **out) {
   js_gmm_options opt;
   js_gmm_options_init_defaults(&opt);
-  int64_t seed = (int64_t)opt.seed;
+  int64_t seed = (int64_t)opt.seed, task = (int64_t)opt.task_seed;
   const spec_key keys[] = {
       {"n", 1, &opt.n_samples, NULL, 1, 1e9},
       {"classes", 1, &opt.n_classes, NULL, 1, 1e6},
@@ -90,10 +105,12 @@ static int load_gmm(const char *body, js_dataset **out) {
       {"sigma", 0, NULL, &opt.sigma, 0, 1e6},
       {"sep", 0, NULL, &opt.separation, 0, 2},
       {"seed", 1, &seed, NULL, 0, 9e18},
+      {"task", 1, &task, NULL, 0, 9e18},
       {NULL, 0, NULL, NULL, 0, 0}};
   if (spec_parse("data", "gmm", body, keys))
     return 2;
   opt.seed = (uint64_t)seed;
+  opt.task_seed = (uint64_t)task;
   return js_dataset_gmm(&opt, out) ? cli_library_error() : 0;
 }
 
@@ -177,6 +194,10 @@ static int load_npy_data(const data_args *a, js_dataset **out) {
     goto done;
   }
   int64_t n = x->shape[0], d = x->shape[1];
+  if (n < 1 || d < 1) {
+    cli_error("%s: inputs are empty (%lld x %lld)", a->x, (long long)n, (long long)d);
+    goto done;
+  }
   if (a->labels) {
     if (js_dataset_create(n, d, 1, 0, &x_only)) {
       rc = cli_library_error();
@@ -189,6 +210,14 @@ static int load_npy_data(const data_args *a, js_dataset **out) {
   if ((rc = read_real_matrix(a->targets, "targets", n, &t)))
     goto done;
   int64_t k = t->ndim == 2 ? t->shape[1] : 1;
+  /* Name the targets file (the later check of the data set names --x). */
+  for (int64_t i = 0; i < n * k; i++)
+    if (!isfinite(t->values[i])) {
+      cli_error("%s: targets hold %s at row %lld, output %lld (counting from 0)", a->targets,
+                isnan(t->values[i]) ? "NaN" : "Inf", (long long)(i / k), (long long)(i % k));
+      rc = 1;
+      goto done;
+    }
   if (js_dataset_create(n, d, k, 0, out)) {
     rc = cli_library_error();
     goto done;
@@ -206,16 +235,18 @@ done:
 static int load_parity(const char *body, js_dataset **out) {
   js_parity_options opt;
   js_parity_options_init_defaults(&opt);
-  int64_t seed = (int64_t)opt.seed;
+  int64_t seed = (int64_t)opt.seed, task = (int64_t)opt.task_seed;
   const spec_key keys[] = {
       {"n", 1, &opt.n_samples, NULL, 1, 1e9},
       {"bits", 1, &opt.bits, NULL, 1, 1e8},
       {"degree", 1, &opt.degree, NULL, 0, 1e8},
       {"seed", 1, &seed, NULL, 0, 9e18},
+      {"task", 1, &task, NULL, 0, 9e18},
       {NULL, 0, NULL, NULL, 0, 0}};
   if (spec_parse("data", "parity", body, keys))
     return 2;
   opt.seed = (uint64_t)seed;
+  opt.task_seed = (uint64_t)task;
   return js_dataset_parity(&opt, NULL, out) ? cli_library_error() : 0;
 }
 
@@ -406,6 +437,13 @@ static int parse_model(const js_dataset *data, js_net_options *opt, uint64_t *se
   }
   if (model_args.nu && cli_double("nu", model_args.nu, -1e300, 1e300, &opt->nu))
     return 2;
+  if (compute_args.precision && strcmp(compute_args.precision, "double") != 0) {
+    if (strcmp(compute_args.precision, "single") != 0) {
+      cli_error("--precision: expected double or single, got '%s'", compute_args.precision);
+      return 2;
+    }
+    opt->precision = JS_PRECISION_SINGLE;
+  }
   int64_t s = 1;
   if (model_args.seed && cli_int("seed", model_args.seed, 0, INT64_MAX, &s))
     return 2;
@@ -461,9 +499,69 @@ int cli_save_weights(js_net *net, const char *dir) {
   return 0;
 }
 
+/* --threads, applied before any work so data generation uses them too. */
+static int apply_threads(void) {
+  int64_t n = 0;
+  if (compute_args.threads && cli_int("threads", compute_args.threads, 0, 4096, &n))
+    return 2;
+  int used = js_set_threads((int)n);
+  if (used < 0)
+    return cli_library_error();
+  if (compute_args.verbose)
+    fprintf(stderr, "jacspec: %d thread%s\n", used, used == 1 ? "" : "s");
+  return 0;
+}
+
+/* --mem, or half the physical memory (the rest is the system's and the
+ * other programs'); 0 when the system does not say. */
+static int memory_budget(size_t *budget) {
+  if (compute_args.mem)
+    return cli_bytes("mem", compute_args.mem, budget);
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  *budget = pages > 0 && page > 0 ? (size_t)pages * (size_t)page / 2 : 0;
+  return 0;
+}
+
+static double mib(size_t bytes) { return (double)bytes / (1024.0 * 1024.0); }
+
+int cli_problem_plan(cli_problem *pb, const js_svds_options *solver) {
+  size_t budget;
+  if (memory_budget(&budget))
+    return 2;
+  if (budget == 0)
+    return 0; /* unknown machine size and no --mem: the library's defaults */
+  js_net_options opt;
+  js_net_get_options(pb->net, &opt);
+  int64_t rows = pb->data->n_samples * pb->data->n_outputs;
+  int64_t p = js_net_n_params(pb->net);
+  size_t solver_bytes = js_svds_memory_bytes(solver, rows, p);
+  /* The residual check multiplies a block of all r triplets at once. */
+  int64_t block = solver->top > 0 ? solver->top : 1;
+  js_memory_plan plan;
+  int status = js_plan_memory(&opt, pb->data->n_samples, block, solver_bytes, budget, &plan);
+  if (status == JS_ENOMEM) {
+    cli_error("%s%s", js_last_error(), compute_args.mem ? "" : " (give a budget with --mem)");
+    return 1;
+  }
+  if (status || js_net_set_memory(pb->net, plan.batch_size, plan.cache_limit))
+    return cli_library_error();
+  if (compute_args.verbose)
+    fprintf(stderr,
+            "jacspec: memory plan for a budget of %.1f MiB: program, data, weights and "
+            "solver %.1f MiB; activation cache %s (%.1f MiB); batches of %lld samples "
+            "(%.1f MiB workspace); %.1f MiB in all\n",
+            mib(plan.budget), mib(plan.fixed_bytes), plan.cache ? "on" : "off",
+            mib(plan.cache_bytes), (long long)plan.batch_size, mib(plan.batch_bytes),
+            mib(plan.total_bytes));
+  return 0;
+}
+
 int cli_problem_load(cli_problem *pb) {
   memset(pb, 0, sizeof *pb);
-  int rc = load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
+  int rc = apply_threads();
+  if (rc)
+    return rc;
+  rc = load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
   if (rc)
     return rc;
   js_net_options opt;

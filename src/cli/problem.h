@@ -1,6 +1,7 @@
 /* The data and the network every verb works on, from the shared options:
  * --data/--x/--labels/--targets for the data, --hidden/--act/--train/--nu/
- * --seed/--init/--save-init for the model. */
+ * --seed/--init/--save-init for the model, --threads/--mem/--verbose for
+ * how its products run. */
 #ifndef JS_CLI_PROBLEM_H
 #define JS_CLI_PROBLEM_H
 
@@ -23,6 +24,11 @@ typedef struct cli_problem {
  * or prints one line and returns a non-zero exit code. */
 int cli_problem_load(cli_problem *pb);
 void cli_problem_free(cli_problem *pb);
+/* Fits batch size and caching of pb->net to --mem (or half the physical
+ * memory) next to the solver's memory, before any product; --verbose
+ * prints the plan. Returns 0, or prints one line and returns non-zero
+ * (1 when the budget is too small, naming the smallest that works). */
+int cli_problem_plan(cli_problem *pb, const js_svds_options *solver);
 /* The test data set, or *test = NULL when no --test-* option was given;
  * its dimension and number of outputs must match the training data. */
 int cli_problem_load_test(const cli_problem *pb, js_dataset **test);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 static struct {
-  const char *top, *cutoff, *dense_limit, *json, *save_vectors;
+  const char *top, *cutoff, *dense_limit, *json, *csv, *save_vectors;
   int dense, quiet;
 } args;
 
@@ -19,6 +19,8 @@ static const cli_opt spectrum_options[] = {
     {"dense-limit", "SIZE", "largest explicit J for --dense (default 1G)", &args.dense_limit,
      NULL},
     {"json", "FILE", "write the results as JSON to FILE (- for stdout)", &args.json, NULL},
+    {"csv", "FILE", "write s, singular_value, residual_u, residual_v as CSV (- for stdout)",
+     &args.csv, NULL},
     {"save-vectors", "PREFIX", "write PREFIX_U.npy (nK x r) and PREFIX_V.npy (p x r)",
      &args.save_vectors, NULL},
     {"quiet", NULL, "no progress on stderr", NULL, &args.quiet},
@@ -120,6 +122,13 @@ static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res
   json_end(&j);
 }
 
+static void write_csv(FILE *f, const js_svds_result *res) {
+  fprintf(f, "s,singular_value,residual_u,residual_v\n");
+  for (int64_t s = 0; s < res->rank; s++)
+    fprintf(f, "%lld,%.17g,%.17g,%.17g\n", (long long)s + 1, res->sigma[s],
+            res->residual_u[s], res->residual_v[s]);
+}
+
 int cli_spectrum(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
                                           cli_solver_options, spectrum_options, NULL};
@@ -132,16 +141,18 @@ int cli_spectrum(int argc, char **argv) {
   cli_problem pb;
   js_linop *op = NULL;
   js_svds_result *res = NULL;
-  cli_output json = {0};
+  cli_output json = {0}, csv = {0};
   js_svds_options opt;
   cli_progress progress;
-  if ((rc = cli_problem_load(&pb)) || (rc = parse_solver(&opt, pb.seed)))
+  if ((rc = cli_problem_load(&pb)) || (rc = parse_solver(&opt, pb.seed)) ||
+      (rc = cli_problem_plan(&pb, &opt)))
     goto done;
   opt.want_vectors = args.save_vectors != NULL;
   cli_progress_init(&progress, args.quiet);
   opt.progress = cli_progress_report;
   opt.progress_ctx = &progress;
-  if (args.json && (rc = cli_output_open(&json, args.json)))
+  if ((args.json && (rc = cli_output_open(&json, args.json))) ||
+      (args.csv && (rc = cli_output_open(&csv, args.csv))))
     goto done;
   if (js_jacobian_create(pb.net, pb.data, &op)) {
     rc = cli_library_error();
@@ -155,10 +166,12 @@ int cli_spectrum(int argc, char **argv) {
   }
   if (args.save_vectors && (rc = save_vectors(res, args.save_vectors)))
     goto done;
-  if (!json.f || json.path[0])
+  if (!cli_output_is_stdout(&json) && !cli_output_is_stdout(&csv))
     print_table(stdout, &pb, res, args.dense);
   if (json.f)
     write_json(json.f, &pb, res, args.dense);
+  if (csv.f)
+    write_csv(csv.f, res);
   /* Partial convergence: what converged is reported, and the exit says so. */
   if (status == JS_ENOCONV) {
     cli_error("%s", js_last_error());
@@ -166,6 +179,8 @@ int cli_spectrum(int argc, char **argv) {
   }
 done:
   if (cli_output_close(&json, rc == 0 || rc == 3) && rc == 0)
+    rc = 1;
+  if (cli_output_close(&csv, rc == 0 || rc == 3) && rc == 0)
     rc = 1;
   js_svds_result_free(res);
   js_linop_free(op);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 static struct {
-  const char *rank, *cutoff, *json, *coefficients;
+  const char *rank, *cutoff, *json, *csv, *coefficients;
   int quiet;
 } args;
 
@@ -21,6 +21,8 @@ static const cli_opt split_options[] = {
     {"cutoff", "ALPHA", "instead of --rank: the directions with lambda_s > ALPHA",
      &args.cutoff, NULL},
     {"json", "FILE", "write the results as JSON to FILE (- for stdout)", &args.json, NULL},
+    {"csv", "FILE", "write the two rows (labels, residual) as CSV to FILE (- for stdout)",
+     &args.csv, NULL},
     {"coefficients", "FILE.npy",
      "write u_s^T y (row 0) and u_s^T r0 (row 1) for s <= r (2 x r)", &args.coefficients,
      NULL},
@@ -85,6 +87,24 @@ static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, doubl
   json_end(&j);
 }
 
+static void write_csv(FILE *f, const js_space *sp, double cutoff, const split_row *row) {
+  const double *sigma = js_space_singular_values(sp);
+  int64_t r = js_space_rank(sp);
+  fprintf(f, "vector,rank,cutoff,lambda_1,lambda_r,norm,info,nuisance,pinv\n");
+  const struct {
+    const char *name;
+    const js_alignment *a;
+  } lines[] = {{"labels", &row->labels}, {"residual", &row->residual}};
+  for (int i = 0; i < 2; i++) {
+    const js_alignment *a = lines[i].a;
+    fprintf(f, "%s,%lld,", lines[i].name, (long long)r);
+    if (cutoff > 0) /* empty in rank mode */
+      fprintf(f, "%.17g", cutoff);
+    fprintf(f, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", sigma[0], sigma[r - 1], a->norm,
+            a->info, a->nuisance, a->pinv);
+  }
+}
+
 int cli_split(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
                                           cli_solver_options, split_options, NULL};
@@ -101,11 +121,13 @@ int cli_split(int argc, char **argv) {
   js_space *sp = NULL;
   double *residual = NULL;
   split_row row = {0};
-  cli_output json = {0};
+  cli_output json = {0}, csv = {0};
   if ((rc = cli_problem_load(&pb)) || (rc = cli_solver_parse(&opt, pb.seed)) ||
-      (rc = cli_rank_parse("rank", args.rank, args.cutoff, 10, &opt)))
+      (rc = cli_rank_parse("rank", args.rank, args.cutoff, 10, &opt)) ||
+      (rc = cli_problem_plan(&pb, &opt)))
     goto done;
-  if (args.json && (rc = cli_output_open(&json, args.json)))
+  if ((args.json && (rc = cli_output_open(&json, args.json))) ||
+      (args.csv && (rc = cli_output_open(&csv, args.csv))))
     goto done;
   if ((rc = cli_space_compute(pb.net, pb.data, &opt, args.quiet, &sp)))
     goto done;
@@ -130,12 +152,16 @@ int cli_split(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
-  if (!json.f || json.path[0])
+  if (!cli_output_is_stdout(&json) && !cli_output_is_stdout(&csv))
     print_table(stdout, &pb, sp, opt.cutoff, &row);
   if (json.f)
     write_json(json.f, &pb, sp, opt.cutoff, &row);
+  if (csv.f)
+    write_csv(csv.f, sp, opt.cutoff, &row);
 done:
   if (cli_output_close(&json, rc == 0) && rc == 0)
+    rc = 1;
+  if (cli_output_close(&csv, rc == 0) && rc == 0)
     rc = 1;
   free(row.coef);
   free(residual);

@@ -197,7 +197,7 @@ int cli_train(int argc, char **argv) {
   char error[1024] = "";
   int wrote = 0; /* the rows are in the output files */
   if ((rc = cli_problem_load(&pb)) || (rc = cli_problem_load_test(&pb, &test)) ||
-      (rc = parse_settings(&pb, test, &st)))
+      (rc = parse_settings(&pb, test, &st)) || (rc = cli_problem_plan(&pb, &st.solver)))
     goto done;
   if (!isnan(st.corrupt) &&
       js_dataset_corrupt_labels(pb.data, st.corrupt, st.train.seed, &st.n_corrupted)) {
@@ -247,15 +247,17 @@ int cli_train(int argc, char **argv) {
     rc = 1;
     goto done;
   }
-  if ((!csv.f || csv.path[0]) && (!json.f || json.path[0]))
+  if (!cli_output_is_stdout(&csv) && !cli_output_is_stdout(&json))
     train_track_print(&tr, stdout);
   if (csv.f)
     train_track_csv(&tr, csv.f);
   if (json.f)
     write_json(json.f, &pb, &st, &tr, error[0] ? error : NULL);
   wrote = 1;
-  if (args.save && status == JS_OK && (rc = cli_save_weights(pb.net, args.save)))
+  if (args.save && status == JS_OK && (rc = cli_save_weights(pb.net, args.save))) {
+    wrote = 0; /* the run failed: its CSV and JSON are not left behind */
     goto done;
+  }
   if (error[0])
     cli_error("%s", error);
 done:

@@ -2,6 +2,20 @@
 
 #include <blis.h>
 
+/* GEMMs below this many multiply-adds (a few tens of microseconds) run on
+ * one thread: waking and joining BLIS's OpenMP team costs more than they
+ * do, and with several processes on the cores (parallel tests, small
+ * batches under a tight --mem) the spinning team makes them far slower. */
+#define SMALL_GEMM 1000000
+
+/* The runtime for one call: BLIS's global thread count, or one thread. */
+static rntm_t *runtime(rntm_t *rntm, int64_t m, int64_t n, int64_t k) {
+  if ((double)m * (double)n * (double)k >= SMALL_GEMM)
+    return NULL;
+  bli_rntm_set_num_threads(1, rntm);
+  return rntm;
+}
+
 void js_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
              double alpha, const double *a, int64_t lda, const double *b,
              int64_t ldb, double beta, double *c, int64_t ldc) {
@@ -9,9 +23,23 @@ void js_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
     return;
   /* Row-major storage: element (i, j) of A at a[i*lda + j], so rs = lda and
    * cs = 1; transposition is left to BLIS through trans_t. */
-  bli_dgemm(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-            trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &alpha,
-            (double *)a, lda, 1, (double *)b, ldb, 1, &beta, c, ldc, 1);
+  rntm_t rntm = BLIS_RNTM_INITIALIZER;
+  bli_dgemm_ex(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+               trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &alpha,
+               (double *)a, lda, 1, (double *)b, ldb, 1, &beta, c, ldc, 1, NULL,
+               runtime(&rntm, m, n, k));
+}
+
+void js_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+              float alpha, const float *a, int64_t lda, const float *b,
+              int64_t ldb, float beta, float *c, int64_t ldc) {
+  if (m == 0 || n == 0)
+    return;
+  rntm_t rntm = BLIS_RNTM_INITIALIZER;
+  bli_sgemm_ex(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+               trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &alpha,
+               (float *)a, lda, 1, (float *)b, ldb, 1, &beta, c, ldc, 1, NULL,
+               runtime(&rntm, m, n, k));
 }
 
 double js_dot(int64_t n, const double *x, const double *y) {

@@ -11,6 +11,10 @@
 void js_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
              double alpha, const double *a, int64_t lda, const double *b,
              int64_t ldb, double beta, double *c, int64_t ldc);
+/* The same in float (single-precision products). */
+void js_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+              float alpha, const float *a, int64_t lda, const float *b,
+              int64_t ldb, float beta, float *c, int64_t ldc);
 double js_dot(int64_t n, const double *x, const double *y);
 double js_nrm2(int64_t n, const double *x);
 void js_axpy(int64_t n, double alpha, const double *x, double *y);

@@ -23,6 +23,7 @@ void js_gmm_options_init_defaults(js_gmm_options *opt) {
   opt->dim = 20;
   opt->sigma = 0.1;
   opt->separation = 0.5;
+  opt->task_seed = 1;
   opt->seed = 1;
 }
 
@@ -108,11 +109,12 @@ int js_dataset_gmm(const js_gmm_options *opt, js_dataset **out) {
   double *centres = js_alloc((size_t)(n_centres * dim), sizeof *centres, "gmm centres");
   if (!centres)
     return JS_ENOMEM;
-  js_rng rng;
+  js_rng task_rng, rng;
+  js_rng_seed(&task_rng, opt->task_seed);
   js_rng_seed(&rng, opt->seed);
   /* The data set first: its size checks fail fast, before the centres. */
   if ((rc = js_dataset_create(n, dim, opt->n_classes, 1, &data)) ||
-      (rc = place_centres(&rng, opt, n_centres, centres)))
+      (rc = place_centres(&task_rng, opt, n_centres, centres)))
     goto done;
   /* Each coordinate of the noise has variance sigma^2 / d, so that
    * E||x - mu||^2 = sigma^2 whatever the dimension. */

@@ -9,6 +9,7 @@ void js_parity_options_init_defaults(js_parity_options *opt) {
   opt->n_samples = 1000;
   opt->bits = 20;
   opt->degree = 3;
+  opt->task_seed = 1;
   opt->seed = 1;
 }
 
@@ -33,13 +34,14 @@ int js_dataset_parity(const js_parity_options *opt, int64_t *subset, js_dataset 
   int rc = js_dataset_create(opt->n_samples, opt->bits, 1, 0, out);
   if (rc)
     goto done;
-  js_rng rng;
+  js_rng task_rng, rng;
+  js_rng_seed(&task_rng, opt->task_seed);
   js_rng_seed(&rng, opt->seed);
   /* S: the first `degree` entries of a partial Fisher-Yates shuffle. */
   for (int64_t j = 0; j < opt->bits; j++)
     coords[j] = j;
   for (int64_t j = 0; j < opt->degree; j++) {
-    int64_t pick = j + (int64_t)js_rng_below(&rng, (uint64_t)(opt->bits - j));
+    int64_t pick = j + (int64_t)js_rng_below(&task_rng, (uint64_t)(opt->bits - j));
     int64_t t = coords[j];
     coords[j] = coords[pick];
     coords[pick] = t;

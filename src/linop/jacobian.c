@@ -3,6 +3,7 @@
 #include "linop/linop.h"
 
 #include "core/error.h"
+#include "model/net_cache.h"
 
 #include <stdlib.h>
 
@@ -43,6 +44,8 @@ int js_jacobian_create(js_net *net, const js_dataset *data, js_linop **out) {
     return JS_ENOMEM;
   jac->net = net;
   jac->data = data;
+  /* data->x may sit where a freed data set the cache knows used to be. */
+  js_net_cache_forget(net);
   int rc = js_linop_create(data->n_samples * data->n_outputs, js_net_n_params(net),
                            jacobian_apply, jac, out);
   if (rc) {

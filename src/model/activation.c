@@ -130,24 +130,29 @@ static double phi_prime(js_activation act, double z) {
   return NAN;
 }
 
-void js_activation_forward(js_activation act, double *h, const double *z,
-                           int64_t n) {
-#pragma omp parallel for if (n >= PARALLEL_MIN)
-  for (int64_t i = 0; i < n; i++)
-    h[i] = phi(act, z[i]);
-}
+/* The three loops for each element type the products compute in: phi and
+ * phi' are evaluated in double either way (a float rounding of an exact
+ * value). _Pragma carries the OpenMP directive through the macro. */
+#define ACTIVATION_LOOPS(SUFFIX, REAL)                                                 \
+  void js_activation_forward##SUFFIX(js_activation act, REAL *h, const REAL *z,       \
+                                     int64_t n) {                                      \
+    _Pragma("omp parallel for if (n >= PARALLEL_MIN)")                                 \
+    for (int64_t i = 0; i < n; i++)                                                    \
+      h[i] = (REAL)phi(act, z[i]);                                                     \
+  }                                                                                    \
+  void js_activation_derivative##SUFFIX(js_activation act, REAL *dphi, const REAL *z, \
+                                        int64_t n) {                                   \
+    _Pragma("omp parallel for if (n >= PARALLEL_MIN)")                                 \
+    for (int64_t i = 0; i < n; i++)                                                    \
+      dphi[i] = (REAL)phi_prime(act, z[i]);                                            \
+  }                                                                                    \
+  void js_activation_scale_block##SUFFIX(REAL *t, const REAL *dphi, int64_t size,      \
+                                         int64_t n_vectors) {                          \
+    _Pragma("omp parallel for collapse(2) if (size * n_vectors >= PARALLEL_MIN)")      \
+    for (int64_t j = 0; j < n_vectors; j++)                                            \
+      for (int64_t i = 0; i < size; i++)                                               \
+        t[j * size + i] *= dphi[i];                                                    \
+  }
 
-void js_activation_derivative(js_activation act, double *dphi, const double *z,
-                              int64_t n) {
-#pragma omp parallel for if (n >= PARALLEL_MIN)
-  for (int64_t i = 0; i < n; i++)
-    dphi[i] = phi_prime(act, z[i]);
-}
-
-void js_activation_scale_block(double *t, const double *dphi, int64_t size,
-                               int64_t n_vectors) {
-#pragma omp parallel for collapse(2) if (size * n_vectors >= PARALLEL_MIN)
-  for (int64_t j = 0; j < n_vectors; j++)
-    for (int64_t i = 0; i < size; i++)
-      t[j * size + i] *= dphi[i];
-}
+ACTIVATION_LOOPS(, double)
+ACTIVATION_LOOPS(_f, float)

@@ -19,6 +19,7 @@ void js_net_options_init_defaults(js_net_options *opt) {
   opt->nu = 1.0;
   opt->seed = 1;
   opt->batch_size = 0;
+  opt->cache_limit = (size_t)1 << 30;
 }
 
 /* Entries of W_l. */
@@ -52,6 +53,9 @@ static int check_options(const js_net_options *opt) {
                    (unsigned)opt->trained, L);
   if (!isfinite(opt->nu))
     return js_fail(JS_EINVAL, "js_net_create: nu = %g is not finite", opt->nu);
+  if (opt->precision != JS_PRECISION_DOUBLE && opt->precision != JS_PRECISION_SINGLE)
+    return js_fail(JS_EINVAL, "js_net_create: precision %d is not double or single",
+                   (int)opt->precision);
   if (opt->batch_size < 0)
     return js_fail(JS_EINVAL, "js_net_create: batch_size = %lld, must be >= 0 (0: automatic)",
                    (long long)opt->batch_size);
@@ -100,7 +104,9 @@ int js_net_create(const js_net_options *opt, js_net **out) {
   for (int l = 1; l <= L; l++)
     total += layer_size(net, l);
   net->weights = js_alloc((size_t)total, sizeof(double), "network weights");
-  if (!net->weights) {
+  if (opt->precision == JS_PRECISION_SINGLE)
+    net->weights_f = js_alloc((size_t)total, sizeof(float), "float weights");
+  if (!net->weights || (opt->precision == JS_PRECISION_SINGLE && !net->weights_f)) {
     rc = JS_ENOMEM;
     goto done;
   }
@@ -129,6 +135,9 @@ void js_net_free(js_net *net) {
     return;
   free(net->weights);
   free(net->work);
+  free(net->weights_f);
+  free(net->param_work);
+  js_net_drop_cache(net);
   free(net);
 }
 
@@ -147,9 +156,15 @@ int64_t js_net_n_params(const js_net *net) { return net->n_params; }
 
 js_activation js_net_activation(const js_net *net) { return net->opt.act; }
 
-/* W_layer, or NULL for a layer outside 1..L. */
+void js_net_get_options(const js_net *net, js_net_options *opt) { *opt = net->opt; }
+
+/* W_layer, or NULL for a layer outside 1..L. The caller may write: the
+ * cached activations no longer describe the weights. */
 double *js_net_weights(js_net *net, int layer) {
-  return layer >= 1 && layer <= net->opt.n_layers ? net->w[layer] : NULL;
+  if (layer < 1 || layer > net->opt.n_layers)
+    return NULL;
+  net->generation++;
+  return net->w[layer];
 }
 
 void js_net_get_params(const js_net *net, double *theta) {
@@ -160,8 +175,22 @@ void js_net_get_params(const js_net *net, double *theta) {
 }
 
 void js_net_set_params(js_net *net, const double *theta) {
+  net->generation++;
   for (int l = 1; l <= net->opt.n_layers; l++)
     if (net->param_offset[l] >= 0)
       memcpy(net->w[l], theta + net->param_offset[l],
              sizeof(double) * (size_t)layer_size(net, l));
+}
+
+int js_net_set_memory(js_net *net, int64_t batch_size, size_t cache_limit) {
+  if (!net)
+    return js_fail(JS_EINVAL, "js_net_set_memory: network is NULL");
+  if (batch_size < 0)
+    return js_fail(JS_EINVAL, "js_net_set_memory: batch_size = %lld, must be >= 0 "
+                   "(0: automatic)", (long long)batch_size);
+  net->opt.batch_size = batch_size;
+  net->opt.cache_limit = cache_limit;
+  if (net->cache.size > cache_limit)
+    js_net_drop_cache(net);
+  return JS_OK;
 }

@@ -15,6 +15,22 @@
 #include "jacspec.h"
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* h_l (n, m_l) for the hidden layers and phi'(z_l) (n, m_l) for l >= the
+ * lowest trained layer, of all n samples of the inputs x, computed at the
+ * weights of `generation` (net_cache.c). */
+typedef struct js_net_cache {
+  void *data;                    /* all of it, grown only; elements of the
+                                    products' precision */
+  size_t size;                   /* bytes in data */
+  void *h[JS_MAX_LAYERS];        /* h[l], l in 1..L-1 */
+  void *dphi[JS_MAX_LAYERS];     /* dphi[l], l in lowest trained..L-1 */
+  const double *x;               /* the inputs it was computed on, */
+  int64_t n_samples;             /* their count, */
+  uint64_t generation;           /* and the weights' generation */
+  int valid;                     /* 1 once a product has filled it */
+} js_net_cache;
 
 struct js_net {
   js_net_options opt;
@@ -23,8 +39,18 @@ struct js_net {
   double *weights;                         /* all W_l, layer after layer */
   double *w[JS_MAX_LAYERS + 1];            /* w[l] = W_l, l in 1..L */
   int64_t param_offset[JS_MAX_LAYERS + 1]; /* start of W_l in theta, or -1 */
-  double *work;                            /* product workspace */
-  size_t work_size;                        /* doubles in work */
+  void *work;                              /* product workspace */
+  size_t work_size;                        /* bytes in work */
+  uint64_t generation; /* bumped by every possible write to the weights */
+  /* Single precision: all weights as float (same layout as weights), of
+   * weights_f_generation, and a p x b block in float (tangents in, or the
+   * gradients accumulated before they are widened to double). */
+  float *weights_f;
+  uint64_t weights_f_generation;
+  int weights_f_valid;
+  void *param_work;
+  size_t param_work_size; /* bytes */
+  js_net_cache cache;
 };
 
 #endif

@@ -7,10 +7,14 @@
 
 #include <stdlib.h>
 
-js_side js_gram_side(const js_linop *op, js_side side) {
+js_side js_gram_side_of(int64_t rows, int64_t cols, js_side side) {
   if (side != JS_SIDE_AUTO)
     return side;
-  return js_linop_rows(op) <= js_linop_cols(op) ? JS_SIDE_OUTPUTS : JS_SIDE_PARAMS;
+  return rows <= cols ? JS_SIDE_OUTPUTS : JS_SIDE_PARAMS;
+}
+
+js_side js_gram_side(const js_linop *op, js_side side) {
+  return js_gram_side_of(js_linop_rows(op), js_linop_cols(op), side);
 }
 
 int js_gram_init(js_gram *g, js_linop *op, js_side side) {

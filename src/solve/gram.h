@@ -17,6 +17,8 @@ typedef struct js_gram {
 
 /* The side `side` stands for: AUTO picks J J^T when rows <= cols. */
 js_side js_gram_side(const js_linop *op, js_side side);
+/* The same for an operator of rows x cols. */
+js_side js_gram_side_of(int64_t rows, int64_t cols, js_side side);
 int js_gram_init(js_gram *g, js_linop *op, js_side side);
 void js_gram_free(js_gram *g);
 

@@ -72,6 +72,25 @@ def case_split_metrics_from_vectors(tmp):
     assert close(math.sqrt(sum(c * c for c in coef[5:])), resid["info"] * resid["norm"])
 
 
+def case_split_and_bound_csv(tmp):
+    res = as_json("split", *SMALL, "--rank", "4")
+    rows = list(csv.DictReader(run("split", *SMALL, "--rank", "4", "--quiet",
+                                   "--csv", "-").stdout.splitlines()))
+    assert [r["vector"] for r in rows] == ["labels", "residual"]
+    for row, key in zip(rows, ["labels", "residual"]):
+        assert int(row["rank"]) == 4 and row["cutoff"] == ""
+        assert float(row["lambda_1"]) == res["lambda_1"]
+        for field in ["norm", "info", "nuisance", "pinv"]:
+            assert float(row[field]) == res[key][field], (key, field)
+    terms = as_json("bound", *SMALL, "--cutoff", "0.5")
+    rows = list(csv.DictReader(run("bound", *SMALL, "--cutoff", "0.5", "--quiet",
+                                   "--csv", "-").stdout.splitlines()))
+    assert [r["term"] for r in rows] == ["bias", "variance", "confidence", "approximation",
+                                          "total", "iterations"]
+    for r in rows:
+        assert float(r["value"]) == terms[r["term"]], r
+
+
 def case_split_cutoff(tmp):
     values = as_json("spectrum", *SMALL, "--top", "30", "--dense")["singular_values"]
     alpha = (values[8] + values[9]) / 2
@@ -155,6 +174,17 @@ def case_train_corrupt(tmp):
     bad = as_json("train", *data, "--steps", "1", "--space", "none", "--corrupt", "0.5")
     assert bad["corrupted"] == 15 and bad["corrupt"] == 0.5
     assert bad["rows"][0]["loss"] != clean["rows"][0]["loss"]
+
+
+def case_train_test_data_same_mixture(tmp):
+    # --test-data with another seed draws new samples of the same mixture
+    # (task= fixes the centres), so what the net learns carries over: test
+    # error far below chance (2/3), where another mixture would sit at chance.
+    spec = "gmm:n=150,classes=3,clusters=1,dim=10,sigma=0.1,sep=1"
+    res = as_json("train", "--data", spec, "--test-data", spec + ",seed=2", "--hidden", "32",
+                  "--steps", "60", "--every", "60", "--space", "none")
+    last = res["rows"][-1]
+    assert last["train_error"] <= 0.05 and last["test_error"] <= 0.1, last
 
 
 def case_train_lowrank_linear(tmp):

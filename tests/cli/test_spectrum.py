@@ -2,6 +2,7 @@
 
 usage: test_spectrum.py JACSPEC CASE   (meson runs one CASE per test)
 """
+import csv
 import json
 import math
 import os
@@ -64,6 +65,17 @@ def case_cutoff(tmp):
     above = spectrum_json(*SMALL, "--cutoff", repr(alpha))["singular_values"]
     assert len(above) == 7, above
     assert all(abs(a - b) <= 1e-10 * everything[0] for a, b in zip(above, everything))
+
+
+def case_csv_matches_json(tmp):
+    args = [*SMALL, "--top", "5", "--quiet"]
+    res = spectrum_json(*args)
+    run("spectrum", *args, "--csv", f"{tmp}/s.csv")
+    rows = list(csv.DictReader(open(f"{tmp}/s.csv")))
+    assert [int(r["s"]) for r in rows] == [1, 2, 3, 4, 5]
+    assert [float(r["singular_value"]) for r in rows] == res["singular_values"]
+    assert [float(r["residual_u"]) for r in rows] == res["residuals_u"]
+    assert [float(r["residual_v"]) for r in rows] == res["residuals_v"]
 
 
 def case_vectors_saved(tmp):
@@ -203,6 +215,52 @@ def case_bad_dense_limit(tmp):
     fails("spectrum", *SMALL, "--dense", "--dense-limit", "1K", "--json", out,
           words=["limit"])
     assert not os.path.exists(out) and not os.path.exists(out + ".tmp"), "partial output left"
+
+
+def case_mem_too_small(tmp):
+    line = fails("spectrum", *SMALL, "--top", "4", "--mem", "2K", words=["2 KiB", "budget"])
+    assert "smallest budget" in line and "KiB" in line, line
+    # The budget it names works.
+    need = line.split("smallest budget that works is ")[1].split()[0]
+    spectrum_json(*SMALL, "--top", "4", "--mem", need + "K")
+
+
+def case_threads_mem_same_values(tmp):
+    """Threads, batch size and caching (set by --mem) change no result."""
+    big = ["--data", "gmm:n=400,classes=3,clusters=2,dim=20,seed=3", "--hidden", "64",
+           "--top", "6"]
+    want = spectrum_json(*big, "--threads", "1")["singular_values"]
+    line = fails("spectrum", *big, "--mem", "1K")
+    need = int(line.split("smallest budget that works is ")[1].split()[0])
+    # Just enough: batches of one sample, no cache; then room for the cache.
+    for extra in ["--threads=2 --mem=%dK" % need, "--threads=1 --mem=%dK" % (need + 300),
+                  "--threads=0 --mem=1G"]:
+        got = spectrum_json(*big, *extra.split())["singular_values"]
+        for a, b in zip(got, want):
+            assert abs(a - b) <= 1e-10 * want[0], (extra, a, b)
+
+
+def case_verbose_plan(tmp):
+    proc = run("spectrum", "--quiet", *SMALL, "--top", "3", "--threads", "1", "--verbose",
+               "--mem", "100M")
+    assert "1 thread" in proc.stderr, proc.stderr
+    assert "memory plan" in proc.stderr and "cache on" in proc.stderr, proc.stderr
+
+
+def case_precision_single(tmp):
+    """Single-precision products: singular values within 1e-5 of double's."""
+    args = ["--data", "gmm:n=300,classes=3,clusters=2,dim=20,seed=3", "--hidden", "64",
+            "--top", "5"]
+    want = spectrum_json(*args)["singular_values"]
+    got = spectrum_json(*args, "--precision", "single")["singular_values"]
+    for a, b in zip(got, want):
+        assert abs(a - b) <= 1e-5 * b, (a, b)
+    fails("spectrum", *args, "--precision", "half", words=["--precision"], code=2)
+
+def case_bad_threads_mem(tmp):
+    fails("spectrum", *SMALL, "--threads", "-1", words=["--threads"], code=2)
+    fails("spectrum", *SMALL, "--threads", "two", words=["--threads"], code=2)
+    fails("spectrum", *SMALL, "--mem", "lots", words=["--mem"], code=2)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,191 @@
+/* The solver on a network's Jacobian operator (not a stand-in matrix):
+ * top-r triplets from ARPACK (js_svds) and from the dense path
+ * (js_svds_dense) against LAPACK's dgesvd_ of the explicit J built by the
+ * reference network, for r up to 50 and both Gram sides: values to 1e-10
+ * relative, vectors up to sign, residuals as recomputed from the explicit J.
+ *
+ * Letters: m = nK rows, p columns, mn = min(m, p), r the triplets asked for. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "dense_svd.h"
+#include "reference_net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_SAMPLES 30
+#define DIM 8
+#define N_OUT 3
+#define M (N_SAMPLES * N_OUT) /* 90 */
+
+typedef struct problem {
+  js_net *net;
+  double x[N_SAMPLES * DIM];
+  js_dataset data;
+  int64_t p, mn;
+  double *jacobian;  /* M x p, row-major, from the reference network */
+  double *s, *u, *v; /* its dgesvd_: mn values, u (M x mn), v (p x mn) */
+} problem;
+
+static void problem_init(problem *pb, const char *act, int64_t hidden, uint32_t trained) {
+  js_net_options opt;
+  js_net_options_init_defaults(&opt);
+  opt.n_layers = 2;
+  opt.widths[0] = DIM;
+  opt.widths[1] = hidden;
+  opt.widths[2] = N_OUT;
+  opt.trained = trained;
+  opt.seed = 3;
+  opt.batch_size = 7; /* does not divide n */
+  assert_int_equal(js_activation_parse(act, &opt.act), JS_OK);
+  assert_int_equal(js_net_create(&opt, &pb->net), JS_OK);
+  ref_fill_normal(pb->x, N_SAMPLES * DIM, 19);
+  pb->data = (js_dataset){.n_samples = N_SAMPLES, .dim = DIM, .n_outputs = N_OUT,
+                          .x = pb->x};
+  pb->p = js_net_n_params(pb->net);
+  pb->mn = M < pb->p ? M : pb->p;
+  pb->jacobian = calloc((size_t)(M * pb->p), sizeof(double));
+  pb->s = calloc((size_t)pb->mn, sizeof(double));
+  pb->u = calloc((size_t)(M * pb->mn), sizeof(double));
+  pb->v = calloc((size_t)(pb->p * pb->mn), sizeof(double));
+  assert_non_null(pb->jacobian);
+  assert_non_null(pb->s);
+  assert_non_null(pb->u);
+  assert_non_null(pb->v);
+  ref_jacobian(pb->net, pb->x, N_SAMPLES, pb->jacobian);
+  assert_int_equal(dense_svd(pb->jacobian, M, pb->p, pb->s, pb->u, pb->v), 0);
+}
+
+static void problem_free(problem *pb) {
+  js_net_free(pb->net);
+  free(pb->jacobian);
+  free(pb->s);
+  free(pb->u);
+  free(pb->v);
+}
+
+/* ||J x - sigma y|| / sigma_1 (transpose: ||J^T x - sigma y||) with the
+ * explicit J. */
+static double residual(const problem *pb, int transpose, const double *x, double sigma,
+                       const double *y, double sigma_1) {
+  int64_t rows = transpose ? pb->p : M;
+  double *jx = calloc((size_t)rows, sizeof *jx);
+  ref_apply(pb->jacobian, M, pb->p, transpose, 1, x, jx);
+  double sum = 0;
+  for (int64_t i = 0; i < rows; i++)
+    sum += (jx[i] - sigma * y[i]) * (jx[i] - sigma * y[i]);
+  free(jx);
+  return sqrt(sum) / sigma_1;
+}
+
+/* The r triplets of res against LAPACK: values to `rel` relative, vectors
+ * up to sign wherever lambda_s is apart from its neighbours (the only
+ * place a singular vector is determined), residuals small and equal to
+ * the ones recomputed from the explicit J. */
+static void check_triplets(const problem *pb, const js_svds_result *res, int64_t r,
+                           double rel, const char *what) {
+  assert_int_equal(res->rank, r);
+  assert_int_equal(res->rows, M);
+  assert_int_equal(res->cols, pb->p);
+  assert_non_null(res->u);
+  assert_non_null(res->v);
+  int64_t compared = 0;
+  for (int64_t s = 0; s < r; s++) {
+    if (fabs(res->sigma[s] - pb->s[s]) > rel * pb->s[s])
+      fail_msg("%s: sigma_%lld = %.17g, LAPACK %.17g (r = %lld)", what, (long long)s + 1,
+               res->sigma[s], pb->s[s], (long long)r);
+    const double *u = res->u + s * M, *v = res->v + s * pb->p;
+    double gap = INFINITY; /* relative gap of lambda_s^2 to its neighbours */
+    if (s > 0)
+      gap = fmin(gap, pb->s[s - 1] * pb->s[s - 1] - pb->s[s] * pb->s[s]);
+    if (s + 1 < pb->mn)
+      gap = fmin(gap, pb->s[s] * pb->s[s] - pb->s[s + 1] * pb->s[s + 1]);
+    if (gap / (pb->s[0] * pb->s[0]) > 1e-6) {
+      double du = fabs(ref_dot(u, pb->u + s * M, M));
+      double dv = fabs(ref_dot(v, pb->v + s * pb->p, pb->p));
+      if (du < 1 - 1e-8 || dv < 1 - 1e-8)
+        fail_msg("%s: |<u_%lld, u_lapack>| = %.17g, |<v, v_lapack>| = %.17g", what,
+                 (long long)s + 1, du, dv);
+      compared++;
+    }
+    double ru = residual(pb, 0, v, res->sigma[s], u, res->sigma[0]);
+    double rv = residual(pb, 1, u, res->sigma[s], v, res->sigma[0]);
+    assert_true(res->residual_u[s] < 1e-9 && res->residual_v[s] < 1e-9);
+    assert_true(fabs(res->residual_u[s] - ru) < 1e-12);
+    assert_true(fabs(res->residual_v[s] - rv) < 1e-12);
+  }
+  /* The vector check is not vacuous: nearly every triplet had a gap. */
+  assert_true(compared >= r - r / 10);
+}
+
+static void against_lapack(const char *act, int64_t hidden, uint32_t trained) {
+  static const int64_t ranks[] = {1, 10, 50};
+  static const js_side sides[] = {JS_SIDE_OUTPUTS, JS_SIDE_PARAMS, JS_SIDE_AUTO};
+  problem pb;
+  problem_init(&pb, act, hidden, trained);
+  assert_true(pb.mn > 50);
+  js_linop *op = NULL;
+  assert_int_equal(js_jacobian_create(pb.net, &pb.data, &op), JS_OK);
+  char what[128];
+  for (int si = 0; si < 3; si++)
+    for (int ri = 0; ri < 3; ri++) {
+      js_svds_options opt;
+      js_svds_options_init_defaults(&opt);
+      opt.top = ranks[ri];
+      opt.side = sides[si];
+      js_svds_result *res = NULL;
+      snprintf(what, sizeof what, "%s, trained 0x%x, Lanczos side %d, r %lld", act,
+               (unsigned)trained, (int)sides[si], (long long)ranks[ri]);
+      assert_int_equal(js_svds(op, &opt, &res), JS_OK);
+      assert_true(res->converged);
+      if (sides[si] != JS_SIDE_AUTO)
+        assert_int_equal(res->side, sides[si]);
+      else
+        assert_int_equal(res->side, M <= pb.p ? JS_SIDE_OUTPUTS : JS_SIDE_PARAMS);
+      check_triplets(&pb, res, ranks[ri], 1e-10, what);
+      js_svds_result_free(res);
+      if (si == 0) { /* the dense path is the same for every side */
+        snprintf(what, sizeof what, "%s, trained 0x%x, dense, r %lld", act,
+                 (unsigned)trained, (long long)ranks[ri]);
+        assert_int_equal(js_svds_dense(op, &opt, &res), JS_OK);
+        check_triplets(&pb, res, ranks[ri], 1e-12, what);
+        js_svds_result_free(res);
+      }
+    }
+  js_linop_free(op);
+  problem_free(&pb);
+}
+
+/* W_1 trained, hidden width 20: p = 160 > nK = 90. */
+static void test_wide(void **state) {
+  (void)state;
+  against_lapack("tanh", 20, 0x1u);
+}
+
+/* W_1 trained, hidden width 8: p = 64 < nK = 90 (the other orientation). */
+static void test_narrow(void **state) {
+  (void)state;
+  against_lapack("softplus", 8, 0x1u);
+}
+
+/* Both layers, a kinked activation: p = 160 + 60. */
+static void test_all_layers(void **state) {
+  (void)state;
+  against_lapack("relu", 20, 0x3u);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_wide),
+      cmocka_unit_test(test_narrow),
+      cmocka_unit_test(test_all_layers),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
