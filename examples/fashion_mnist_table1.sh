@@ -33,5 +33,6 @@ echo "== gradient descent, $steps steps (I and N from J_final, as in the paper's
   --init "$weights/init" --rank "$rank" --steps "$steps" --every $((steps / 4)) \
   --save "$weights/final"
 echo
-echo "== J_final: the Jacobian at the trained weights"
-"$jacspec" split --data fashion-mnist:train $data --rank "$rank" --init "$weights/final"
+echo "== J_final: the Jacobian at the trained weights (r0 still the initial residual)"
+"$jacspec" split --data fashion-mnist:train $data --rank "$rank" --init "$weights/final" \
+  --residual-init "$weights/init"

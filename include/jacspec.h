@@ -263,7 +263,10 @@ typedef struct js_net js_net;
 
 /* Creates a network and initialises it as in the paper (Theorem 3.2):
  * W_1 ~ N(0,1); W_L ~ Rademacher * nu / sqrt(widths[L-1] * K) when L >= 2;
- * W_l ~ N(0, 1/widths[l-1]) for 2 <= l < L. Seeded and reproducible. */
+ * W_l ~ N(0, 1/widths[l-1]) for 2 <= l < L. Seeded and reproducible.
+ * JS_EINVAL for L outside 1..JS_MAX_LAYERS, a width < 1, no trained layer
+ * or a trained bit above L, a non-finite nu, batch_size < 0; JS_ENOMEM
+ * when the weights do not fit. */
 int js_net_create(const js_net_options *opt, js_net **out);
 void js_net_free(js_net *net);
 
@@ -291,7 +294,13 @@ int js_net_set_memory(js_net *net, int64_t batch_size, size_t cache_limit);
  * were changed in place (the cache is keyed by their address and count). */
 void js_net_drop_cache(js_net *net);
 
-/* f = forward(x): x is n x d, f is n x K (= nK vector). */
+/* The three products run over the samples in batches (batch_size) through
+ * a workspace owned by the network, so one network must not run two
+ * products at once from different threads. Each returns JS_OK, JS_EINVAL
+ * for NULL pointers or n_samples, n_vectors < 1, or JS_ENOMEM when the
+ * workspace cannot grow; nothing of size nK x p is ever allocated.
+ *
+ * f = forward(x): x is n x d, f is n x K (= nK vector). */
 int js_net_forward(js_net *net, const double *x, int64_t n_samples, double *f);
 /* Forward mode: jv = J v for b tangents. v is p x b, jv is nK x b. */
 int js_net_jvp(js_net *net, const double *x, int64_t n_samples,
@@ -347,12 +356,16 @@ typedef int (*js_apply_fn)(void *ctx, int transpose, int64_t n_vectors,
 
 typedef struct js_linop js_linop;
 
+/* Wraps a callback as an operator of rows x cols. ctx is borrowed (it must
+ * outlive the operator) and passed to every call. JS_EINVAL for sizes < 1
+ * or a NULL callback. */
 int js_linop_create(int64_t rows, int64_t cols, js_apply_fn apply, void *ctx,
                     js_linop **out);
 void js_linop_free(js_linop *op);
 int64_t js_linop_rows(const js_linop *op);
 int64_t js_linop_cols(const js_linop *op);
-/* y = A x (x is cols x b, y is rows x b). */
+/* y = A x (x is cols x b, y is rows x b). Returns the callback's status
+ * (JS_EINVAL for n_vectors < 1, before calling it). */
 int js_linop_apply(js_linop *op, int64_t n_vectors, const double *x, double *y);
 /* x = A^T y (y is rows x b, x is cols x b). */
 int js_linop_apply_t(js_linop *op, int64_t n_vectors, const double *y, double *x);
@@ -466,7 +479,7 @@ int js_space_align(const js_space *space, const double *z, double *coef,
 /* A model to train: any differentiable f(theta) in R^{nK} of p parameters
  * on n samples (K = n_outputs / n_samples outputs each, sample-major), given
  * by callbacks, so a C user can train their own model. Each callback
- * returns a status (JS_OK or a JS_E* code with js_fail's message). */
+ * returns a status (JS_OK or a JS_E* code), which js_train passes on. */
 typedef struct js_model {
   int64_t n_samples; /* n */
   int64_t n_outputs; /* nK */

@@ -452,7 +452,7 @@ static int parse_model(const js_dataset *data, js_net_options *opt, uint64_t *se
   return 0;
 }
 
-static int load_weights(js_net *net, const char *dir) {
+int cli_load_weights(js_net *net, const char *dir) {
   int n_layers = js_net_n_layers(net);
   for (int l = 1; l <= n_layers; l++) {
     char path[4096];
@@ -569,7 +569,7 @@ int cli_problem_load(cli_problem *pb) {
     return rc;
   if (js_net_create(&opt, &pb->net))
     return cli_library_error();
-  if (model_args.init && (rc = load_weights(pb->net, model_args.init)))
+  if (model_args.init && (rc = cli_load_weights(pb->net, model_args.init)))
     return rc;
   if (model_args.save_init && (rc = cli_save_weights(pb->net, model_args.save_init)))
     return rc;

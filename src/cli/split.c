@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 static struct {
-  const char *rank, *cutoff, *json, *csv, *coefficients;
+  const char *rank, *cutoff, *json, *csv, *coefficients, *residual_init;
   int quiet;
 } args;
 
@@ -23,6 +23,10 @@ static const cli_opt split_options[] = {
     {"json", "FILE", "write the results as JSON to FILE (- for stdout)", &args.json, NULL},
     {"csv", "FILE", "write the two rows (labels, residual) as CSV to FILE (- for stdout)",
      &args.csv, NULL},
+    {"residual-init", "DIR",
+     "take r0 = f(theta_0) - y at the weights in DIR (the paper's J_final row: J at the "
+     "trained weights, r0 at the initial ones; default: the weights analysed)",
+     &args.residual_init, NULL},
     {"coefficients", "FILE.npy",
      "write u_s^T y (row 0) and u_s^T r0 (row 1) for s <= r (2 x r)", &args.coefficients,
      NULL},
@@ -47,6 +51,8 @@ static void print_table(FILE *f, const cli_problem *pb, const js_space *sp, doub
   if (cutoff > 0)
     fprintf(f, " (lambda_s > alpha = %.6g)", cutoff);
   fprintf(f, ", lambda_1 = %.6g, lambda_r = %.6g\n", sigma[0], sigma[r - 1]);
+  if (args.residual_init)
+    fprintf(f, "# residual r0 = f(theta_0) - y at the weights in %s\n", args.residual_init);
   fprintf(f, "%-10s  %14s  %14s  %14s\n", "z", "|Pi_I z|/|z|", "|Pi_N z|/|z|",
           "|J_I^+ z|/|z|");
   const struct {
@@ -84,6 +90,8 @@ static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, doubl
   json_numbers(&j, "singular_values", r, sigma);
   json_alignment(&j, "labels", &row->labels);
   json_alignment(&j, "residual", &row->residual);
+  if (args.residual_init)
+    json_string(&j, "residual_weights", args.residual_init);
   json_end(&j);
 }
 
@@ -138,6 +146,9 @@ int cli_split(int argc, char **argv) {
     rc = 1;
     goto done;
   }
+  /* The space is computed: the network may now take the initial weights. */
+  if (args.residual_init && (rc = cli_load_weights(pb.net, args.residual_init)))
+    goto done;
   if (!(residual = cli_residual(pb.net, pb.data))) {
     rc = 1;
     goto done;

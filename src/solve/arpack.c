@@ -22,7 +22,9 @@ static const char *info_message(a_int info, int in_seupd) {
   case -6: return "BMAT must be I or G";
   case -7: return "the work array WORKL is too short";
   case -8: return "LAPACK's dsteqr failed on the tridiagonal eigenproblem";
-  case -9: return "the starting vector is zero";
+  case -9:
+    return "the starting vector is zero (is the operator zero? e.g. nu = 0 with only W1 "
+           "trained)";
   case -10: return "IPARAM(7) (mode) must be 1 to 5";
   case -11: return "mode 1 and BMAT = G are incompatible";
   case -12:

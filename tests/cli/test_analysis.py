@@ -160,6 +160,24 @@ def case_train_save_then_split(tmp):
     assert final["residual"]["norm"] < initial["residual"]["norm"]
 
 
+def case_split_residual_init(tmp):
+    # The paper's J_final row: J at the trained weights, r0 at the initial ones.
+    train_rows("--steps", "20", "--every", "20", "--save-init", f"{tmp}/w0",
+               "--save", f"{tmp}/w1", "--rank", "6")
+    initial = as_json("split", *SMALL, "--init", f"{tmp}/w0", "--rank", "6")
+    final = as_json("split", *SMALL, "--init", f"{tmp}/w1", "--rank", "6")
+    paper = as_json("split", *SMALL, "--init", f"{tmp}/w1", "--rank", "6",
+                    "--residual-init", f"{tmp}/w0")
+    assert paper["singular_values"] == final["singular_values"]
+    assert paper["labels"] == final["labels"]
+    assert paper["residual_weights"] == f"{tmp}/w0"
+    assert close(paper["residual"]["norm"], initial["residual"]["norm"])
+    assert not close(paper["residual"]["info"], final["residual"]["info"], 1e-3)
+    assert not close(paper["residual"]["info"], initial["residual"]["info"], 1e-3)
+    fails("split", *SMALL, "--init", f"{tmp}/w1", "--rank", "6", "--residual-init",
+          f"{tmp}/missing", words=["missing"])
+
+
 def case_train_optimizers(tmp):
     for args in (["--optimizer", "sgd", "--batch", "8"], ["--optimizer", "adam", "--lr", "0.01"]):
         res = train_rows("--steps", "20", "--every", "10", "--space", "none", *args)
