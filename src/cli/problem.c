@@ -1,13 +1,10 @@
 #include "cli/problem.h"
 
-#include "cli/lowrank_source.h"
-#include "cli/spec.h"
+#include "cli/generators.h"
+#include "cli/npy_files.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Where a data set comes from: a generator spec or .npy files. */
@@ -93,163 +90,6 @@ int cli_library_error(void) {
   return 1;
 }
 
-static int load_gmm(const char *body, js_dataset **out) {
-  js_gmm_options opt;
-  js_gmm_options_init_defaults(&opt);
-  int64_t seed = (int64_t)opt.seed, task = (int64_t)opt.task_seed;
-  const spec_key keys[] = {
-      {"n", 1, &opt.n_samples, NULL, 1, 1e9},
-      {"classes", 1, &opt.n_classes, NULL, 1, 1e6},
-      {"clusters", 1, &opt.n_clusters, NULL, 1, 1e6},
-      {"dim", 1, &opt.dim, NULL, 1, 1e8},
-      {"sigma", 0, NULL, &opt.sigma, 0, 1e6},
-      {"sep", 0, NULL, &opt.separation, 0, 2},
-      {"seed", 1, &seed, NULL, 0, 9e18},
-      {"task", 1, &task, NULL, 0, 9e18},
-      {NULL, 0, NULL, NULL, 0, 0}};
-  if (spec_parse("data", "gmm", body, keys))
-    return 2;
-  opt.seed = (uint64_t)seed;
-  opt.task_seed = (uint64_t)task;
-  return js_dataset_gmm(&opt, out) ? cli_library_error() : 0;
-}
-
-/* Reads a floating-point .npy of rank 1 or 2; rows must equal n_rows when
- * n_rows > 0. */
-static int read_real_matrix(const char *path, const char *what, int64_t n_rows,
-                            js_array **out) {
-  if (js_npy_read(path, out))
-    return cli_library_error();
-  js_array *a = *out;
-  if (a->is_integer) {
-    cli_error("%s: %s must be float32 or float64, found an integer dtype", path, what);
-    return 1;
-  }
-  if (a->ndim < 1 || a->ndim > 2) {
-    cli_error("%s: %s must have 1 or 2 dimensions, found %d", path, what, a->ndim);
-    return 1;
-  }
-  if (n_rows > 0 && a->shape[0] != n_rows) {
-    cli_error("%s: %s has %lld rows but the inputs have %lld samples", path, what,
-              (long long)a->shape[0], (long long)n_rows);
-    return 1;
-  }
-  return 0;
-}
-
-static int load_labels(const char *path, js_dataset *x_only, js_dataset **out) {
-  js_array *a = NULL;
-  int rc = 1;
-  if (js_npy_read(path, &a)) {
-    rc = cli_library_error();
-    goto done;
-  }
-  int64_t n = x_only->n_samples;
-  if (!a->is_integer) {
-    cli_error("%s: labels must have an integer dtype (class ids 0..K-1)", path);
-    goto done;
-  }
-  if (!(a->ndim == 1 || (a->ndim == 2 && a->shape[1] == 1)) || a->shape[0] != n) {
-    cli_error("%s: expected %lld labels (one per row of the inputs) as a 1-d array, "
-              "found %d-d with %lld rows", path, (long long)n, a->ndim,
-              (long long)(a->ndim ? a->shape[0] : 1));
-    goto done;
-  }
-  int64_t max_label = 0;
-  for (int64_t i = 0; i < n; i++) {
-    if (a->ints[i] < 0 || a->ints[i] > 1000000) {
-      cli_error("%s: label %lld of sample %lld is out of range (classes are 0..K-1)",
-                path, (long long)a->ints[i], (long long)i);
-      goto done;
-    }
-    if (a->ints[i] > max_label)
-      max_label = a->ints[i];
-  }
-  if (js_dataset_create(n, x_only->dim, max_label + 1, 1, out)) {
-    rc = cli_library_error();
-    goto done;
-  }
-  memcpy((*out)->x, x_only->x, sizeof(double) * (size_t)(n * x_only->dim));
-  for (int64_t i = 0; i < n; i++)
-    (*out)->labels[i] = (int32_t)a->ints[i];
-  rc = js_dataset_one_hot(*out) ? cli_library_error() : 0;
-done:
-  js_array_free(a);
-  return rc;
-}
-
-static int load_npy_data(const data_args *a, js_dataset **out) {
-  js_array *x = NULL, *t = NULL;
-  js_dataset *x_only = NULL;
-  int rc = 1;
-  if ((a->labels != NULL) == (a->targets != NULL)) {
-    cli_error("%s needs exactly one of --labels (classes) or --targets (real values)", a->x);
-    goto done;
-  }
-  if ((rc = read_real_matrix(a->x, "inputs", 0, &x)))
-    goto done;
-  rc = 1;
-  if (x->ndim != 2) {
-    cli_error("%s: inputs must be a 2-d array n x d", a->x);
-    goto done;
-  }
-  int64_t n = x->shape[0], d = x->shape[1];
-  if (n < 1 || d < 1) {
-    cli_error("%s: inputs are empty (%lld x %lld)", a->x, (long long)n, (long long)d);
-    goto done;
-  }
-  if (a->labels) {
-    if (js_dataset_create(n, d, 1, 0, &x_only)) {
-      rc = cli_library_error();
-      goto done;
-    }
-    memcpy(x_only->x, x->values, sizeof(double) * (size_t)(n * d));
-    rc = load_labels(a->labels, x_only, out);
-    goto done;
-  }
-  if ((rc = read_real_matrix(a->targets, "targets", n, &t)))
-    goto done;
-  int64_t k = t->ndim == 2 ? t->shape[1] : 1;
-  /* Name the targets file (the later check of the data set names --x). */
-  for (int64_t i = 0; i < n * k; i++)
-    if (!isfinite(t->values[i])) {
-      cli_error("%s: targets hold %s at row %lld, output %lld (counting from 0)", a->targets,
-                isnan(t->values[i]) ? "NaN" : "Inf", (long long)(i / k), (long long)(i % k));
-      rc = 1;
-      goto done;
-    }
-  if (js_dataset_create(n, d, k, 0, out)) {
-    rc = cli_library_error();
-    goto done;
-  }
-  memcpy((*out)->x, x->values, sizeof(double) * (size_t)(n * d));
-  memcpy((*out)->y, t->values, sizeof(double) * (size_t)(n * k));
-  rc = 0;
-done:
-  js_array_free(x);
-  js_array_free(t);
-  js_dataset_free(x_only);
-  return rc;
-}
-
-static int load_parity(const char *body, js_dataset **out) {
-  js_parity_options opt;
-  js_parity_options_init_defaults(&opt);
-  int64_t seed = (int64_t)opt.seed, task = (int64_t)opt.task_seed;
-  const spec_key keys[] = {
-      {"n", 1, &opt.n_samples, NULL, 1, 1e9},
-      {"bits", 1, &opt.bits, NULL, 1, 1e8},
-      {"degree", 1, &opt.degree, NULL, 0, 1e8},
-      {"seed", 1, &seed, NULL, 0, 9e18},
-      {"task", 1, &task, NULL, 0, 9e18},
-      {NULL, 0, NULL, NULL, 0, 0}};
-  if (spec_parse("data", "parity", body, keys))
-    return 2;
-  opt.seed = (uint64_t)seed;
-  opt.task_seed = (uint64_t)task;
-  return js_dataset_parity(&opt, NULL, out) ? cli_library_error() : 0;
-}
-
 /* --classes and --per-class; opt->classes points into `classes`. */
 static int parse_idx_options(js_idx_options *opt, int32_t *classes, int max_classes) {
   js_idx_options_init_defaults(opt);
@@ -315,9 +155,9 @@ static const struct {
   const char *name;
   int (*load)(const char *body, js_dataset **out);
 } sources[] = {
-    {"gmm", load_gmm},
+    {"gmm", cli_load_gmm},
     {"lowrank", cli_load_lowrank},
-    {"parity", load_parity},
+    {"parity", cli_load_parity},
     {"idx", load_idx},
     {"fashion-mnist", load_fashion_mnist},
 };
@@ -367,7 +207,7 @@ static int load_dataset(const data_args *a, const char *default_spec, char *name
       return 2;
     }
     snprintf(name, name_size, "%s", a->x);
-    rc = load_npy_data(a, out);
+    rc = cli_load_npy_data(a->x, a->labels, a->targets, out);
   } else if (a->labels || a->targets) {
     cli_error("labels and targets files go with an inputs file (--x or --test-x)");
     return 2;
@@ -449,53 +289,6 @@ static int parse_model(const js_dataset *data, js_net_options *opt, uint64_t *se
     return 2;
   opt->seed = (uint64_t)s;
   *seed = (uint64_t)s;
-  return 0;
-}
-
-int cli_load_weights(js_net *net, const char *dir) {
-  int n_layers = js_net_n_layers(net);
-  for (int l = 1; l <= n_layers; l++) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/W%d.npy", dir, l);
-    js_array *w = NULL;
-    if (read_real_matrix(path, "weights", 0, &w)) {
-      js_array_free(w);
-      return 1;
-    }
-    int64_t rows = js_net_width(net, l), cols = js_net_width(net, l - 1);
-    int ok = w->ndim == 2 && w->shape[0] == rows && w->shape[1] == cols;
-    if (!ok) {
-      cli_error("%s: W%d must be %lld x %lld for this data and --hidden, found %lld x %lld",
-                path, l, (long long)rows, (long long)cols, (long long)w->shape[0],
-                (long long)(w->ndim == 2 ? w->shape[1] : 1));
-      js_array_free(w);
-      return 1;
-    }
-    for (int64_t i = 0; i < w->size; i++) {
-      if (!isfinite(w->values[i])) {
-        cli_error("%s: entry %lld is not finite", path, (long long)i);
-        js_array_free(w);
-        return 1;
-      }
-    }
-    memcpy(js_net_weights(net, l), w->values, sizeof(double) * (size_t)w->size);
-    js_array_free(w);
-  }
-  return 0;
-}
-
-int cli_save_weights(js_net *net, const char *dir) {
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-    cli_error("%s: cannot create directory: %s", dir, strerror(errno));
-    return 1;
-  }
-  for (int l = 1; l <= js_net_n_layers(net); l++) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/W%d.npy", dir, l);
-    int64_t shape[2] = {js_net_width(net, l), js_net_width(net, l - 1)};
-    if (js_npy_write(path, js_net_weights(net, l), 2, shape))
-      return cli_library_error();
-  }
   return 0;
 }
 

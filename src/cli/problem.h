@@ -33,12 +33,6 @@ int cli_problem_plan(cli_problem *pb, const js_svds_options *solver);
  * its dimension and number of outputs must match the training data. */
 int cli_problem_load_test(const cli_problem *pb, js_dataset **test);
 
-/* Reads DIR/W1.npy ... WL.npy into the network (shapes and values checked),
- * as --init does. Returns 0 or prints one line and returns 1. */
-int cli_load_weights(js_net *net, const char *dir);
-/* Writes the network's weights to DIR/W1.npy ... WL.npy (creating DIR),
- * as --init reads them. Returns 0 or prints one line and returns 1. */
-int cli_save_weights(js_net *net, const char *dir);
 
 /* Prints "jacspec: <library message>" and returns exit code 1. */
 int cli_library_error(void);

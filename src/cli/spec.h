@@ -4,12 +4,15 @@
 
 #include <stdint.h>
 
+typedef enum { SPEC_REAL, SPEC_INTEGER, SPEC_SEED } spec_kind;
+
 typedef struct spec_key {
   const char *key;
-  int is_integer;  /* 1: into *integer, 0: into *real */
+  spec_kind kind;   /* into *real, *integer, or *seed (an integer >= 0) */
   int64_t *integer;
   double *real;
-  double min, max; /* allowed range */
+  double min, max;  /* allowed range (not for seeds) */
+  uint64_t *seed;
 } spec_key;
 
 /* Parses the part after "name:" (may be empty) into the keys' targets.
