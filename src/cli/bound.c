@@ -180,6 +180,8 @@ int cli_bound(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
+  if ((rc = cli_problem_save_init(&pb)))
+    goto done;
   if (!cli_output_is_stdout(&json) && !cli_output_is_stdout(&csv))
     print_terms(stdout, &pb, &in, &b, lambda_1, js_space_rank(sp));
   if (json.f)

@@ -364,9 +364,11 @@ int cli_problem_load(cli_problem *pb) {
     return cli_library_error();
   if (model_args.init && (rc = cli_load_weights(pb->net, model_args.init)))
     return rc;
-  if (model_args.save_init && (rc = cli_save_weights(pb->net, model_args.save_init)))
-    return rc;
   return 0;
+}
+
+int cli_problem_save_init(cli_problem *pb) {
+  return model_args.save_init ? cli_save_weights(pb->net, model_args.save_init) : 0;
 }
 
 void cli_problem_free(cli_problem *pb) {

@@ -23,6 +23,11 @@ typedef struct cli_problem {
 /* Loads the data and builds the network from the parsed options. Returns 0,
  * or prints one line and returns a non-zero exit code. */
 int cli_problem_load(cli_problem *pb);
+/* Writes the weights the network was created with to --save-init's DIR, if
+ * given. Verbs call it once the run has got past everything that can
+ * reject it, and before any training changes the weights, so a refused run
+ * leaves no directory behind. Returns 0, or prints one line and returns 1. */
+int cli_problem_save_init(cli_problem *pb);
 void cli_problem_free(cli_problem *pb);
 /* Fits batch size and caching of pb->net to --mem (or half the physical
  * memory) next to the solver's memory, before any product; --verbose

@@ -164,7 +164,8 @@ int cli_spectrum(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
-  if (args.save_vectors && (rc = save_vectors(res, args.save_vectors)))
+  if ((rc = cli_problem_save_init(&pb)) ||
+      (args.save_vectors && (rc = save_vectors(res, args.save_vectors))))
     goto done;
   if (!cli_output_is_stdout(&json) && !cli_output_is_stdout(&csv))
     print_table(stdout, &pb, res, args.dense);

@@ -148,7 +148,8 @@ int cli_split(int argc, char **argv) {
     goto done;
   }
   /* The space is computed: the network may now take the initial weights. */
-  if (args.residual_init && (rc = cli_load_weights(pb.net, args.residual_init)))
+  if ((rc = cli_problem_save_init(&pb)) ||
+      (args.residual_init && (rc = cli_load_weights(pb.net, args.residual_init))))
     goto done;
   if (!(residual = cli_residual(pb.net, pb.data))) {
     rc = 1;

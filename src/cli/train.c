@@ -229,6 +229,8 @@ int cli_train(int argc, char **argv) {
     goto done;
   }
   js_net_get_params(pb.net, theta);
+  if ((rc = cli_problem_save_init(&pb)))
+    goto done;
   int status = js_train(&model, pb.data->y, &st.train, train_track_step, &tr, theta);
   cli_progress_done(&tr.progress);
   if (tr.failed) { /* the test forward pass failed; its message is out */

@@ -430,7 +430,7 @@ def case_gmm_information_falls_faster(tmp):
 
 # (--save-init is left out: the weights are written when the problem is set
 # up, before the solver's options are checked.)
-OUTPUTS = ("--json", "out.json", "--save-vectors", "vec")
+OUTPUTS = ("--json", "out.json", "--save-vectors", "vec", "--save-init", "weights")
 
 
 def fails_leaving_nothing(tmp, *args, words=()):
@@ -452,8 +452,8 @@ def case_bad_input_leaves_no_output(tmp):
     good = ["--x", f"{tmp}/X.npy", "--labels", f"{tmp}/y.npy", "--hidden", "6"]
     # A control: the same outputs are written when the input is good.
     run("spectrum", "--quiet", *good, "--top", "2", "--json", f"{tmp}/ok.json",
-        "--save-vectors", f"{tmp}/ok")
-    assert {"ok.json", "ok_U.npy", "ok_V.npy"} <= set(os.listdir(tmp))
+        "--save-vectors", f"{tmp}/ok", "--save-init", f"{tmp}/ok_weights")
+    assert {"ok.json", "ok_U.npy", "ok_V.npy", "ok_weights"} <= set(os.listdir(tmp))
 
     npyio.write(f"{tmp}/short.npy", [0, 1], (2,), "<i8")
     npyio.write(f"{tmp}/nan.npy", x[:-1] + [float("nan")], (n, d))
