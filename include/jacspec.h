@@ -357,8 +357,8 @@ typedef int (*js_apply_fn)(void *ctx, int transpose, int64_t n_vectors,
 typedef struct js_linop js_linop;
 
 /* Wraps a callback as an operator of rows x cols. ctx is borrowed (it must
- * outlive the operator) and passed to every call. JS_EINVAL for sizes < 1
- * or a NULL callback. */
+ * outlive the operator) and passed to every call. JS_EINVAL for sizes < 1,
+ * a NULL callback or a NULL out. */
 int js_linop_create(int64_t rows, int64_t cols, js_apply_fn apply, void *ctx,
                     js_linop **out);
 void js_linop_free(js_linop *op);

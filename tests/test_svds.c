@@ -398,6 +398,14 @@ static void test_invalid(void **state) {
   assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
   js_svds_result_free(res);
   problem_free(&pb);
+  /* The operator itself: sizes, callback and output pointer. */
+  js_linop *op = NULL;
+  assert_int_equal(js_linop_create(0, 3, NULL, NULL, &op), JS_EINVAL);
+  assert_null(op);
+  assert_int_equal(js_linop_create(2, 3, NULL, NULL, &op), JS_EINVAL);
+  assert_non_null(strstr(js_last_error(), "callback"));
+  assert_int_equal(js_linop_create(2, 3, NULL, NULL, NULL), JS_EINVAL);
+  assert_non_null(strstr(js_last_error(), "output pointer"));
 }
 
 /* One restart with a small basis cannot resolve 20 values of a slowly

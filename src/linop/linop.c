@@ -17,6 +17,8 @@ struct js_linop {
 
 int js_linop_create(int64_t rows, int64_t cols, js_apply_fn apply, void *ctx,
                     js_linop **out) {
+  if (!out)
+    return js_fail(JS_EINVAL, "js_linop_create: output pointer is NULL");
   *out = NULL;
   if (rows < 1 || cols < 1)
     return js_fail(JS_EINVAL, "operator size %lld x %lld: both must be >= 1",

@@ -5,6 +5,7 @@
 #define JS_MODEL_FOOTPRINT_H
 
 #include "jacspec.h"
+#include "model/kernels.h"
 
 #include <stddef.h>
 
@@ -13,6 +14,17 @@ int js_footprint_lowest_trained(const js_net_options *opt);
 
 /* max_l m_l over the layers' outputs (l = 1..L): the width of a block buffer. */
 int64_t js_footprint_widest_output(const js_net_options *opt);
+
+/* Workspace batches larger than this stop paying (GEMM is no faster): the
+ * automatic batch of the products and the planner's cap. */
+#define JS_FOOTPRINT_BATCH_CAP ((size_t)64 << 20)
+
+/* Lays out, from base, rows x m_l slices h[l] for the hidden layers and,
+ * when with_dphi, dphi[l] for the hidden layers a product goes through
+ * (l >= lowest trained; the others are NULL). Returns the elements used.
+ * The cache (rows = n) and the workspace (rows = B) share this layout. */
+int64_t js_footprint_lay_out(const js_net_options *opt, const js_kernels *k, void *base,
+                             int64_t rows, int with_dphi, void *h[], void *dphi[]);
 
 /* Bytes of the activation cache per sample, in the products' precision:
  * h_l for every hidden layer and phi'(z_l) for the hidden layers a product

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "model/activation.h"
+#include "model/footprint.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -100,12 +101,13 @@ int js_net_create(const js_net_options *opt, js_net **out) {
     return JS_ENOMEM;
   net->opt = *opt;
   int L = opt->n_layers;
-  int64_t total = 0;
+  net->lowest_trained = js_footprint_lowest_trained(opt);
+  net->generation = 1; /* weights_f_generation 0: the float copy is stale */
   for (int l = 1; l <= L; l++)
-    total += layer_size(net, l);
-  net->weights = js_alloc((size_t)total, sizeof(double), "network weights");
+    net->n_weights += layer_size(net, l);
+  net->weights = js_alloc((size_t)net->n_weights, sizeof(double), "network weights");
   if (opt->precision == JS_PRECISION_SINGLE)
-    net->weights_f = js_alloc((size_t)total, sizeof(float), "float weights");
+    net->weights_f = js_alloc((size_t)net->n_weights, sizeof(float), "float weights");
   if (!net->weights || (opt->precision == JS_PRECISION_SINGLE && !net->weights_f)) {
     rc = JS_ENOMEM;
     goto done;
@@ -116,8 +118,6 @@ int js_net_create(const js_net_options *opt, js_net **out) {
     w += layer_size(net, l);
     net->param_offset[l] = -1;
     if (opt->trained & (1u << (l - 1))) {
-      if (!net->lowest_trained)
-        net->lowest_trained = l;
       net->param_offset[l] = net->n_params;
       net->n_params += layer_size(net, l);
     }

@@ -36,18 +36,18 @@ struct js_net {
   js_net_options opt;
   int lowest_trained;                      /* smallest l with W_l trained */
   int64_t n_params;                        /* p */
+  int64_t n_weights;                       /* entries of all W_l */
   double *weights;                         /* all W_l, layer after layer */
   double *w[JS_MAX_LAYERS + 1];            /* w[l] = W_l, l in 1..L */
   int64_t param_offset[JS_MAX_LAYERS + 1]; /* start of W_l in theta, or -1 */
   void *work;                              /* product workspace */
   size_t work_size;                        /* bytes in work */
-  uint64_t generation; /* bumped by every possible write to the weights */
+  uint64_t generation; /* from 1, bumped by every possible write to the weights */
   /* Single precision: all weights as float (same layout as weights), of
-   * weights_f_generation, and a p x b block in float (tangents in, or the
+   * weights_f_generation (0: never converted), and a p x b block in float (tangents in, or the
    * gradients accumulated before they are widened to double). */
   float *weights_f;
   uint64_t weights_f_generation;
-  int weights_f_valid;
   void *param_work;
   size_t param_work_size; /* bytes */
   js_net_cache cache;

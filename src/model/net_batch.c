@@ -7,17 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Automatic batches keep the workspace around this size. */
-#define AUTO_BATCH_BYTES ((size_t)64 << 20)
-
 /* batch_size from the options, or (0) the most samples whose workspace
- * fits AUTO_BATCH_BYTES, at least 1; never more than n_samples. */
+ * fits JS_FOOTPRINT_BATCH_CAP, at least 1; never more than n_samples. */
 static int64_t batch_samples(const js_net *net, int64_t n_samples, int64_t n_vectors,
                              int cached) {
   int64_t batch = net->opt.batch_size;
   if (batch == 0) {
     size_t per_sample = js_footprint_workspace(&net->opt, n_vectors, cached);
-    batch = per_sample ? (int64_t)(AUTO_BATCH_BYTES / per_sample) : n_samples;
+    batch = per_sample ? (int64_t)(JS_FOOTPRINT_BATCH_CAP / per_sample) : n_samples;
     if (batch < 1)
       batch = 1;
   }
@@ -52,17 +49,11 @@ static int reserve_workspace(js_net *net, const js_kernels *k, int64_t B, int64_
   if (rc)
     return rc;
   memset(buf, 0, sizeof *buf);
-  int64_t next = 0; /* elements */
-  for (int l = 1; !cached && l < opt->n_layers; l++) {
-    buf->h[l] = js_elem(k, net->work, next);
-    next += B * opt->widths[l];
-  }
+  int64_t next = cached ? 0
+                        : js_footprint_lay_out(opt, k, net->work, B, n_vectors > 0, buf->h,
+                                               buf->dphi);
   if (n_vectors == 0)
     return JS_OK;
-  for (int l = 1; !cached && l < opt->n_layers; l++) {
-    buf->dphi[l] = js_elem(k, net->work, next);
-    next += B * opt->widths[l];
-  }
   int64_t block = n_vectors * B * js_footprint_widest_output(opt);
   buf->t[0] = js_elem(k, net->work, next);
   buf->t[1] = js_elem(k, net->work, next + block);
@@ -74,13 +65,9 @@ static int reserve_workspace(js_net *net, const js_kernels *k, int64_t B, int64_
 /* Single precision: the float weights (refreshed when the weights may have
  * changed) and the float p x b block. */
 static int prepare_single(js_net *net, int64_t n_vectors, js_product *pr) {
-  if (!net->weights_f_valid || net->weights_f_generation != net->generation) {
-    int64_t total = 0;
-    for (int l = 1; l <= pr->L; l++)
-      total += net->opt.widths[l] * net->opt.widths[l - 1];
-    pr->k->from_double(net->weights_f, net->weights, total);
+  if (net->weights_f_generation != net->generation) {
+    pr->k->from_double(net->weights_f, net->weights, net->n_weights);
     net->weights_f_generation = net->generation;
-    net->weights_f_valid = 1;
   }
   for (int l = 1; l <= pr->L; l++)
     pr->w[l] = net->weights_f + (net->w[l] - net->weights);
@@ -120,7 +107,6 @@ static int begin(const char *fn, js_net *net, const double *x, int64_t n_samples
   pr->k = js_kernels_of(precision);
   pr->L = net->opt.n_layers;
   pr->lo = net->lowest_trained;
-  pr->first_dphi = forward ? pr->L : pr->lo;
   pr->K = net->opt.widths[pr->L];
   pr->p = net->n_params;
   for (int l = 1; l <= pr->L; l++)
@@ -145,7 +131,8 @@ int js_forward_begin(js_net *net, const double *x, int64_t n_samples, const doub
 }
 
 /* h_l = phi(W_l h_{l-1}) for the hidden layers l = 1..L-1 of one batch
- * (buf.x set), keeping phi'(z_l) for l >= first_dphi. */
+ * (buf.x set), keeping phi'(z_l) where the buffers have room for it
+ * (products: the layers from the lowest trained up). */
 static void hidden_forward(const js_net *net, js_product *pr, int64_t nb) {
   const js_net_options *opt = &net->opt;
   const js_kernels *k = pr->k;
@@ -154,7 +141,7 @@ static void hidden_forward(const js_net *net, js_product *pr, int64_t nb) {
     int64_t size = nb * opt->widths[l];
     js_dense_forward(k, buf->h[l], js_layer_input(buf, l), pr->w[l], nb,
                      opt->widths[l - 1], opt->widths[l]);
-    if (l >= pr->first_dphi)
+    if (buf->dphi[l])
       k->act_derivative(opt->act, buf->dphi[l], buf->h[l], size);
     k->act_forward(opt->act, buf->h[l], buf->h[l], size);
   }

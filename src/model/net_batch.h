@@ -18,7 +18,7 @@
 typedef struct js_batch_buffers {
   const void *x;               /* the batch's inputs h_0, (B, m_0) */
   void *h[JS_MAX_LAYERS];      /* h[l] = phi(z_l), (B, m_l), l in 1..L-1 */
-  void *dphi[JS_MAX_LAYERS];   /* phi'(z_l), (B, m_l), l >= first_dphi (products) */
+  void *dphi[JS_MAX_LAYERS];   /* phi'(z_l), (B, m_l), products, l >= lo; else NULL */
   void *t[2];                  /* (b, B, max_l m_l) each (products) */
   void *x_single;              /* (B, m_0): x converted (single precision) */
 } js_batch_buffers;
@@ -27,7 +27,6 @@ typedef struct js_batch_buffers {
 typedef struct js_product {
   const js_kernels *k;
   int L, lo;           /* layers; lowest trained layer */
-  int first_dphi;      /* phi'(z_l) is kept for l >= first_dphi (L: none) */
   int64_t K, p, B;     /* outputs per sample, parameters, samples per batch */
   js_cache_use cache;
   const void *w[JS_MAX_LAYERS + 1]; /* W_l in the products' precision */

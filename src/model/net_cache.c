@@ -2,25 +2,8 @@
 
 #include "core/error.h"
 #include "model/footprint.h"
-#include "model/kernels.h"
 
 #include <stdlib.h>
-
-/* Points h[l] and dphi[l] at their (n, m_l) slices of the buffer. */
-static void lay_out(js_net *net, int64_t n_samples) {
-  const js_net_options *opt = &net->opt;
-  const js_kernels *k = js_kernels_of(opt->precision);
-  js_net_cache *c = &net->cache;
-  int64_t next = 0; /* elements */
-  for (int l = 1; l < opt->n_layers; l++) {
-    c->h[l] = js_elem(k, c->data, next);
-    next += n_samples * opt->widths[l];
-  }
-  for (int l = net->lowest_trained; l < opt->n_layers; l++) {
-    c->dphi[l] = js_elem(k, c->data, next);
-    next += n_samples * opt->widths[l];
-  }
-}
 
 js_cache_use js_net_cache_begin(js_net *net, const double *x, int64_t n_samples) {
   js_net_cache *c = &net->cache;
@@ -44,7 +27,8 @@ js_cache_use js_net_cache_begin(js_net *net, const double *x, int64_t n_samples)
   c->x = x;
   c->n_samples = n_samples;
   c->generation = net->generation;
-  lay_out(net, n_samples);
+  js_footprint_lay_out(&net->opt, js_kernels_of(net->opt.precision), c->data, n_samples, 1,
+                       c->h, c->dphi);
   return JS_CACHE_FILL;
 }
 

@@ -12,10 +12,6 @@
 #include "core/error.h"
 #include "model/footprint.h"
 
-/* Workspace batches larger than this stop paying (as net_products.c's
- * automatic batch). */
-#define BATCH_BYTES_CAP ((size_t)64 << 20)
-
 /* What the process holds besides the arrays counted: its code and
  * libraries (about 7 MiB resident) and BLIS's packing buffers (about 9 MiB
  * for dgemm's KC x NC panel of B plus a block of A per thread), measured
@@ -32,7 +28,7 @@ static size_t workspace_per_sample(const js_net_options *opt, int64_t n_vectors,
 
 /* The largest batch of per_sample bytes in `room`, capped, in 1..n. */
 static int64_t fit_batch(size_t room, size_t per_sample, int64_t n_samples) {
-  size_t cap = BATCH_BYTES_CAP / per_sample;
+  size_t cap = JS_FOOTPRINT_BATCH_CAP / per_sample;
   size_t batch = room / per_sample < cap ? room / per_sample : cap;
   if (batch < 1)
     batch = 1;

@@ -71,9 +71,8 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
   double *workd = js_alloc(3 * (size_t)n, sizeof(double), "ARPACK workd");
   double *workl = js_alloc((size_t)lworkl, sizeof(double), "ARPACK workl");
   double *d = js_alloc((size_t)ne, sizeof(double), "Ritz values");
-  double *z = js_alloc((size_t)n * (size_t)ne, sizeof(double), "Ritz vectors");
   a_int *select = js_alloc((size_t)nv, sizeof(a_int), "ARPACK select");
-  if (!resid || !basis || !workd || !workl || !d || !z || !select)
+  if (!resid || !basis || !workd || !workl || !d || !select)
     goto done;
 
   /* info = 1: ARPACK starts from resid, a Gaussian vector drawn from the
@@ -111,7 +110,9 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
   *iterations = iparam[2] - 1;
   a_int nconv = iparam[4] < ne ? iparam[4] : ne;
   if (nconv > 0) {
-    dseupd_c(1, "A", select, d, z, n, 0.0, "I", n, "LA", ne, opt->tol, resid, nv,
+    /* The Ritz vectors overwrite the first nev columns of the basis (Z = V,
+     * as ARPACK's own drivers call it): no second n x nev array. */
+    dseupd_c(1, "A", select, d, basis, n, 0.0, "I", n, "LA", ne, opt->tol, resid, nv,
              basis, n, iparam, ipntr, workd, workl, lworkl, &info);
     if (info != 0) {
       status = js_fail(JS_EARPACK, "svds: ARPACK dseupd: %s (info = %d)",
@@ -123,7 +124,7 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
   for (a_int s = 0; s < nconv; s++) {
     a_int from = nconv - 1 - s;
     sigma[s] = sqrt(d[from] > 0 ? d[from] : 0.0);
-    memcpy(x + (size_t)s * (size_t)n, z + (size_t)from * (size_t)n,
+    memcpy(x + (size_t)s * (size_t)n, basis + (size_t)from * (size_t)n,
            sizeof(double) * (size_t)n);
   }
   *n_converged = nconv;
@@ -140,7 +141,6 @@ done:
   free(workd);
   free(workl);
   free(d);
-  free(z);
   free(select);
   return status;
 }

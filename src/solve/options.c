@@ -39,6 +39,17 @@ static int check_rank(int64_t r, int64_t min_dim) {
   return JS_OK;
 }
 
+int64_t js_svds_first_rank(const js_svds_options *opt, int64_t min_dim) {
+  int64_t r = opt->top;
+  if (opt->cutoff > 0) {
+    if (r <= 0)
+      r = CUTOFF_FIRST_RANK;
+    if (r > min_dim - 1)
+      r = min_dim - 1;
+  }
+  return r;
+}
+
 int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out,
                   int64_t *n_triplets) {
   if (!out)
@@ -62,13 +73,7 @@ int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out
                    (int)opt->side);
   int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
   int64_t min_dim = rows < cols ? rows : cols;
-  int64_t r = opt->top;
-  if (opt->cutoff > 0) {
-    if (r <= 0)
-      r = CUTOFF_FIRST_RANK;
-    if (r > min_dim - 1)
-      r = min_dim - 1;
-  }
+  int64_t r = js_svds_first_rank(opt, min_dim);
   int status = check_rank(r, min_dim);
   if (status == JS_OK)
     *n_triplets = r;

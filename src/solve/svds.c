@@ -93,17 +93,20 @@ size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t co
   if (!opt || rows < 1 || cols < 1)
     return 0;
   int64_t min_dim = rows < cols ? rows : cols;
-  int64_t r = opt->top > 0 ? opt->top : 10;
+  /* An out-of-range rank is refused by the solve itself; count a valid one. */
+  int64_t r = js_svds_first_rank(opt, min_dim);
   if (r > min_dim - 1)
-    r = min_dim - 1 > 0 ? min_dim - 1 : 1;
+    r = min_dim - 1;
+  if (r < 1)
+    r = 1;
   int outputs = js_gram_side_of(rows, cols, opt->side) == JS_SIDE_OUTPUTS;
   size_t n = (size_t)(outputs ? rows : cols), m = (size_t)(outputs ? cols : rows);
   size_t ncv = (size_t)basis_size(opt, r, (int64_t)n);
-  /* ARPACK (arpack.c): basis, Ritz vectors, resid and workd, workl; the Gram
+  /* ARPACK (arpack.c): basis (which takes the Ritz vectors), resid and workd, workl; the Gram
    * scratch; the result's u and v. The residual check at the end holds
    * another (rows + cols) x r while ARPACK's arrays are freed: the larger
    * of the two phases counts. */
-  size_t lanczos = n * (ncv + (size_t)r + 4) + ncv * (ncv + 8) + m;
+  size_t lanczos = n * (ncv + 4) + ncv * (ncv + 8) + m;
   size_t triplets = (size_t)(rows + cols) * (size_t)r;
   size_t phase = lanczos > triplets ? lanczos : triplets;
   return (triplets + phase) * sizeof(double);

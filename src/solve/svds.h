@@ -14,6 +14,10 @@
 int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out,
                   int64_t *n_triplets);
 
+/* The first number of triplets to ask for (the rule js_svds_check applies;
+ * not range-checked). */
+int64_t js_svds_first_rank(const js_svds_options *opt, int64_t min_dim);
+
 /* A result with room for `capacity` triplets (u rows x capacity, v cols x
  * capacity), rank 0. */
 int js_svds_result_alloc(const js_linop *op, int64_t capacity, js_side side,

@@ -190,6 +190,8 @@ def case_bad_weights_shape(tmp):
 
 def case_bad_rank(tmp):
     fails("spectrum", *SMALL, "--top", "72", words=["72"])
+    # An absurd rank is a rank error, not a memory-budget one.
+    fails("spectrum", *SMALL, "--top", "1000000000", words=["min(nK, p)"])
     fails("spectrum", *SMALL, "--top", "0", words=["--top"])
 
 
