@@ -30,20 +30,22 @@ int cli_space_compute(js_net *net, const js_dataset *data, const js_svds_options
   return status ? cli_library_error() : 0;
 }
 
-double *cli_residual(js_net *net, const js_dataset *data) {
-  int64_t m = data->n_samples * data->n_outputs;
-  double *r = malloc(sizeof(double) * (size_t)m);
-  if (!r) {
-    cli_error("residual: out of memory");
-    return NULL;
-  }
-  if (js_net_forward(net, data->x, data->n_samples, r)) {
-    cli_library_error();
-    free(r);
-    return NULL;
-  }
-  for (int64_t i = 0; i < m; i++)
+int cli_residual_into(js_net *net, const js_dataset *data, double *r) {
+  if (js_net_forward(net, data->x, data->n_samples, r))
+    return cli_library_error();
+  for (int64_t i = 0; i < data->n_samples * data->n_outputs; i++)
     r[i] -= data->y[i];
+  return 0;
+}
+
+double *cli_residual(js_net *net, const js_dataset *data) {
+  double *r = malloc(sizeof(double) * (size_t)(data->n_samples * data->n_outputs));
+  if (!r)
+    cli_error("residual: out of memory");
+  else if (cli_residual_into(net, data, r)) {
+    free(r);
+    r = NULL;
+  }
   return r;
 }
 

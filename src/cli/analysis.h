@@ -12,8 +12,10 @@
 int cli_space_compute(js_net *net, const js_dataset *data, const js_svds_options *opt,
                       int quiet, js_space **space);
 
-/* r = f(x) - y on data, nK values (caller frees); NULL after printing one
- * line on failure. */
+/* r = f(x) - y on data into r (nK values). Returns 0, or prints one line
+ * and returns 1. */
+int cli_residual_into(js_net *net, const js_dataset *data, double *r);
+/* The same into a new array (caller frees); NULL after printing one line. */
 double *cli_residual(js_net *net, const js_dataset *data);
 
 /* --lr: "auto" (0: the library's 1 / lambda_1^2) or a finite number > 0.

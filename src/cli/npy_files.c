@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -33,51 +34,46 @@ static int read_real_matrix(const char *path, const char *what, int64_t n_rows,
   return 0;
 }
 
-static int load_labels(const char *path, js_dataset *x_only, js_dataset **out) {
-  js_array *a = NULL;
-  int rc = 1;
-  if (js_npy_read(path, &a)) {
-    rc = cli_library_error();
-    goto done;
-  }
-  int64_t n = x_only->n_samples;
+/* Reads and checks n class ids; *n_classes = the largest id + 1. */
+static int load_labels(const char *path, int64_t n, js_array **labels, int64_t *n_classes) {
+  if (js_npy_read(path, labels))
+    return cli_library_error();
+  js_array *a = *labels;
   if (!a->is_integer) {
     cli_error("%s: labels must have an integer dtype (class ids 0..K-1)", path);
-    goto done;
+    return 1;
   }
   if (!(a->ndim == 1 || (a->ndim == 2 && a->shape[1] == 1)) || a->shape[0] != n) {
     cli_error("%s: expected %lld labels (one per row of the inputs) as a 1-d array, "
               "found %d-d with %lld rows", path, (long long)n, a->ndim,
               (long long)(a->ndim ? a->shape[0] : 1));
-    goto done;
+    return 1;
   }
   int64_t max_label = 0;
   for (int64_t i = 0; i < n; i++) {
     if (a->ints[i] < 0 || a->ints[i] > 1000000) {
       cli_error("%s: label %lld of sample %lld is out of range (classes are 0..K-1)",
                 path, (long long)a->ints[i], (long long)i);
-      goto done;
+      return 1;
     }
     if (a->ints[i] > max_label)
       max_label = a->ints[i];
   }
-  if (js_dataset_create(n, x_only->dim, max_label + 1, 1, out)) {
-    rc = cli_library_error();
-    goto done;
-  }
-  memcpy((*out)->x, x_only->x, sizeof(double) * (size_t)(n * x_only->dim));
-  for (int64_t i = 0; i < n; i++)
-    (*out)->labels[i] = (int32_t)a->ints[i];
-  rc = js_dataset_one_hot(*out) ? cli_library_error() : 0;
-done:
-  js_array_free(a);
-  return rc;
+  *n_classes = max_label + 1;
+  return 0;
+}
+
+/* Hands an array's values to the data set instead of copying them (both
+ * come from malloc; js_dataset_free and js_array_free free what they hold). */
+static void move_values(double **into, js_array *from) {
+  free(*into);
+  *into = from->values;
+  from->values = NULL;
 }
 
 int cli_load_npy_data(const char *x_path, const char *labels_path, const char *targets_path,
                       js_dataset **out) {
-  js_array *x = NULL, *t = NULL;
-  js_dataset *x_only = NULL;
+  js_array *x = NULL, *labels = NULL, *t = NULL;
   int rc = 1;
   if ((labels_path != NULL) == (targets_path != NULL)) {
     cli_error("%s needs exactly one of --labels (classes) or --targets (real values)", x_path);
@@ -90,42 +86,30 @@ int cli_load_npy_data(const char *x_path, const char *labels_path, const char *t
     cli_error("%s: inputs must be a 2-d array n x d", x_path);
     goto done;
   }
-  int64_t n = x->shape[0], d = x->shape[1];
+  int64_t n = x->shape[0], d = x->shape[1], k = 1;
   if (n < 1 || d < 1) {
     cli_error("%s: inputs are empty (%lld x %lld)", x_path, (long long)n, (long long)d);
     goto done;
   }
-  if (labels_path) {
-    if (js_dataset_create(n, d, 1, 0, &x_only)) {
-      rc = cli_library_error();
-      goto done;
-    }
-    memcpy(x_only->x, x->values, sizeof(double) * (size_t)(n * d));
-    rc = load_labels(labels_path, x_only, out);
+  if (labels_path ? (rc = load_labels(labels_path, n, &labels, &k))
+                  : (rc = read_real_matrix(targets_path, "targets", n, &t)))
     goto done;
-  }
-  if ((rc = read_real_matrix(targets_path, "targets", n, &t)))
-    goto done;
-  int64_t k = t->ndim == 2 ? t->shape[1] : 1;
-  /* Name the targets file (the later check of the data set names --x). */
-  for (int64_t i = 0; i < n * k; i++)
-    if (!isfinite(t->values[i])) {
-      cli_error("%s: targets hold %s at row %lld, output %lld (counting from 0)", targets_path,
-                isnan(t->values[i]) ? "NaN" : "Inf", (long long)(i / k), (long long)(i % k));
-      rc = 1;
-      goto done;
-    }
-  if (js_dataset_create(n, d, k, 0, out)) {
+  if (t)
+    k = t->ndim == 2 ? t->shape[1] : 1;
+  if (js_dataset_create(n, d, k, labels != NULL, out)) {
     rc = cli_library_error();
     goto done;
   }
-  memcpy((*out)->x, x->values, sizeof(double) * (size_t)(n * d));
-  memcpy((*out)->y, t->values, sizeof(double) * (size_t)(n * k));
-  rc = 0;
+  move_values(&(*out)->x, x);
+  if (t)
+    move_values(&(*out)->y, t);
+  for (int64_t i = 0; labels && i < n; i++)
+    (*out)->labels[i] = (int32_t)labels->ints[i];
+  rc = labels && js_dataset_one_hot(*out) ? cli_library_error() : 0;
 done:
   js_array_free(x);
+  js_array_free(labels);
   js_array_free(t);
-  js_dataset_free(x_only);
   return rc;
 }
 

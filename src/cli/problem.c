@@ -220,7 +220,12 @@ static int load_dataset(const data_args *a, const char *default_spec, char *name
   }
   if (rc || (rc = apply_reader_options(name, *out)))
     return rc;
-  if (js_dataset_check_finite(*out, name))
+  /* The message names the file of the offending array: with --targets, the
+   * inputs' and the targets' files both. */
+  char files[2 * 4096 + 8] = "";
+  if (a->x && a->targets)
+    snprintf(files, sizeof files, "%s, %s", a->x, a->targets);
+  if (js_dataset_check_finite(*out, files[0] ? files : name))
     return cli_library_error();
   if (!no_normalize && js_dataset_normalize(*out))
     return cli_library_error();

@@ -114,6 +114,24 @@ static void write_csv(FILE *f, const js_space *sp, double cutoff, const split_ro
   }
 }
 
+/* r0 = f(theta) - y at the network's weights, or at those in dir (read into
+ * a second network, so a bad directory fails before any solve). Returns
+ * NULL after printing one line. */
+static double *residual_at(const cli_problem *pb, const char *dir) {
+  if (!dir)
+    return cli_residual(pb->net, pb->data);
+  js_net_options opt;
+  js_net_get_options(pb->net, &opt);
+  js_net *initial = NULL;
+  double *residual = NULL;
+  if (js_net_create(&opt, &initial))
+    cli_library_error();
+  else if (cli_load_weights(initial, dir) == 0)
+    residual = cli_residual(initial, pb->data);
+  js_net_free(initial);
+  return residual;
+}
+
 int cli_split(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
                                           cli_solver_options, split_options, NULL};
@@ -135,6 +153,10 @@ int cli_split(int argc, char **argv) {
       (rc = cli_rank_parse("rank", args.rank, args.cutoff, 10, &opt)) ||
       (rc = cli_problem_plan(&pb, &opt)))
     goto done;
+  if (!(residual = residual_at(&pb, args.residual_init))) {
+    rc = 1;
+    goto done;
+  }
   if ((args.json && (rc = cli_output_open(&json, args.json))) ||
       (args.csv && (rc = cli_output_open(&csv, args.csv))))
     goto done;
@@ -147,14 +169,8 @@ int cli_split(int argc, char **argv) {
     rc = 1;
     goto done;
   }
-  /* The space is computed: the network may now take the initial weights. */
-  if ((rc = cli_problem_save_init(&pb)) ||
-      (args.residual_init && (rc = cli_load_weights(pb.net, args.residual_init))))
+  if ((rc = cli_problem_save_init(&pb)))
     goto done;
-  if (!(residual = cli_residual(pb.net, pb.data))) {
-    rc = 1;
-    goto done;
-  }
   if (js_space_align(sp, pb.data->y, row.coef, &row.labels) ||
       js_space_align(sp, residual, row.coef + r, &row.residual)) {
     rc = cli_library_error();

@@ -1,5 +1,6 @@
 #include "cli/train_track.h"
 
+#include "cli/analysis.h"
 #include "cli/args.h"
 #include "cli/problem.h"
 
@@ -114,13 +115,10 @@ int train_track_step(void *ctx, const js_train_state *st) {
   int64_t m = n_outputs(tr->train), m_test = n_outputs(tr->test);
   if (tr->test) {
     /* The network holds theta_t while the callback runs. */
-    if (js_net_forward(tr->net, tr->test->x, tr->test->n_samples, tr->test_residual)) {
-      cli_library_error();
+    if (cli_residual_into(tr->net, tr->test, tr->test_residual)) {
       tr->failed = 1;
       return 1;
     }
-    for (int64_t i = 0; i < m_test; i++)
-      tr->test_residual[i] -= tr->test->y[i];
     row->test_error = error_of(tr->test, tr->test_residual);
   }
   if (tr->keep_residuals) {

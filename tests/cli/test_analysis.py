@@ -174,8 +174,11 @@ def case_split_residual_init(tmp):
     assert close(paper["residual"]["norm"], initial["residual"]["norm"])
     assert not close(paper["residual"]["info"], final["residual"]["info"], 1e-3)
     assert not close(paper["residual"]["info"], initial["residual"]["info"], 1e-3)
+    # A missing directory fails up front and leaves nothing behind.
     fails("split", *SMALL, "--init", f"{tmp}/w1", "--rank", "6", "--residual-init",
-          f"{tmp}/missing", words=["missing"])
+          f"{tmp}/missing", "--save-init", f"{tmp}/si", "--json", f"{tmp}/o.json",
+          words=["missing"])
+    assert not os.path.exists(f"{tmp}/si") and not os.path.exists(f"{tmp}/o.json")
 
 
 def case_train_optimizers(tmp):
