@@ -4,7 +4,7 @@
 #                   built-in default (GMM data, the paper's one-hidden-layer net)
 #   ./run.sh test   install, build, and run the whole test suite
 #   ./run.sh deps   only install the Debian packages
-#   ./run.sh build  only configure and build (in ./build)
+#   ./run.sh build  install, configure and build (in ./build), nothing more
 set -eu
 cd "$(dirname "$0")"
 

@@ -3,7 +3,7 @@
  * explicit J still fits: time and peak memory of each, each solve in its
  * own child process, so a reader sees where each one wins.
  *
- *   build-b/bench/dense_vs_free [max_scale] [top]
+ *   build/bench/dense_vs_free [max_scale] [top]
  *
  * GMM, K = 10 classes, d = 50, one hidden layer; at scale s, n = 10 s and
  * m = 5 s hidden units, so J is (100 s) x (250 s). Scales 1, 2, 4, ... up

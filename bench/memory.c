@@ -2,7 +2,7 @@
  * next to the size the explicit J would have had (nK p 8 bytes) and to the
  * working set the library plans for it.
  *
- *   build-b/bench/memory [max_params] [max_samples] [top] [budget_mib]
+ *   build/bench/memory [max_params] [max_samples] [top] [budget_mib]
  *
  * GMM, K = 10 classes, d = 100, one hidden layer of m units (p = d m):
  *   - p sweep: n = 20, p = 1e5, 3e5, 1e6, 3e6, 1e7, ... up to max_params

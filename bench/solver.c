@@ -4,7 +4,7 @@
  * callback times the inner products, so "outside" is wall time minus
  * product time, measured in the same run.
  *
- *   build-b/bench/solver [max_samples] [hidden] [top] [dim] [threads]
+ *   build/bench/solver [max_samples] [hidden] [top] [dim] [threads]
  *
  * GMM with 10 classes (K = 10), n = 1000, 3000, 10000, 30000, ... while at
  * most max_samples (default 10000, so nK reaches 1e5), one hidden layer of

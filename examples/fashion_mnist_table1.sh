@@ -8,7 +8,7 @@
 # usage: fashion_mnist_table1.sh [JACSPEC]
 #   JACSPEC     the jacspec binary (default: jacspec on PATH)
 #   environment PER_CLASS (500), HIDDEN (256), RANK (50), STEPS (200)
-# Full size (about 3 minutes on 2 cores): examples/fashion_mnist_table1.sh build/src/cli/jacspec
+# Full size (under a minute on 2 idle cores): examples/fashion_mnist_table1.sh build/src/cli/jacspec
 # The tests run it with PER_CLASS=30 HIDDEN=32 RANK=10 STEPS=20.
 set -eu
 jacspec=${1:-jacspec}

@@ -428,17 +428,23 @@ def case_gmm_information_falls_faster(tmp):
 
 # ---------------------------------------------------------------- bad input
 
-# (--save-init is left out: the weights are written when the problem is set
-# up, before the solver's options are checked.)
-OUTPUTS = ("--json", "out.json", "--save-vectors", "vec", "--save-init", "weights")
+OUTPUTS = {
+    "spectrum": ("--json", "out.json", "--csv", "out.csv", "--save-vectors", "vec",
+                 "--save-init", "weights"),
+    "split": ("--json", "out.json", "--csv", "out.csv", "--coefficients", "c.npy",
+              "--save-init", "weights"),
+    "train": ("--json", "out.json", "--csv", "out.csv", "--save", "final",
+              "--save-init", "weights"),
+    "bound": ("--json", "out.json", "--csv", "out.csv", "--save-init", "weights"),
+}
 
 
-def fails_leaving_nothing(tmp, *args, words=()):
+def fails_leaving_nothing(tmp, *args, words=(), verb="spectrum"):
     """Bad input with every output requested: one line, non-zero exit, and no
     output file or directory (nor a temporary) left behind."""
     before = set(os.listdir(tmp))
-    outs = [f"{tmp}/{a}" if not a.startswith("--") else a for a in OUTPUTS]
-    line = fails("spectrum", *args, *outs, words=words)
+    outs = [f"{tmp}/{a}" if not a.startswith("--") else a for a in OUTPUTS[verb]]
+    line = fails(verb, *args, *outs, words=words)
     left = set(os.listdir(tmp)) - before
     assert not left, (args, line, left)
 
@@ -471,6 +477,16 @@ def case_bad_input_leaves_no_output(tmp):
     ]
     for args, words in cases:
         fails_leaving_nothing(tmp, *args, words=words)
+
+
+def case_bad_verbs_leave_no_output(tmp):
+    """Each verb writes --save-init's weights only once its checks passed."""
+    data = ["--data", "gmm:n=30,classes=3,clusters=1,dim=5", "--hidden", "6"]
+    fails_leaving_nothing(tmp, *data, "--rank", "500", words=["min(nK, p)"], verb="split")
+    fails_leaving_nothing(tmp, *data, "--rank", "500", words=["min(nK, p)"], verb="train")
+    fails_leaving_nothing(tmp, *data, "--cutoff", "0.5", "--gamma", "0.5", words=["gamma"],
+                          verb="bound")
+    fails_leaving_nothing(tmp, *data, "--mem", "1K", words=["budget"], verb="train")
 
 
 def case_bad_unreadable_and_empty(tmp):

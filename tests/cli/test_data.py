@@ -4,11 +4,12 @@ Fashion-MNIST, --shuffle, and each kind of bad input file.
 usage: test_data.py JACSPEC CASE   (meson runs one CASE per test)
 """
 import gzip
+import json
 import os
 import random
 import struct
 
-from clitest import fails, main
+from clitest import fails, main, run
 from test_spectrum import spectrum_json
 
 N, SIDE, CLASSES = 30, 4, 3
@@ -89,6 +90,25 @@ def case_csv(tmp):
 def case_parity(tmp):
     res = top("--data", "parity:n=50,bits=6,degree=2,seed=3", hidden="10")
     assert res["n_samples"] == 50 and res["n_outputs"] == 1 and res["n_params"] == 60, res
+
+
+def case_task_seed(tmp):
+    """task= draws the task: task=1 is the default, another task another
+    mixture (so another J) or, for parity, another subset (the same inputs,
+    so the same J, but other targets)."""
+    gmm = "gmm:n=40,classes=3,clusters=2,dim=6"
+    default = top("--data", gmm)["singular_values"]
+    assert close(default, top("--data", gmm + ",task=1")["singular_values"])
+    assert not close(default, top("--data", gmm + ",task=2")["singular_values"])
+    parity = "parity:n=50,bits=6,degree=2"
+
+    def labels(spec):
+        res = json.loads(run("split", "--quiet", "--json", "-", "--data", spec, "--hidden", "8",
+                             "--rank", "3").stdout)
+        return res["labels"]
+
+    assert labels(parity) == labels(parity + ",task=1")
+    assert labels(parity) != labels(parity + ",task=2")
 
 
 def case_shuffle(tmp):

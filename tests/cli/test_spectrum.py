@@ -234,9 +234,10 @@ def case_threads_mem_same_values(tmp):
     want = spectrum_json(*big, "--threads", "1")["singular_values"]
     line = fails("spectrum", *big, "--mem", "1K")
     need = int(line.split("smallest budget that works is ")[1].split()[0])
-    # Just enough: batches of one sample, no cache; then room for the cache.
+    # Just enough: batches of one sample, no cache; several batches without the
+    # cache; the cache filled batch by batch; one batch with the cache.
     for extra in ["--threads=2 --mem=%dK" % need, "--threads=1 --mem=%dK" % (need + 300),
-                  "--threads=0 --mem=1G"]:
+                  "--threads=2 --mem=%dK" % (need + 800), "--threads=0 --mem=1G"]:
         got = spectrum_json(*big, *extra.split())["singular_values"]
         for a, b in zip(got, want):
             assert abs(a - b) <= 1e-10 * want[0], (extra, a, b)
@@ -257,6 +258,7 @@ def case_precision_single(tmp):
     got = spectrum_json(*args, "--precision", "single")["singular_values"]
     for a, b in zip(got, want):
         assert abs(a - b) <= 1e-5 * b, (a, b)
+    assert any(a != b for a, b in zip(got, want)), "--precision single changed nothing"
     fails("spectrum", *args, "--precision", "half", words=["--precision"], code=2)
 
 def case_bad_threads_mem(tmp):
