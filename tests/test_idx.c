@@ -178,6 +178,10 @@ static void test_truncated_and_trailing(void **state) {
   scratch_write(images, bytes, size + 5, 0);
   assert_failure(js_dataset_idx(images, labels, NULL, &data), JS_EFORMAT, images,
                  "5 bytes after", NULL);
+  memset(bytes + 8, 0xFF, 8); /* rows = cols = 2^32 - 1: a record no size fits */
+  scratch_write(images, bytes, size, 0);
+  assert_failure(js_dataset_idx(images, labels, NULL, &data), JS_ELIMIT, images, "exceed",
+                 NULL);
   free(bytes);
   assert_null(data);
 }

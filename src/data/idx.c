@@ -4,6 +4,7 @@
  * (0x00000803), labels n (0x00000801). */
 #include "core/error.h"
 #include "data/classes.h"
+#include "data/dataset.h"
 #include "data/gzfile.h"
 
 #include <stdlib.h>
@@ -52,6 +53,10 @@ static int idx_read(const char *path, int ndim, idx_file *f) {
   f->record = 1;
   for (int i = 0; i < ndim; i++) {
     f->dims[i] = big_endian_u32(f->bytes + 4 + 4 * i);
+    /* A corrupt header's dims (up to 2^32 - 1 each) must not overflow. */
+    int rc = i > 0 ? js_check_entries(f->record, f->dims[i], path) : JS_OK;
+    if (rc)
+      return rc;
     if (i > 0)
       f->record *= f->dims[i];
   }
