@@ -146,14 +146,13 @@ int cli_bound(int argc, char **argv) {
   js_bound_inputs in;
   js_space *sp = NULL;
   double *residual = NULL;
-  cli_output json = {0}, csv = {0};
+  cli_results out = {0};
   if ((rc = cli_problem_load(&pb)) || (rc = parse_inputs(&in)) ||
       (rc = cli_solver_parse(&opt, pb.seed)) ||
       (rc = cli_rank_parse("rank", NULL, args.cutoff, 10, &opt)) ||
       (rc = cli_problem_plan(&pb, &opt)))
     goto done;
-  if ((args.json && (rc = cli_output_open(&json, args.json))) ||
-      (args.csv && (rc = cli_output_open(&csv, args.csv))))
+  if ((rc = cli_results_open(&out, args.json, args.csv)))
     goto done;
   if ((rc = cli_space_compute(pb.net, pb.data, &opt, args.quiet, &sp)))
     goto done;
@@ -182,16 +181,14 @@ int cli_bound(int argc, char **argv) {
   }
   if ((rc = cli_problem_save_init(&pb)))
     goto done;
-  if (!cli_output_is_stdout(&json) && !cli_output_is_stdout(&csv))
+  if (cli_results_table_wanted(&out))
     print_terms(stdout, &pb, &in, &b, lambda_1, js_space_rank(sp));
-  if (json.f)
-    write_json(json.f, &pb, &in, &b, lambda_1, js_space_rank(sp));
-  if (csv.f)
-    write_csv(csv.f, &b);
+  if (out.json.f)
+    write_json(out.json.f, &pb, &in, &b, lambda_1, js_space_rank(sp));
+  if (out.csv.f)
+    write_csv(out.csv.f, &b);
 done:
-  if (cli_output_close(&json, rc == 0) && rc == 0)
-    rc = 1;
-  if (cli_output_close(&csv, rc == 0) && rc == 0)
+  if (cli_results_close(&out, rc == 0) && rc == 0)
     rc = 1;
   free(residual);
   js_space_free(sp);

@@ -7,8 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-int cli_output_open(cli_output *out, const char *path) {
+static int output_open(cli_output *out, const char *path) {
   memset(out, 0, sizeof *out);
+  if (!path)
+    return 0;
   if (strcmp(path, "-") == 0) {
     out->f = stdout;
     return 0;
@@ -23,29 +25,60 @@ int cli_output_open(cli_output *out, const char *path) {
   return 0;
 }
 
-int cli_output_close(cli_output *out, int ok) {
-  if (!out->f)
-    return 0;
-  if (!out->path[0]) {
-    out->f = NULL;
-    return fflush(stdout) == 0 ? 0 : 1;
-  }
-  int failed = ferror(out->f);
-  failed |= fclose(out->f) != 0;
-  out->f = NULL;
-  if (!ok || failed || rename(out->tmp, out->path) != 0) {
-    int err = errno;
-    remove(out->tmp);
-    if (ok) {
-      cli_error("%s: cannot write: %s", out->path, strerror(err));
-      return 1;
-    }
-  }
-  return 0;
+int cli_results_open(cli_results *r, const char *json_path, const char *csv_path) {
+  memset(r, 0, sizeof *r);
+  return output_open(&r->json, json_path) || output_open(&r->csv, csv_path);
 }
 
-int cli_output_is_stdout(const cli_output *out) {
-  return out->f && !out->path[0];
+int cli_results_table_wanted(const cli_results *r) {
+  return !(r->json.f && !r->json.path[0]) && !(r->csv.f && !r->csv.path[0]);
+}
+
+/* Flushes and closes out; returns errno of the first failure, or 0. */
+static int output_finish(cli_output *out) {
+  if (!out->f)
+    return 0;
+  FILE *f = out->f;
+  out->f = NULL;
+  if (!out->path[0])
+    return fflush(f) == 0 ? 0 : (errno ? errno : EIO);
+  int failed = ferror(f) || fclose(f) != 0;
+  return failed ? (errno ? errno : EIO) : 0;
+}
+
+int cli_results_close(cli_results *r, int ok) {
+  cli_output *outs[2] = {&r->json, &r->csv};
+  const char *failed_path = NULL;
+  int err = 0;
+  for (int i = 0; i < 2; i++) {
+    int opened = outs[i]->f != NULL;
+    int e = output_finish(outs[i]);
+    if (opened && e && !failed_path) {
+      failed_path = outs[i]->path[0] ? outs[i]->path : "standard output";
+      err = e;
+    }
+  }
+  int renamed[2] = {0, 0};
+  for (int i = 0; i < 2 && ok && !failed_path; i++) {
+    if (!outs[i]->path[0])
+      continue;
+    renamed[i] = rename(outs[i]->tmp, outs[i]->path) == 0;
+    if (!renamed[i]) {
+      failed_path = outs[i]->path;
+      err = errno;
+    }
+  }
+  /* Nothing half-done stays: the temporaries, and a file renamed before the
+   * other failed. */
+  if (!ok || failed_path)
+    for (int i = 0; i < 2; i++)
+      if (outs[i]->path[0])
+        remove(renamed[i] ? outs[i]->path : outs[i]->tmp);
+  if (ok && failed_path) {
+    cli_error("%s: cannot write: %s", failed_path, strerror(err));
+    return 1;
+  }
+  return 0;
 }
 
 static void json_key(json_writer *j, const char *key) {

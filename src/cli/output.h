@@ -8,20 +8,26 @@
 #include <stdio.h>
 
 typedef struct cli_output {
-  FILE *f;
+  FILE *f;         /* NULL when not requested */
   char path[4096]; /* final path; empty for stdout */
   char tmp[4100];
 } cli_output;
 
-/* Returns 0, or prints one line and returns 1. */
-int cli_output_open(cli_output *out, const char *path);
-/* Closes; renames into place when ok and the writes succeeded, else removes
- * the temporary. Returns 0 or prints one line and returns 1. */
-int cli_output_close(cli_output *out, int ok);
+/* A verb's machine-readable results: --json and --csv. */
+typedef struct cli_results {
+  cli_output json, csv;
+} cli_results;
 
-/* True when out writes to standard output (then the table for people does
- * not: it would mix with the machine-readable output). */
-int cli_output_is_stdout(const cli_output *out);
+/* Opens the files asked for (a NULL path: not requested). Returns 0, or
+ * prints one line and returns 1. */
+int cli_results_open(cli_results *r, const char *json_path, const char *csv_path);
+/* True unless one of them writes to standard output: the table for people
+ * goes there then, and would mix with it. */
+int cli_results_table_wanted(const cli_results *r);
+/* Closes both; when ok and every write succeeded, renames both into place,
+ * else removes both temporaries, so a run never leaves one of the two
+ * looking complete. Returns 0, or prints one line (when ok) and returns 1. */
+int cli_results_close(cli_results *r, int ok);
 
 /* JSON: values written with %.17g, non-finite numbers as null. */
 typedef struct json_writer {

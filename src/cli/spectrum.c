@@ -141,7 +141,7 @@ int cli_spectrum(int argc, char **argv) {
   cli_problem pb;
   js_linop *op = NULL;
   js_svds_result *res = NULL;
-  cli_output json = {0}, csv = {0};
+  cli_results out = {0};
   js_svds_options opt;
   cli_progress progress;
   if ((rc = cli_problem_load(&pb)) || (rc = parse_solver(&opt, pb.seed)) ||
@@ -151,8 +151,7 @@ int cli_spectrum(int argc, char **argv) {
   cli_progress_init(&progress, args.quiet);
   opt.progress = cli_progress_report;
   opt.progress_ctx = &progress;
-  if ((args.json && (rc = cli_output_open(&json, args.json))) ||
-      (args.csv && (rc = cli_output_open(&csv, args.csv))))
+  if ((rc = cli_results_open(&out, args.json, args.csv)))
     goto done;
   if (js_jacobian_create(pb.net, pb.data, &op)) {
     rc = cli_library_error();
@@ -167,21 +166,19 @@ int cli_spectrum(int argc, char **argv) {
   if ((rc = cli_problem_save_init(&pb)) ||
       (args.save_vectors && (rc = save_vectors(res, args.save_vectors))))
     goto done;
-  if (!cli_output_is_stdout(&json) && !cli_output_is_stdout(&csv))
+  if (cli_results_table_wanted(&out))
     print_table(stdout, &pb, res, args.dense);
-  if (json.f)
-    write_json(json.f, &pb, res, args.dense);
-  if (csv.f)
-    write_csv(csv.f, res);
+  if (out.json.f)
+    write_json(out.json.f, &pb, res, args.dense);
+  if (out.csv.f)
+    write_csv(out.csv.f, res);
   /* Partial convergence: what converged is reported, and the exit says so. */
   if (status == JS_ENOCONV) {
     cli_error("%s", js_last_error());
     rc = 3;
   }
 done:
-  if (cli_output_close(&json, rc == 0 || rc == 3) && rc == 0)
-    rc = 1;
-  if (cli_output_close(&csv, rc == 0 || rc == 3) && rc == 0)
+  if (cli_results_close(&out, rc == 0 || rc == 3) && rc == 0)
     rc = 1;
   js_svds_result_free(res);
   js_linop_free(op);

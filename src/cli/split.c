@@ -148,7 +148,7 @@ int cli_split(int argc, char **argv) {
   js_space *sp = NULL;
   double *residual = NULL;
   split_row row = {0};
-  cli_output json = {0}, csv = {0};
+  cli_results out = {0};
   if ((rc = cli_problem_load(&pb)) || (rc = cli_solver_parse(&opt, pb.seed)) ||
       (rc = cli_rank_parse("rank", args.rank, args.cutoff, 10, &opt)) ||
       (rc = cli_problem_plan(&pb, &opt)))
@@ -157,8 +157,7 @@ int cli_split(int argc, char **argv) {
     rc = 1;
     goto done;
   }
-  if ((args.json && (rc = cli_output_open(&json, args.json))) ||
-      (args.csv && (rc = cli_output_open(&csv, args.csv))))
+  if ((rc = cli_results_open(&out, args.json, args.csv)))
     goto done;
   if ((rc = cli_space_compute(pb.net, pb.data, &opt, args.quiet, &sp)))
     goto done;
@@ -181,16 +180,14 @@ int cli_split(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
-  if (!cli_output_is_stdout(&json) && !cli_output_is_stdout(&csv))
+  if (cli_results_table_wanted(&out))
     print_table(stdout, &pb, sp, opt.cutoff, &row);
-  if (json.f)
-    write_json(json.f, &pb, sp, opt.cutoff, &row);
-  if (csv.f)
-    write_csv(csv.f, sp, opt.cutoff, &row);
+  if (out.json.f)
+    write_json(out.json.f, &pb, sp, opt.cutoff, &row);
+  if (out.csv.f)
+    write_csv(out.csv.f, sp, opt.cutoff, &row);
 done:
-  if (cli_output_close(&json, rc == 0) && rc == 0)
-    rc = 1;
-  if (cli_output_close(&csv, rc == 0) && rc == 0)
+  if (cli_results_close(&out, rc == 0) && rc == 0)
     rc = 1;
   free(row.coef);
   free(residual);

@@ -193,7 +193,7 @@ int cli_train(int argc, char **argv) {
   js_model model = {0};
   settings st;
   train_track tr = {0};
-  cli_output csv = {0}, json = {0};
+  cli_results out = {0};
   double *theta = NULL;
   char error[1024] = "";
   int wrote = 0; /* the rows are in the output files */
@@ -216,8 +216,7 @@ int cli_train(int argc, char **argv) {
   }
   tr.every = tr.every < 1 ? 1 : tr.every;
   cli_progress_init(&tr.progress, args.quiet);
-  if ((rc = train_track_init(&tr)) || (args.csv && (rc = cli_output_open(&csv, args.csv))) ||
-      (args.json && (rc = cli_output_open(&json, args.json))))
+  if ((rc = train_track_init(&tr)) || (rc = cli_results_open(&out, args.json, args.csv)))
     goto done;
   if (!(theta = malloc(sizeof(double) * (size_t)js_net_n_params(pb.net)))) {
     cli_error("train: out of memory");
@@ -250,12 +249,12 @@ int cli_train(int argc, char **argv) {
     rc = 1;
     goto done;
   }
-  if (!cli_output_is_stdout(&csv) && !cli_output_is_stdout(&json))
+  if (cli_results_table_wanted(&out))
     train_track_print(&tr, stdout);
-  if (csv.f)
-    train_track_csv(&tr, csv.f);
-  if (json.f)
-    write_json(json.f, &pb, &st, &tr, error[0] ? error : NULL);
+  if (out.csv.f)
+    train_track_csv(&tr, out.csv.f);
+  if (out.json.f)
+    write_json(out.json.f, &pb, &st, &tr, error[0] ? error : NULL);
   wrote = 1;
   if (args.save && status == JS_OK && (rc = cli_save_weights(pb.net, args.save))) {
     wrote = 0; /* the run failed: its CSV and JSON are not left behind */
@@ -264,9 +263,7 @@ int cli_train(int argc, char **argv) {
   if (error[0])
     cli_error("%s", error);
 done:
-  if (cli_output_close(&csv, wrote) && rc == 0)
-    rc = 1;
-  if (cli_output_close(&json, wrote) && rc == 0)
+  if (cli_results_close(&out, wrote) && rc == 0)
     rc = 1;
   free(theta);
   js_model_release(&model);

@@ -479,6 +479,18 @@ def case_bad_input_leaves_no_output(tmp):
         fails_leaving_nothing(tmp, *args, words=words)
 
 
+def case_bad_output_leaves_neither_file(tmp):
+    """When one of --json and --csv cannot be put in place, neither is left."""
+    data = ["--data", "gmm:n=30,classes=3,clusters=1,dim=5", "--hidden", "6", "--quiet"]
+    os.mkdir(f"{tmp}/out.csv")  # a file cannot be renamed over a directory
+    for verb, extra in [("spectrum", ["--top", "2"]), ("split", ["--rank", "2"]),
+                        ("train", ["--steps", "2", "--space", "none"]),
+                        ("bound", ["--cutoff", "0.5"])]:
+        fails(verb, *data, *extra, "--json", f"{tmp}/out.json", "--csv", f"{tmp}/out.csv",
+              words=["out.csv"])
+        assert sorted(os.listdir(tmp)) == ["out.csv"], (verb, os.listdir(tmp))
+
+
 def case_bad_verbs_leave_no_output(tmp):
     """Each verb writes --save-init's weights only once its checks passed."""
     data = ["--data", "gmm:n=30,classes=3,clusters=1,dim=5", "--hidden", "6"]
