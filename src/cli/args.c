@@ -95,6 +95,14 @@ int cli_int(const char *name, const char *text, int64_t min, int64_t max,
   return 0;
 }
 
+int cli_seed(const char *name, const char *text, uint64_t *out) {
+  int64_t seed;
+  if (cli_int(name, text, 0, INT64_MAX, &seed))
+    return 2;
+  *out = (uint64_t)seed;
+  return 0;
+}
+
 int cli_double(const char *name, const char *text, double min, double max,
                double *out) {
   char *end;

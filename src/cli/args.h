@@ -29,6 +29,8 @@ int cli_int(const char *name, const char *text, int64_t min, int64_t max,
             int64_t *out);
 int cli_double(const char *name, const char *text, double min, double max,
                double *out);
+/* A seed: an integer in 0..2^63 - 1. */
+int cli_seed(const char *name, const char *text, uint64_t *out);
 /* "512", "2K", "1.5G", "300M": bytes. */
 int cli_bytes(const char *name, const char *text, size_t *out);
 /* "1,3,5": up to max_count integers in [min, max]. */

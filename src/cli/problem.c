@@ -187,12 +187,12 @@ static int apply_reader_options(const char *name, js_dataset *data) {
     cli_error("--label-column applies to CSV data, not to %s", name);
     return 2;
   }
-  int64_t seed;
+  uint64_t seed;
   if (!reader_args.shuffle)
     return 0;
-  if (cli_int("shuffle", reader_args.shuffle, 0, INT64_MAX, &seed))
+  if (cli_seed("shuffle", reader_args.shuffle, &seed))
     return 2;
-  return js_dataset_shuffle(data, (uint64_t)seed) ? cli_library_error() : 0;
+  return js_dataset_shuffle(data, seed) ? cli_library_error() : 0;
 }
 
 /* Loads one data set (training: default_spec "gmm"; test: NULL, absent
@@ -289,11 +289,10 @@ static int parse_model(const js_dataset *data, js_net_options *opt, uint64_t *se
     }
     opt->precision = JS_PRECISION_SINGLE;
   }
-  int64_t s = 1;
-  if (model_args.seed && cli_int("seed", model_args.seed, 0, INT64_MAX, &s))
+  *seed = 1;
+  if (model_args.seed && cli_seed("seed", model_args.seed, seed))
     return 2;
-  opt->seed = (uint64_t)s;
-  *seed = (uint64_t)s;
+  opt->seed = *seed;
   return 0;
 }
 

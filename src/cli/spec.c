@@ -39,15 +39,12 @@ int spec_parse(const char *option, const char *name, const char *body,
     }
     char label[128];
     snprintf(label, sizeof label, "%s (%s key %s)", option, name, k->key);
-    int64_t seed;
-    int rc = k->kind == SPEC_SEED      ? cli_int(label, eq + 1, 0, INT64_MAX, &seed)
+    int rc = k->kind == SPEC_SEED      ? cli_seed(label, eq + 1, k->seed)
              : k->kind == SPEC_INTEGER ? cli_int(label, eq + 1, (int64_t)k->min,
                                                  (int64_t)k->max, k->integer)
                                        : cli_double(label, eq + 1, k->min, k->max, k->real);
     if (rc)
       return rc;
-    if (k->kind == SPEC_SEED)
-      *k->seed = (uint64_t)seed;
   }
   return 0;
 }
