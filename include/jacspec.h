@@ -65,6 +65,9 @@ typedef struct js_dataset {
   int32_t *labels;   /* n class ids in 0..K-1, or NULL for real-valued targets */
 } js_dataset;
 
+/* The largest class id the readers accept (K = id + 1 outputs). */
+#define JS_MAX_CLASS_ID 1000000
+
 /* Allocates a zeroed data set; labels allocated when with_labels != 0. */
 int js_dataset_create(int64_t n_samples, int64_t dim, int64_t n_outputs,
                       int with_labels, js_dataset **out);

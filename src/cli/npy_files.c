@@ -51,7 +51,7 @@ static int load_labels(const char *path, int64_t n, js_array **labels, int64_t *
   }
   int64_t max_label = 0;
   for (int64_t i = 0; i < n; i++) {
-    if (a->ints[i] < 0 || a->ints[i] > 1000000) {
+    if (a->ints[i] < 0 || a->ints[i] > JS_MAX_CLASS_ID) {
       cli_error("%s: label %lld of sample %lld is out of range (classes are 0..K-1)",
                 path, (long long)a->ints[i], (long long)i);
       return 1;

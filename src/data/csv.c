@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_CLASS_ID = 1000000 };
-
 /* A file cut into lines in place; blank lines are skipped. */
 typedef struct csv_cursor {
   char *next;
@@ -96,7 +94,7 @@ static int parse_row(const char *path, int64_t line, char **cells, int64_t n_col
       features[f++] = v;
       continue;
     }
-    if (v < 0 || v != floor(v) || v > MAX_CLASS_ID)
+    if (v < 0 || v != floor(v) || v > JS_MAX_CLASS_ID)
       return js_fail(JS_EFORMAT, "%s: line %lld, column %lld: label %s is not a class id "
                      "(an integer 0..K-1)", path, (long long)line, (long long)(j + 1), cells[j]);
     *label = (int32_t)v;
