@@ -10,18 +10,18 @@ int gmm_problem_create(gmm_problem *prob, int64_t n_samples, int64_t n_classes,
   gmm.n_samples = n_samples;
   gmm.n_classes = n_classes;
   gmm.dim = dim;
-  js_net_options *net_opt = &prob->net_options;
-  js_net_options_init_defaults(net_opt);
-  net_opt->widths[0] = dim;
-  net_opt->widths[1] = hidden;
-  net_opt->widths[2] = n_classes;
+  js_mlp_options net_opt;
+  js_mlp_options_init_defaults(&net_opt);
+  int64_t widths[3] = {dim, hidden, n_classes};
+  net_opt.widths = widths;
+  js_jacobian_options_init_defaults(&prob->jac);
   int rc = js_dataset_gmm(&gmm, &prob->data);
   if (!rc)
     rc = js_dataset_normalize(prob->data);
   if (!rc)
-    rc = js_net_create(net_opt, &prob->net);
+    rc = js_net_create_mlp(&net_opt, &prob->net);
   if (!rc)
-    rc = js_jacobian_create(prob->net, prob->data, &prob->jacobian);
+    rc = js_jacobian_create(prob->net, prob->data, &prob->jac, &prob->jacobian);
   if (rc) {
     fprintf(stderr, "%s: n=%lld K=%lld d=%lld hidden=%lld: %s\n", who,
             (long long)n_samples, (long long)n_classes, (long long)dim,
@@ -37,15 +37,21 @@ int gmm_problem_plan(gmm_problem *prob, const js_svds_options *solver, size_t bu
   int64_t rows = js_linop_rows(prob->jacobian), cols = js_linop_cols(prob->jacobian);
   size_t solver_bytes = js_svds_memory_bytes(solver, rows, cols);
   js_memory_plan *plan = &prob->plan;
-  int rc = js_plan_memory(&prob->net_options, n, solver->top, solver_bytes, budget, plan);
+  int rc = js_plan_memory(prob->net, prob->jac.precision, n, solver->top, solver_bytes,
+                          budget, plan);
   if (!rc && batch_size > 0) {
     size_t per_sample = plan->batch_bytes / (size_t)plan->batch_size;
     plan->batch_size = batch_size < n ? batch_size : n;
     plan->batch_bytes = per_sample * (size_t)plan->batch_size;
     plan->total_bytes = plan->fixed_bytes + plan->cache_bytes + plan->batch_bytes;
   }
-  if (!rc)
-    rc = js_net_set_memory(prob->net, plan->batch_size, plan->cache_limit);
+  if (!rc) {
+    prob->jac.batch_size = plan->batch_size;
+    prob->jac.cache_limit = plan->cache_limit;
+    js_linop_free(prob->jacobian);
+    prob->jacobian = NULL;
+    rc = js_jacobian_create(prob->net, prob->data, &prob->jac, &prob->jacobian);
+  }
   if (rc)
     fprintf(stderr, "%s: memory plan for %zu bytes: %s\n", who, budget, js_last_error());
   return rc;

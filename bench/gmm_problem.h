@@ -9,7 +9,7 @@
 typedef struct gmm_problem {
   js_dataset *data;
   js_net *net;
-  js_net_options net_options; /* as the network was created */
+  js_jacobian_options jac;    /* how the Jacobian's products run */
   js_linop *jacobian;         /* borrows net and data */
   js_memory_plan plan;        /* zero unless gmm_problem_plan ran */
 } gmm_problem;
@@ -22,7 +22,7 @@ void gmm_problem_free(gmm_problem *prob);
 
 /* Fits the products of a solve under `solver` into `budget` bytes as
  * `jacspec --mem` does (js_plan_memory, the residual check's block of r
- * vectors included) and applies the plan to the network. batch_size > 0
+ * vectors included) and remakes the Jacobian with the plan. batch_size > 0
  * replaces the plan's batch (and its share of prob->plan's totals). On
  * failure prints the library's message, prefixed by `who`, and returns
  * the status. */

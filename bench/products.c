@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_DEPTH 4 /* hidden layers of the deepest shape */
+
 typedef struct shape {
   int64_t n, d, width, K;
   int depth;        /* hidden layers */
@@ -57,17 +59,31 @@ typedef struct rates {
   double dgemm_fwd, dgemm_bwd, dgemm_gram;
 } rates;
 
-static double product_flops(const js_net_options *opt, int64_t n, int64_t b) {
+/* Flops of a product: 2 m_{l-1} m_l per sample and vector for each
+ * trained layer (its dW term) and each layer above the lowest trained one
+ * (the tangent's term). */
+static double product_flops(int n_layers, const int64_t *widths, uint32_t trained, int64_t n,
+                            int64_t b) {
   int lo = 1;
-  while (!(opt->trained & (1u << (lo - 1))))
+  while (!(trained & (1u << (lo - 1))))
     lo++;
   double per_sample = 0;
-  for (int l = lo; l <= opt->n_layers; l++) {
-    double gemm = 2.0 * (double)opt->widths[l - 1] * (double)opt->widths[l];
-    per_sample += ((opt->trained >> (l - 1)) & 1u) ? gemm : 0.0;
+  for (int l = lo; l <= n_layers; l++) {
+    double gemm = 2.0 * (double)widths[l - 1] * (double)widths[l];
+    per_sample += ((trained >> (l - 1)) & 1u) ? gemm : 0.0;
     per_sample += l > lo ? gemm : 0.0;
   }
   return per_sample * (double)n * (double)b;
+}
+
+/* The MLP of a shape: depth hidden layers of `width`. */
+static int shape_widths(const shape *s, int64_t *widths) {
+  int n_layers = s->depth + 1;
+  widths[0] = s->d;
+  for (int l = 1; l <= s->depth; l++)
+    widths[l] = s->width;
+  widths[n_layers] = s->K;
+  return n_layers;
 }
 
 typedef struct call {
@@ -139,23 +155,28 @@ static double dgemm_rate(int trans_a, int trans_b, int64_t m, int64_t n, int64_t
 
 static int build(const shape *s, size_t cache_limit, js_precision precision,
                  js_dataset **data, js_net **net, js_linop **op) {
-  js_net_options opt;
-  js_net_options_init_defaults(&opt);
-  opt.n_layers = s->depth + 1;
-  opt.widths[0] = s->d;
-  for (int l = 1; l <= s->depth; l++)
-    opt.widths[l] = s->width;
-  opt.widths[opt.n_layers] = s->K;
-  opt.trained = s->trained;
-  opt.cache_limit = cache_limit;
-  opt.precision = precision;
-  if (js_dataset_create(s->n, s->d, s->K, 0, data) || js_net_create(&opt, net))
+  js_mlp_options opt;
+  js_mlp_options_init_defaults(&opt);
+  int64_t widths[MAX_DEPTH + 2];
+  opt.n_layers = shape_widths(s, widths);
+  opt.widths = widths;
+  char train[64] = "";
+  for (int l = 1; l <= opt.n_layers; l++)
+    if (s->trained & (1u << (l - 1)))
+      snprintf(train + strlen(train), sizeof train - strlen(train), "%sW%d", *train ? "," : "",
+               l);
+  if (js_dataset_create(s->n, s->d, s->K, 0, data) || js_net_create_mlp(&opt, net) ||
+      js_net_set_trained(*net, train))
     return 1;
   js_rng rng;
   js_rng_seed(&rng, 7);
   for (int64_t i = 0; i < s->n * s->d; i++)
     (*data)->x[i] = js_rng_normal(&rng);
-  return js_dataset_normalize(*data) || js_jacobian_create(*net, *data, op);
+  js_jacobian_options jac;
+  js_jacobian_options_init_defaults(&jac);
+  jac.cache_limit = cache_limit;
+  jac.precision = precision;
+  return js_dataset_normalize(*data) || js_jacobian_create(*net, *data, &jac, op);
 }
 
 /* Rates of the three products for one shape, cache setting and precision. */
@@ -179,13 +200,9 @@ static int measure(const shape *s, int cached, js_precision precision, rates *r)
       c.v[i] = js_rng_normal(&rng);
     for (int64_t i = 0; i < rows * c.b; i++)
       c.u[i] = js_rng_normal(&rng);
-    js_net_options opt;
-    js_net_options_init_defaults(&opt);
-    opt.n_layers = js_net_n_layers(net);
-    for (int l = 0; l <= opt.n_layers; l++)
-      opt.widths[l] = js_net_width(net, l);
-    opt.trained = s->trained;
-    double flops = product_flops(&opt, s->n, s->block);
+    int64_t widths[MAX_DEPTH + 2];
+    int n_layers = shape_widths(s, widths);
+    double flops = product_flops(n_layers, widths, s->trained, s->n, s->block);
     double t[3];
     for (c.kind = 0; c.kind < 3 && !rc; c.kind++)
       rc = (t[c.kind] = time_call(&c, rows, cols)) < 0;

@@ -27,11 +27,10 @@ static int top_values(int64_t n, int64_t hidden, double *sigma) {
   js_net *net = NULL;
   js_linop *jacobian = NULL;
   js_svds_result *res = NULL;
-  js_net_options net_opt;
-  js_net_options_init_defaults(&net_opt); /* f(x) = V softplus(W x), W trained */
-  net_opt.widths[0] = gmm.dim;
-  net_opt.widths[1] = hidden;
-  net_opt.widths[2] = K;
+  js_mlp_options net_opt;
+  js_mlp_options_init_defaults(&net_opt); /* f(x) = V softplus(W x), W trained */
+  int64_t widths[3] = {gmm.dim, hidden, K};
+  net_opt.widths = widths;
   js_svds_options opt;
   js_svds_options_init_defaults(&opt);
   opt.top = TOP;
@@ -40,9 +39,9 @@ static int top_values(int64_t n, int64_t hidden, double *sigma) {
   if (!status)
     status = js_dataset_normalize(data);
   if (!status)
-    status = js_net_create(&net_opt, &net);
+    status = js_net_create_mlp(&net_opt, &net);
   if (!status)
-    status = js_jacobian_create(net, data, &jacobian);
+    status = js_jacobian_create(net, data, NULL, &jacobian);
   if (!status)
     status = js_svds(jacobian, &opt, &res);
   for (int s = 0; !status && s < TOP; s++)

@@ -29,7 +29,7 @@ static int part(const js_dataset *all, int64_t first, int64_t n, js_dataset **ou
 }
 
 /* The fraction of test samples whose largest output is not their class. */
-static double test_error(js_net *net, const js_dataset *test, double *f) {
+static double test_error(const js_net *net, const js_dataset *test, double *f) {
   if (js_net_forward(net, test->x, test->n_samples, f))
     return -1;
   int64_t wrong = 0;
@@ -57,11 +57,10 @@ int main(int argc, char **argv) {
   gmm.n_samples = 2 * n; /* half for training, half for testing */
   gmm.n_classes = K;
   gmm.n_clusters = C;
-  js_net_options net_opt;
-  js_net_options_init_defaults(&net_opt);
-  net_opt.widths[0] = gmm.dim;
-  net_opt.widths[1] = hidden;
-  net_opt.widths[2] = K;
+  js_mlp_options net_opt;
+  js_mlp_options_init_defaults(&net_opt);
+  int64_t widths[3] = {gmm.dim, hidden, K};
+  net_opt.widths = widths;
   js_svds_options so;
   js_svds_options_init_defaults(&so);
   so.top = K * K * C;
@@ -75,9 +74,10 @@ int main(int argc, char **argv) {
   double nuisance[N_FRACTIONS], error[N_FRACTIONS];
   int rc = 1;
   if (js_dataset_gmm(&gmm, &all) || js_dataset_normalize(all) || part(all, n, n, &test) ||
-      part(all, 0, n, &train) || js_net_create(&net_opt, &net) ||
-      js_jacobian_create(net, train, &jacobian) || js_svds(jacobian, &so, &res) ||
-      js_space_create(res, so.top, 0, &space) || js_net_model_init(&model, net, train))
+      part(all, 0, n, &train) || js_net_create_mlp(&net_opt, &net) ||
+      js_jacobian_create(net, train, NULL, &jacobian) || js_svds(jacobian, &so, &res) ||
+      js_space_create(res, so.top, 0, &space) ||
+      js_net_model_init(&model, net, train, NULL))
     goto done;
   int64_t p = js_net_n_params(net);
   theta0 = malloc(sizeof(double) * (size_t)p);
@@ -94,8 +94,10 @@ int main(int argc, char **argv) {
     memcpy(theta, theta0, sizeof(double) * (size_t)p);
     if (js_dataset_corrupt_labels(train, fractions[k], 7, NULL) ||
         js_space_align(space, train->y, NULL, &a) ||
-        js_train(&model, train->y, &opt, NULL, NULL, theta) ||
-        (error[k] = test_error(net, test, f)) < 0)
+        js_train(&model, train->y, &opt, NULL, NULL, theta))
+      goto done;
+    js_net_set_params(net, theta);
+    if ((error[k] = test_error(net, test, f)) < 0)
       goto done;
     nuisance[k] = a.nuisance;
     printf("%7.0f%%  %14.4f  %12.4f\n", 100 * fractions[k], nuisance[k], error[k]);

@@ -18,7 +18,7 @@
 #include <string.h>
 
 typedef struct curve {
-  js_net *net;
+  const js_model *test_model; /* f(theta) on the test inputs */
   const js_dataset *test;
   const js_space *space; /* of J on the test inputs */
   double *residual;      /* test residual, n_test */
@@ -30,7 +30,7 @@ static int test_error(void *ctx, const js_train_state *st) {
   curve *c = ctx;
   const js_dataset *test = c->test;
   js_alignment a;
-  if ((c->status = js_net_forward(c->net, test->x, test->n_samples, c->residual)))
+  if ((c->status = c->test_model->forward(c->test_model->ctx, st->theta, c->residual)))
     return 1;
   for (int64_t i = 0; i < test->n_samples; i++)
     c->residual[i] -= test->y[i];
@@ -61,27 +61,28 @@ int main(int argc, char **argv) {
   js_linop *jacobian = NULL;
   js_svds_result *res = NULL;
   js_space *space = NULL;
-  js_model model = {0};
+  js_model model = {0}, test_model = {0};
   curve c = {0};
   double *w = NULL;
   int rc = 1;
   js_lowrank_options test_opt = lr;
   test_opt.seed = lr.seed + 1; /* same task (V, w*), new samples */
-  js_net_options net_opt;
-  js_net_options_init_defaults(&net_opt);
+  js_mlp_options net_opt;
+  js_mlp_options_init_defaults(&net_opt);
   net_opt.n_layers = 1; /* f(x) = W_1 x */
-  net_opt.widths[0] = lr.dim;
-  net_opt.widths[1] = 1;
+  int64_t widths[2] = {lr.dim, 1};
+  net_opt.widths = widths;
   js_svds_options so;
   js_svds_options_init_defaults(&so);
   so.top = lr.rank;
   if (js_dataset_lowrank(&lr, &train) || js_dataset_lowrank(&test_opt, &test) ||
-      js_net_create(&net_opt, &net) || js_jacobian_create(net, test, &jacobian) ||
+      js_net_create_mlp(&net_opt, &net) || js_jacobian_create(net, test, NULL, &jacobian) ||
       js_svds(jacobian, &so, &res) || js_space_create(res, lr.rank, 0, &space) ||
-      js_net_model_init(&model, net, train))
+      js_net_model_init(&model, net, train, NULL) ||
+      js_net_model_init(&test_model, net, test, NULL))
     goto done;
   w = calloc((size_t)lr.dim, sizeof *w); /* w_0 = 0, as in the paper */
-  c = (curve){.net = net, .test = test, .space = space,
+  c = (curve){.test_model = &test_model, .test = test, .space = space,
               .residual = malloc(sizeof(double) * (size_t)test->n_samples),
               .error = malloc(sizeof(double) * (size_t)(opt.steps + 1))};
   if (!w || !c.residual || !c.error)
@@ -107,6 +108,7 @@ done:
   free(c.residual);
   free(c.error);
   js_model_release(&model);
+  js_model_release(&test_model);
   js_space_free(space);
   js_svds_result_free(res);
   js_linop_free(jacobian);

@@ -33,12 +33,11 @@ int main(int argc, char **argv) {
     rc = fail("data");
     goto done;
   }
-  js_net_options net_opt;
-  js_net_options_init_defaults(&net_opt); /* one hidden layer, softplus, W trained */
-  net_opt.widths[0] = data->dim;
-  net_opt.widths[1] = hidden;
-  net_opt.widths[2] = data->n_outputs;
-  if (js_net_create(&net_opt, &net) || js_jacobian_create(net, data, &jacobian)) {
+  js_mlp_options net_opt;
+  js_mlp_options_init_defaults(&net_opt); /* one hidden layer, softplus, W trained */
+  int64_t widths[3] = {data->dim, hidden, data->n_outputs};
+  net_opt.widths = widths;
+  if (js_net_create_mlp(&net_opt, &net) || js_jacobian_create(net, data, NULL, &jacobian)) {
     rc = fail("network");
     goto done;
   }

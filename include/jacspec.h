@@ -54,11 +54,22 @@ const char *js_last_error(void);
 
 /* ---------------------------------------------------------------- data */
 
+/* The shape of one sample: (d) for flat inputs, (C, H, W) for images
+ * (NCHW, row-major). */
+typedef struct js_shape {
+  int ndim;       /* 1 or 3 */
+  int64_t dim[3];
+} js_shape;
+
+/* Writes "(d)" or "(C, H, W)" into buf. */
+void js_shape_format(const js_shape *shape, char *buf, size_t size);
+
 /* A data set: n samples of dimension d with nK targets. Plain data, owned
  * by whoever created it; free with js_dataset_free. */
 typedef struct js_dataset {
   int64_t n_samples; /* n */
-  int64_t dim;       /* d */
+  int64_t dim;       /* d: elements of one sample */
+  js_shape shape;    /* a sample's shape (flat: (d)); product = d */
   int64_t n_outputs; /* K: classes for classification, 1 (or more) for regression */
   double *x;         /* n x d, row-major */
   double *y;         /* n x K targets, sample-major (one-hot for labels) */
@@ -200,7 +211,19 @@ int js_dataset_shuffle(js_dataset *data, uint64_t seed);
 
 /* ---------------------------------------------------------------- model */
 
-#define JS_MAX_LAYERS 16
+/* A network is a graph of layers (DESIGN.md section 1.1): node 0 is the
+ * input; each js_net_add_* adds a node on existing ones and returns its id
+ * (>= 1), or a negative status (JS_EINVAL naming the node and what does not
+ * fit, JS_ENOMEM). The last node added is the output f (js_net_set_output
+ * picks another). Layers with weights declare named parameter tensors,
+ * "NAME.weight" and "NAME.bias" (dense, conv2d) or "NAME.scale" and
+ * "NAME.shift" (affine), each a row-major view into the network's one
+ * buffer of parameter values.
+ *
+ * theta, the vector the Jacobian differentiates by, is the concatenation of
+ * the *trained* tensors in declaration order; p is its length. A new tensor
+ * is trained; js_net_set_trained chooses. */
+typedef struct js_net js_net;
 
 typedef enum {
   JS_ACT_LINEAR,
@@ -225,92 +248,189 @@ void js_activation_name(js_activation act, char *buf, size_t size);
 /* sup |phi'(z)|: the B of the paper's Theorem 3.3 (Inf for quadratic). */
 double js_activation_derivative_bound(js_activation act);
 
-/* The arithmetic of the Jacobian products (the public API stays double). */
+/* How a parameter tensor is drawn by js_net_initialize. fan_in is the
+ * tensor's inputs per output (dense: in features; conv2d: C kh kw). */
 typedef enum {
-  JS_PRECISION_DOUBLE, /* float64 throughout */
-  JS_PRECISION_SINGLE  /* J v and J^T u computed in float32 (sgemm), on a
-                          float copy of the weights; inputs and results are
-                          converted at the boundary. Up to twice the GEMM
-                          speed and half the cache and workspace memory;
-                          products then agree with double to about 3e-7
-                          relative, singular values to 3e-8 .. 3e-6
-                          (measured, README). The forward pass stays
-                          double. */
-} js_precision;
+  JS_INIT_ZEROS,
+  JS_INIT_ONES,
+  JS_INIT_NORMAL,     /* N(0, scale^2) */
+  JS_INIT_RADEMACHER, /* +-scale with probability 1/2 each */
+  JS_INIT_HE,         /* N(0, 2 / fan_in) (He et al.; conv2d's default) */
+  JS_INIT_LECUN       /* N(0, 1 / fan_in) (dense's default) */
+} js_init_kind;
+typedef struct js_init {
+  js_init_kind kind;
+  double scale; /* JS_INIT_NORMAL, JS_INIT_RADEMACHER */
+} js_init;
 
-/* A fully connected network without biases:
- *   h_0 = x, h_l = phi(W_l h_{l-1}) for l < L, f(x) = W_L h_{L-1},
- * W_l in R^{widths[l] x widths[l-1]}. widths[0] = d, widths[L] = K. */
-typedef struct js_net_options {
-  int n_layers;                      /* L >= 1 */
-  int64_t widths[JS_MAX_LAYERS + 1]; /* widths[0..L] */
-  js_activation act;
-  uint32_t trained;   /* bit l-1 set when W_l is trained */
-  double nu;          /* output-layer scale (paper: nu) */
-  uint64_t seed;      /* initialisation seed */
-  int64_t batch_size; /* samples per batch in products (0: automatic) */
-  /* Bytes the network may keep of activations h_l and derivatives
-   * phi'(z_l) of all samples between products (0: never cache). While the
-   * weights and the inputs stay the same, the products after the first then
-   * skip the forward pass. When the cache would exceed this, each product
-   * recomputes them batch by batch. */
-  size_t cache_limit;
-  js_precision precision; /* of the products */
-} js_net_options;
-/* Defaults: the paper's network, one hidden layer, softplus, W_1 trained,
- * nu = 1, seed 1, automatic batches, cache_limit 1 GiB, double precision;
- * widths must still be set. */
-void js_net_options_init_defaults(js_net_options *opt);
-
-typedef struct js_net js_net;
-
-/* Creates a network and initialises it as in the paper (Theorem 3.2):
- * W_1 ~ N(0,1); W_L ~ Rademacher * nu / sqrt(widths[L-1] * K) when L >= 2;
- * W_l ~ N(0, 1/widths[l-1]) for 2 <= l < L. Seeded and reproducible.
- * JS_EINVAL for L outside 1..JS_MAX_LAYERS, a width < 1, no trained layer
- * or a trained bit above L, a non-finite nu, batch_size < 0; JS_ENOMEM
- * when the weights do not fit. */
-int js_net_create(const js_net_options *opt, js_net **out);
+/* An empty network whose samples have the given shape: (d) for flat
+ * inputs, (C, H, W) for images (ndim 1 or 3). */
+int js_net_create(const js_shape *input, js_net **out);
 void js_net_free(js_net *net);
+/* A copy of net (graph, tensors, values, trained flags), independent of it. */
+int js_net_clone(const js_net *net, js_net **out);
 
-int js_net_n_layers(const js_net *net);
-int64_t js_net_width(const js_net *net, int layer); /* widths[layer] */
-int js_net_is_trained(const js_net *net, int layer); /* layer in 1..L */
-int64_t js_net_n_params(const js_net *net);         /* p */
-js_activation js_net_activation(const js_net *net);
-/* The options the network runs with (as created, then js_net_set_memory). */
-void js_net_get_options(const js_net *net, js_net_options *opt);
-/* W_l (widths[l] x widths[l-1], row-major), layer in 1..L; the pointer
- * stays owned by the network and may be written through. The call counts
- * as a write: it drops the activation cache, so write before the next
- * product (or call again after writing). */
-double *js_net_weights(js_net *net, int layer);
-/* Copies theta (length p) out of / into the trained layers; setting drops
- * the activation cache. */
+/* Dense layer on node `input` (flattened): z = x W^T + b, W is
+ * n_out x in, b has n_out entries when bias != 0. Default initialisers:
+ * W LeCun normal, b zeros. */
+int js_net_add_dense(js_net *net, int input, int64_t n_out, int bias, const char *name);
+
+/* 2-D convolution (cross-correlation, as in ONNX and PyTorch) on a
+ * (C, H, W) node: W is filters x C x kh x kw, output (filters, H', W'),
+ * H' = floor((H + pad_top + pad_bottom - dilation (kh - 1) - 1) / stride) + 1. */
+typedef struct js_conv2d_options {
+  int64_t filters;
+  int64_t kernel[2];   /* kh, kw */
+  int64_t stride[2];
+  int64_t pad[4];      /* top, left, bottom, right */
+  int64_t dilation[2];
+  int bias;
+} js_conv2d_options;
+/* 3 x 3, stride 1, padding 1 (the same size), dilation 1, bias on;
+ * filters must still be set. Default initialisers: W He normal, b zeros. */
+void js_conv2d_options_init_defaults(js_conv2d_options *opt);
+int js_net_add_conv2d(js_net *net, int input, const js_conv2d_options *opt,
+                      const char *name);
+
+int js_net_add_activation(js_net *net, int input, js_activation act);
+
+typedef enum { JS_POOL_AVG, JS_POOL_MAX } js_pool_kind;
+typedef struct js_pool_options {
+  js_pool_kind kind;
+  int64_t kernel[2], stride[2];
+  int64_t pad[4];        /* top, left, bottom, right; max pooling pads with -Inf */
+  int count_include_pad; /* average: padded cells count in the mean */
+} js_pool_options;
+/* Average, kernel 2 x 2, stride 2, no padding. */
+void js_pool_options_init_defaults(js_pool_options *opt);
+int js_net_add_pool(js_net *net, int input, const js_pool_options *opt);
+/* (C, H, W) -> (C, 1, 1): the mean over each channel. */
+int js_net_add_global_avgpool(js_net *net, int input);
+/* (C, H, W) -> (C H W). Dense layers flatten on their own; this makes it
+ * explicit (and is what an imported Flatten becomes). */
+int js_net_add_flatten(js_net *net, int input);
+/* Zero padding of H and W (top, left, bottom, right). */
+int js_net_add_pad(js_net *net, int input, const int64_t pad[4]);
+/* z = a + b, of equal shapes: residual connections. */
+int js_net_add_sum(js_net *net, int a, int b);
+/* Per channel c of a (C, H, W) node (or per entry of a flat one):
+ * z = scale[c] x + shift[c], i.e. batch normalisation in inference form.
+ * Default initialisers: scale ones, shift zeros. */
+int js_net_add_affine(js_net *net, int input, const char *name);
+
+/* f is node `node`'s value (default: the last node added). */
+int js_net_set_output(js_net *net, int node);
+
+/* Shapes: the input's and the output's (K = output size). */
+js_shape js_net_input_shape(const js_net *net);
+int64_t js_net_n_outputs(const js_net *net);
+int64_t js_net_n_params(const js_net *net); /* p */
+
+/* The parameter tensors, in declaration order. */
+int js_net_n_tensors(const js_net *net);
+typedef struct js_tensor_info {
+  const char *name;     /* owned by the network */
+  int ndim;
+  int64_t shape[4];
+  int64_t size;
+  int trained;
+  int64_t theta_offset; /* start in theta, or -1 when not trained */
+  js_init init;
+} js_tensor_info;
+/* JS_EINVAL for an index outside 0..n_tensors-1. */
+int js_net_tensor_info(const js_net *net, int index, js_tensor_info *out);
+/* The index of the tensor called `name`, or -1. */
+int js_net_find_tensor(const js_net *net, const char *name);
+/* A tensor's values (row-major, info.size entries). The _mut form may be
+ * written through: Jacobians already created keep the values they were
+ * created with. NULL for an index out of range. */
+const double *js_net_tensor(const js_net *net, int index);
+double *js_net_tensor_mut(js_net *net, int index);
+int js_net_set_init(js_net *net, int index, js_init init);
+
+/* Marks trained exactly the tensors whose names match one of the
+ * comma-separated patterns (shell globs: "stage3.*,fc.*"; "all" or "*":
+ * every tensor); theta is laid out anew. JS_EINVAL naming a pattern that
+ * matches no tensor, or when nothing would be trained. */
+int js_net_set_trained(js_net *net, const char *patterns);
+/* Draws every tensor from its initialiser, in declaration order and
+ * row-major, from one stream seeded with `seed`. */
+int js_net_initialize(js_net *net, uint64_t seed);
+
+/* theta (length p) out of / into the trained tensors. */
 void js_net_get_params(const js_net *net, double *theta);
 void js_net_set_params(js_net *net, const double *theta);
-/* Changes batch_size and cache_limit of the options (as js_memory_plan
- * chooses them); frees the cache when it no longer fits. JS_EINVAL for
- * batch_size < 0. */
-int js_net_set_memory(js_net *net, int64_t batch_size, size_t cache_limit);
-/* Frees the activation cache; needed only when the inputs x of a product
- * were changed in place (the cache is keyed by their address and count). */
-void js_net_drop_cache(js_net *net);
 
-/* The three products run over the samples in batches (batch_size) through
- * a workspace owned by the network, so one network must not run two
- * products at once from different threads. Each returns JS_OK, JS_EINVAL
- * for NULL pointers or n_samples, n_vectors < 1, or JS_ENOMEM when the
- * workspace cannot grow; nothing of size nK x p is ever allocated.
- *
- * f = forward(x): x is n x d, f is n x K (= nK vector). */
-int js_net_forward(js_net *net, const double *x, int64_t n_samples, double *f);
-/* Forward mode: jv = J v for b tangents. v is p x b, jv is nK x b. */
-int js_net_jvp(js_net *net, const double *x, int64_t n_samples,
-               const double *v, int64_t n_vectors, double *jv);
-/* Reverse mode: g = J^T u for b cotangents. u is nK x b, g is p x b. */
-int js_net_vjp(js_net *net, const double *x, int64_t n_samples,
-               const double *u, int64_t n_vectors, double *g);
+/* f = the outputs on x (n_samples x input size, row-major), n x K,
+ * computed batch by batch in double. JS_EINVAL for NULL pointers or
+ * n_samples < 1, JS_ENOMEM. */
+int js_net_forward(const js_net *net, const double *x, int64_t n_samples, double *f);
+
+/* Prints the graph (one line a node: id, op, inputs, shape, parameters)
+ * into buf; returns the length it needed, as snprintf. */
+size_t js_net_describe(const js_net *net, char *buf, size_t size);
+
+/* The paper's fully connected network (DESIGN.md section 1):
+ *   h_0 = x, h_l = phi(W_l h_{l-1} + b_l) for l < L, f(x) = W_L h_{L-1} (+ b_L),
+ * W_l in R^{widths[l] x widths[l-1]}, widths[0] = d, widths[L] = K. Its
+ * tensors are "W1".."WL" (and "b1".."bL" with biases), W1 trained. */
+typedef struct js_mlp_options {
+  int n_layers;           /* L >= 1 */
+  const int64_t *widths;  /* widths[0..L] (read during the call) */
+  js_activation act;
+  int bias;               /* biases b_l (zero-initialised) */
+  double nu;              /* output-layer scale (paper: nu) */
+  uint64_t seed;          /* initialisation seed */
+} js_mlp_options;
+/* One hidden layer, softplus, no biases, nu = 1, seed 1; n_layers and
+ * widths must still be set. */
+void js_mlp_options_init_defaults(js_mlp_options *opt);
+/* Builds and initialises it as in the paper (Theorem 3.2): W_1 ~ N(0,1);
+ * W_L ~ Rademacher * nu / sqrt(widths[L-1] * K) when L >= 2;
+ * W_l ~ N(0, 1/widths[l-1]) for 2 <= l < L; one stream, W_1 first.
+ * JS_EINVAL for L < 1, a width < 1, a non-finite nu. */
+int js_net_create_mlp(const js_mlp_options *opt, js_net **out);
+
+/* He et al.'s CIFAR ResNet of depth 6n + 2 without batch norm, as the
+ * paper's section 4 uses it: a 3 x 3 stem of `width` channels, three stages
+ * of n basic blocks (conv-relu-conv, + shortcut, relu) with width, 2 width
+ * and 4 width channels, stride 2 at the start of stages 2 and 3 with 1 x 1
+ * projection shortcuts, global average pooling and a dense output layer;
+ * biases on, no softmax. Tensors: "stem.*", "stageS.blockB.conv1.*",
+ * "...conv2.*", "...shortcut.*", "fc.*"; all trained; He-normal
+ * convolutions, LeCun dense, zero biases, drawn from `seed`. */
+typedef struct js_resnet_options {
+  int depth;           /* 6n + 2: 8, 14, 20, 32, ... */
+  int64_t width;       /* channels of stage 1 (16 in the paper) */
+  js_shape input;      /* (C, H, W) */
+  int64_t n_outputs;   /* K */
+  uint64_t seed;
+} js_resnet_options;
+/* ResNet20, width 16, input (1, 28, 28), 10 outputs, seed 1. */
+void js_resnet_options_init_defaults(js_resnet_options *opt);
+int js_net_create_resnet(const js_resnet_options *opt, js_net **out);
+
+/* A network named by a short text (the command line's --arch):
+ *   "resnetD" or "resnetD:width=W"  js_net_create_resnet of depth D;
+ *   "cnn:ITEM,..."  a plain CNN; items in order: conv=FxK[sS][pP] (F
+ *     filters K x K, stride S, padding P, default K/2, then the
+ *     activation), pool=avgN or pool=maxN (N x N, stride N), gap (global
+ *     average pooling), dense=N (then the activation), act=NAME (the
+ *     activation of later items; relu by default); a dense output layer
+ *     "fc" of n_outputs follows. Tensors "convI.*", "denseI.*", "fc.*";
+ *     all trained; biases on; initialised from seed.
+ * JS_EINVAL naming the key or item that is wrong, or the shapes that do not
+ * chain (a window larger than its input, image layers on flat input). */
+int js_net_create_arch(const char *spec, const js_shape *input, int64_t n_outputs,
+                       uint64_t seed, js_net **out);
+
+/* Parameter tensors as files: DIR/NAME.npy, one per tensor, float64 of the
+ * tensor's shape. Saving creates DIR if needed; loading reads every tensor
+ * and checks shapes and finiteness (JS_EIO for a missing file, JS_EFORMAT
+ * naming the file for a wrong shape or NaN/Inf), changing nothing unless
+ * all of them are good. */
+int js_net_save_tensors(const js_net *net, const char *dir);
+int js_net_load_tensors(js_net *net, const char *dir);
 
 /* ---------------------------------------------------------------- resources */
 
@@ -321,32 +441,57 @@ int js_net_vjp(js_net *net, const double *x, int64_t n_samples,
  * threads now in use (>= 1), or JS_EINVAL for n < 0. */
 int js_set_threads(int n);
 
+/* The arithmetic of the Jacobian products (the public API stays double). */
+typedef enum {
+  JS_PRECISION_DOUBLE, /* float64 throughout */
+  JS_PRECISION_SINGLE  /* J v and J^T u computed in float32 (sgemm), on a
+                          float copy of the weights; inputs and results are
+                          converted at the boundary. Up to twice the GEMM
+                          speed and half the cache and workspace memory;
+                          products then agree with double to about 3e-7
+                          relative (measured, README). */
+} js_precision;
+
+/* How a Jacobian's products run. */
+typedef struct js_jacobian_options {
+  int64_t batch_size;     /* samples per batch (0: automatic) */
+  /* Bytes the Jacobian may keep, for all samples, of what its products
+   * need from the forward pass (the layer inputs of trained weights,
+   * activation derivatives, max-pooling choices); the products after the
+   * first then skip the forward pass. 0: never cache. */
+  size_t cache_limit;
+  js_precision precision;
+} js_jacobian_options;
+/* Automatic batches, cache_limit 1 GiB, double precision. */
+void js_jacobian_options_init_defaults(js_jacobian_options *opt);
+
 /* How products on a data set fit a memory budget (js_plan_memory). Bytes
- * are what the library allocates, counted from the shapes, plus a fixed
- * 16 MiB for the program's code and BLIS's packing buffers, so that the
- * budget bounds the process's resident memory. */
+ * are what the library allocates, counted from the graph's shapes, plus a
+ * fixed 16 MiB for the program's code and BLIS's packing buffers, so that
+ * the budget bounds the process's resident memory. */
 typedef struct js_memory_plan {
   size_t budget;        /* the budget planned for */
-  int64_t batch_size;   /* samples per batch (for js_net_set_memory) */
-  int cache;            /* 1: activations of all samples are cached */
-  size_t cache_limit;   /* for js_net_set_memory: cache_bytes, or 0 */
+  int64_t batch_size;   /* samples per batch (for js_jacobian_options) */
+  int cache;            /* 1: the products' forward data of all samples is cached */
+  size_t cache_limit;   /* for js_jacobian_options: cache_bytes, or 0 */
   size_t fixed_bytes;   /* program, data, weights and solver_bytes */
   size_t cache_bytes;   /* the activation cache (0 when not cached) */
-  size_t batch_bytes;   /* the network's workspace for one batch */
+  size_t batch_bytes;   /* the Jacobian's workspace for one batch */
   size_t total_bytes;   /* fixed + cache + batch: at most the budget */
   size_t min_budget;    /* the smallest budget that works (batch of 1, no cache) */
 } js_memory_plan;
 
-/* Plans products of a network with options `net` on n_samples samples
- * (inputs and targets held in memory) in blocks of n_vectors, next to
+/* Plans products of `net` on n_samples samples (inputs and targets held in
+ * memory) in blocks of n_vectors, in the given precision, next to
  * solver_bytes of solver memory (js_svds_memory_bytes): caches when the
  * cache fits, then takes the largest batch that fits (capped where larger
  * batches stop paying: 64 MiB of workspace), at least one sample.
  * JS_ENOMEM, with a message giving min_budget, when even one sample's
  * working set next to the fixed memory exceeds budget (*plan is still
- * filled); JS_EINVAL for invalid options or sizes. */
-int js_plan_memory(const js_net_options *net, int64_t n_samples, int64_t n_vectors,
-                   size_t solver_bytes, size_t budget, js_memory_plan *plan);
+ * filled); JS_EINVAL for invalid sizes. */
+int js_plan_memory(const js_net *net, js_precision precision, int64_t n_samples,
+                   int64_t n_vectors, size_t solver_bytes, size_t budget,
+                   js_memory_plan *plan);
 
 /* ---------------------------------------------------------------- operator */
 
@@ -377,9 +522,21 @@ int64_t js_linop_apply_count(const js_linop *op);
 int64_t js_linop_apply_t_count(const js_linop *op);
 void js_linop_reset_counts(js_linop *op);
 
-/* The Jacobian of `net` on the inputs of `data` at the network's current
- * weights. The operator borrows net and data: both must outlive it. */
-int js_jacobian_create(js_net *net, const js_dataset *data, js_linop **out);
+/* The Jacobian J = df/dtheta of `net` at its current parameters on the
+ * inputs of `data`: rows nK (sample-major), cols p. It is a snapshot of
+ * (theta, X): it copies the parameter values, so later changes to the
+ * network do not change it, and it owns the cache of its forward data. It
+ * borrows net (the graph) and data, which must outlive it and data->x must
+ * not change. opt may be NULL (defaults). Inputs whose shape differs from
+ * the network's are reshaped when they are flat and the sizes agree.
+ * JS_EINVAL (naming both shapes) when they do not fit, or when the data
+ * has another number of outputs than the network. Its products are not
+ * safe to run from two threads at once. */
+int js_jacobian_create(const js_net *net, const js_dataset *data,
+                       const js_jacobian_options *opt, js_linop **out);
+/* The same at parameters theta (length p) instead of the network's. */
+int js_jacobian_create_at(const js_net *net, const double *theta, const js_dataset *data,
+                          const js_jacobian_options *opt, js_linop **out);
 
 /* ---------------------------------------------------------------- solver */
 
@@ -481,30 +638,31 @@ int js_space_align(const js_space *space, const double *z, double *coef,
 
 /* A model to train: any differentiable f(theta) in R^{nK} of p parameters
  * on n samples (K = n_outputs / n_samples outputs each, sample-major), given
- * by callbacks, so a C user can train their own model. Each callback
- * returns a status (JS_OK or a JS_E* code), which js_train passes on. */
+ * by callbacks, so a C user can train their own model. The callbacks are
+ * functions of theta: nothing is set and nothing changes between calls.
+ * Each returns a status (JS_OK or a JS_E* code), which js_train passes on. */
 typedef struct js_model {
   int64_t n_samples; /* n */
   int64_t n_outputs; /* nK */
   int64_t n_params;  /* p */
   void *ctx;         /* passed to every callback */
-  /* The model's parameters become theta (length p). */
-  int (*set_params)(void *ctx, const double *theta);
-  /* f (length nK) = the outputs on all samples at the current parameters. */
-  int (*forward)(void *ctx, double *f);
-  /* *op = the Jacobian on the n_batch samples listed in `samples` (all n
-   * in order when samples is NULL): rows = n_batch K, cols = p. Its
-   * products use the parameters set at the time of each product. The
-   * caller frees it with js_linop_free. */
-  int (*jacobian)(void *ctx, const int64_t *samples, int64_t n_batch,
-                  js_linop **op);
+  /* f (length nK) = the outputs on all samples at theta (length p). */
+  int (*forward)(void *ctx, const double *theta, double *f);
+  /* *op = the Jacobian at theta on the n_batch samples listed in
+   * `samples` (all n in order when samples is NULL): rows = n_batch K,
+   * cols = p. The operator keeps its own copy of what it needs: theta may
+   * change afterwards. The caller frees it with js_linop_free. */
+  int (*jacobian)(void *ctx, const double *theta, const int64_t *samples,
+                  int64_t n_batch, js_linop **op);
   /* Releases ctx (js_model_release); may be NULL. */
   void (*release)(void *ctx);
 } js_model;
 
 /* The model of a network on a data set (both borrowed: they must outlive
- * the model); set_params writes the network's trained weights. */
-int js_net_model_init(js_model *model, js_net *net, const js_dataset *data);
+ * the model; opt is copied, NULL for defaults): f(theta) is the network
+ * with its trained tensors set to theta and the others as they are. */
+int js_net_model_init(js_model *model, const js_net *net, const js_dataset *data,
+                      const js_jacobian_options *opt);
 /* Calls model->release(model->ctx) and clears the model (NULL accepted). */
 void js_model_release(js_model *model);
 
@@ -543,13 +701,13 @@ typedef struct js_train_state {
   double lin_dist;            /* ||theta_t - theta~_t|| */
 } js_train_state;
 /* Returns 0 to go on, non-zero to stop training (js_train then returns
- * JS_OK). When it runs, the model holds theta_t. */
+ * JS_OK). */
 typedef int (*js_train_callback)(void *ctx, const js_train_state *state);
 
 /* Minimises 0.5 ||f(theta) - y||^2 from theta_0 = theta (length p) by
  * opt->steps updates, using only forward passes and J^T products (memory
- * O(nK + p)). y has length nK. callback may be NULL. On return theta and
- * the model hold the last parameters reached. Errors: JS_EINVAL (options,
+ * O(nK + p)). y has length nK. callback may be NULL. On return theta
+ * holds the last parameters reached. Errors: JS_EINVAL (options,
  * sizes), JS_ENUMERIC when the loss becomes NaN or Inf (the message names
  * the step; the callback has seen every step before it), or any status of
  * the model's callbacks or of the lambda_1 solve. */

@@ -3,7 +3,8 @@
  * memory stays O(nK + p). Optionally the linearised model
  * f_lin(theta) = f(theta_0) + J_0 (theta - theta_0) is trained side by side
  * by the same iteration (Theorem 1 of the lecture notes): its products
- * with J_0 are the model's products with the parameters set to theta_0.
+ * are those of J_0, the model's Jacobian at theta_0, held for the whole
+ * run; each step of the real run takes the Jacobian at theta_t.
  *
  * Letters: m = nK outputs, p parameters, n samples, K = m / n outputs per
  * sample, B the SGD batch. */
@@ -49,8 +50,7 @@ typedef struct trainer {
   double *batch_res; /* B K: the batch's rows of a residual */
   int64_t *order;    /* n: sample order, its first B entries the batch */
   js_rng rng;
-  js_linop *jacobian; /* on all samples */
-  js_linop *batch_op; /* the current step's batch (SGD) */
+  js_linop *jacobian; /* J_0: at theta_0 on all samples */
   run real, lin;
 } trainer;
 
@@ -59,9 +59,8 @@ static int check_args(const js_model *model, const double *y, const js_train_opt
   if (!model || !y || !opt || !theta)
     return js_fail(JS_EINVAL, "train: NULL %s", !model ? "model" : !y ? "targets"
                                                   : !opt ? "options" : "parameters");
-  if (!model->set_params || !model->forward || !model->jacobian)
-    return js_fail(JS_EINVAL, "train: the model lacks a set_params, forward or jacobian "
-                   "callback");
+  if (!model->forward || !model->jacobian)
+    return js_fail(JS_EINVAL, "train: the model lacks a forward or jacobian callback");
   if (model->n_samples < 1 || model->n_params < 1 || model->n_outputs < 1 ||
       model->n_outputs % model->n_samples != 0)
     return js_fail(JS_EINVAL, "train: model sizes n = %lld, nK = %lld, p = %lld: need "
@@ -116,7 +115,6 @@ static void trainer_free(trainer *t) {
   free(t->batch_res);
   free(t->order);
   js_linop_free(t->jacobian);
-  js_linop_free(t->batch_op);
   run_free(&t->real);
   run_free(&t->lin);
 }
@@ -166,8 +164,8 @@ static int automatic_lr(trainer *t) {
 }
 
 /* SGD: the first B entries of order become a fresh uniform batch (a partial
- * Fisher-Yates shuffle), and batch_op its Jacobian. */
-static int draw_batch(trainer *t) {
+ * Fisher-Yates shuffle). */
+static void draw_batch(trainer *t) {
   int64_t n = t->model->n_samples, B = t->opt->batch;
   for (int64_t b = 0; b < B; b++) {
     int64_t j = b + (int64_t)js_rng_below(&t->rng, (uint64_t)(n - b));
@@ -175,20 +173,28 @@ static int draw_batch(trainer *t) {
     t->order[b] = t->order[j];
     t->order[j] = tmp;
   }
-  js_linop_free(t->batch_op);
-  t->batch_op = NULL;
-  return t->model->jacobian(t->model->ctx, t->order, B, &t->batch_op);
 }
 
-/* r->grad = J^T r (GD, Adam) or J_B^T r_B (SGD) at the model's current
- * parameters. */
-static int gradient(trainer *t, run *r) {
-  if (t->opt->optimizer != JS_OPTIM_SGD)
+/* r->grad = J(theta)^T r (GD, Adam) or J_B(theta)^T r_B (SGD) at `theta`:
+ * J_0 itself when theta is theta_0 and all samples are used. */
+static int gradient(trainer *t, run *r, const double *theta) {
+  int sgd = t->opt->optimizer == JS_OPTIM_SGD;
+  if (!sgd && theta == t->theta0)
     return js_linop_apply_t(t->jacobian, 1, r->residual, r->grad);
-  int64_t K = t->K;
-  for (int64_t b = 0; b < t->opt->batch; b++)
-    memcpy(t->batch_res + b * K, r->residual + t->order[b] * K, sizeof(double) * (size_t)K);
-  return js_linop_apply_t(t->batch_op, 1, t->batch_res, r->grad);
+  js_linop *op = NULL;
+  int64_t B = sgd ? t->opt->batch : t->model->n_samples;
+  int status = t->model->jacobian(t->model->ctx, theta, sgd ? t->order : NULL, B, &op);
+  const double *res = r->residual;
+  if (!status && sgd) {
+    int64_t K = t->K;
+    for (int64_t b = 0; b < B; b++)
+      memcpy(t->batch_res + b * K, r->residual + t->order[b] * K, sizeof(double) * (size_t)K);
+    res = t->batch_res;
+  }
+  if (!status)
+    status = js_linop_apply_t(op, 1, res, r->grad);
+  js_linop_free(op);
+  return status;
 }
 
 /* theta_t = theta_{t-1} - eta * (the gradient, or Adam's corrected ratio). */
@@ -214,12 +220,10 @@ static double distance(int64_t n, const double *a, const double *b, double *out)
   return js_nrm2(n, out);
 }
 
-/* The real run's residual at its parameters (the model is set to them). */
+/* The real run's residual at its parameters. */
 static int real_residual(trainer *t, int64_t step, double *loss) {
   run *r = &t->real;
-  int status = t->model->set_params(t->model->ctx, r->theta);
-  if (!status)
-    status = t->model->forward(t->model->ctx, r->residual);
+  int status = t->model->forward(t->model->ctx, r->theta, r->residual);
   if (status)
     return status;
   js_axpy(t->m, -1.0, t->y, r->residual);
@@ -230,8 +234,7 @@ static int real_residual(trainer *t, int64_t step, double *loss) {
   return JS_OK;
 }
 
-/* r~ = f(theta_0) - y + J_0 (theta~ - theta_0) = r_0 + J_0 (theta~ - theta_0);
- * the model is at theta_0. */
+/* r~ = f(theta_0) - y + J_0 (theta~ - theta_0) = r_0 + J_0 (theta~ - theta_0). */
 static int lin_residual(trainer *t) {
   run *r = &t->lin;
   distance(t->p, r->theta, t->theta0, t->work_p);
@@ -241,18 +244,14 @@ static int lin_residual(trainer *t) {
   return status;
 }
 
-/* One update of both runs from step - 1 to step; the model ends at
- * theta_step with the real residual computed. */
+/* One update of both runs from step - 1 to step, ending with the real
+ * residual at theta_step. */
 static int take_step(trainer *t, int64_t step, double *loss) {
-  int status = JS_OK;
   if (t->opt->optimizer == JS_OPTIM_SGD)
-    status = draw_batch(t);
-  if (!status)
-    status = gradient(t, &t->real);
+    draw_batch(t);
+  int status = gradient(t, &t->real, t->real.theta);
   if (!status && t->opt->linearized) {
-    status = t->model->set_params(t->model->ctx, t->theta0);
-    if (!status)
-      status = gradient(t, &t->lin);
+    status = gradient(t, &t->lin, t->theta0);
     if (!status) {
       descend(t, &t->lin, step);
       status = lin_residual(t);
@@ -299,7 +298,7 @@ int js_train(const js_model *model, const double *y, const js_train_options *opt
   memcpy(t.theta0, theta, sizeof(double) * (size_t)t.p);
   memcpy(t.real.theta, theta, sizeof(double) * (size_t)t.p);
   started = 1;
-  if ((status = model->jacobian(model->ctx, NULL, model->n_samples, &t.jacobian)) ||
+  if ((status = model->jacobian(model->ctx, t.theta0, NULL, model->n_samples, &t.jacobian)) ||
       (status = real_residual(&t, 0, &loss)))
     goto done;
   if (opt->lr <= 0 && (status = automatic_lr(&t)))
@@ -317,11 +316,8 @@ int js_train(const js_model *model, const double *y, const js_train_options *opt
       stop = report(&t, step, loss, callback, ctx);
   }
 done:
-  if (started) {
+  if (started)
     memcpy(theta, t.real.theta, sizeof(double) * (size_t)t.p);
-    if (status) /* a failed step may have left the model at theta_0 */
-      model->set_params(model->ctx, theta);
-  }
   trainer_free(&t);
   return status;
 }

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_space_compute(js_net *net, const js_dataset *data, const js_svds_options *opt,
+int cli_space_compute(const js_net *net, const double *theta, const js_dataset *data,
+                      const js_jacobian_options *jac, const js_svds_options *opt,
                       int quiet, js_space **space) {
   js_linop *op = NULL;
   js_svds_result *res = NULL;
@@ -19,7 +20,7 @@ int cli_space_compute(js_net *net, const js_dataset *data, const js_svds_options
   with_vectors.progress = cli_progress_report;
   with_vectors.progress_ctx = &progress;
   *space = NULL;
-  int status = js_jacobian_create(net, data, &op);
+  int status = js_jacobian_create_at(net, theta, data, jac, &op);
   if (!status)
     status = js_svds(op, &with_vectors, &res);
   cli_progress_done(&progress);
@@ -30,15 +31,19 @@ int cli_space_compute(js_net *net, const js_dataset *data, const js_svds_options
   return status ? cli_library_error() : 0;
 }
 
-int cli_residual_into(js_net *net, const js_dataset *data, double *r) {
-  if (js_net_forward(net, data->x, data->n_samples, r))
-    return cli_library_error();
+void cli_subtract_targets(const js_dataset *data, double *r) {
   for (int64_t i = 0; i < data->n_samples * data->n_outputs; i++)
     r[i] -= data->y[i];
+}
+
+int cli_residual_into(const js_net *net, const js_dataset *data, double *r) {
+  if (js_net_forward(net, data->x, data->n_samples, r))
+    return cli_library_error();
+  cli_subtract_targets(data, r);
   return 0;
 }
 
-double *cli_residual(js_net *net, const js_dataset *data) {
+double *cli_residual(const js_net *net, const js_dataset *data) {
   double *r = malloc(sizeof(double) * (size_t)(data->n_samples * data->n_outputs));
   if (!r)
     cli_error("residual: out of memory");

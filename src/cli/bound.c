@@ -48,16 +48,27 @@ static int parse_inputs(js_bound_inputs *in) {
   return 0;
 }
 
-/* nu from the output layer: the theorem asks ||V||_inf <= nu / sqrt(kK),
- * so the smallest nu that holds is sqrt(kK) max |V_ij|. */
-static double output_scale(js_net *net) {
-  int L = js_net_n_layers(net);
-  int64_t K = js_net_width(net, L), k = js_net_width(net, L - 1);
-  const double *v = js_net_weights(net, L);
+/* nu from the output layer V = W_L of the MLP (L >= 2): the theorem asks
+ * ||V||_inf <= nu / sqrt(kK), so the smallest nu that holds is
+ * sqrt(kK) max |V_ij|. */
+static double output_scale(const js_net *net) {
+  int last = -1;
+  for (int l = 2;; l++) {
+    char name[32];
+    snprintf(name, sizeof name, "W%d", l);
+    int t = js_net_find_tensor(net, name);
+    if (t < 0)
+      break;
+    last = t;
+  }
+  js_tensor_info info;
+  if (js_net_tensor_info(net, last, &info))
+    return NAN;
+  const double *v = js_net_tensor(net, last);
   double largest = 0;
-  for (int64_t i = 0; i < K * k; i++)
+  for (int64_t i = 0; i < info.size; i++)
     largest = fmax(largest, fabs(v[i]));
-  return sqrt((double)(k * K)) * largest;
+  return sqrt((double)info.size) * largest;
 }
 
 static void print_terms(FILE *f, const cli_problem *pb, const js_bound_inputs *in,
@@ -152,9 +163,15 @@ int cli_bound(int argc, char **argv) {
       (rc = cli_rank_parse("rank", NULL, args.cutoff, 10, &opt)) ||
       (rc = cli_problem_plan(&pb, &opt)))
     goto done;
+  if (!pb.mlp || js_net_find_tensor(pb.net, "W2") < 0) {
+    cli_error("bound: Theorem 3.3 is about the paper's network V phi(W x), an MLP with a "
+              "hidden layer (--hidden), not %s", pb.model_name);
+    rc = 2;
+    goto done;
+  }
   if ((rc = cli_results_open(&out, args.json, args.csv)))
     goto done;
-  if ((rc = cli_space_compute(pb.net, pb.data, &opt, args.quiet, &sp)))
+  if ((rc = cli_space_compute(pb.net, NULL, pb.data, &pb.jac, &opt, args.quiet, &sp)))
     goto done;
   if (!(residual = cli_residual(pb.net, pb.data))) {
     rc = 1;
@@ -168,7 +185,7 @@ int cli_bound(int argc, char **argv) {
   double lambda_1 = js_space_singular_values(sp)[0];
   in.n_samples = pb.data->n_samples;
   in.nu = output_scale(pb.net);
-  in.deriv_bound = js_activation_derivative_bound(js_net_activation(pb.net));
+  in.deriv_bound = js_activation_derivative_bound(pb.act);
   in.cutoff = opt.cutoff;
   in.lr = in.lr > 0 ? in.lr : 1.0 / (lambda_1 * lambda_1);
   in.res_norm = a.norm;

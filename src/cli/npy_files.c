@@ -1,5 +1,4 @@
-/* The .npy files of the command line: --x with --labels or --targets, and
- * the weight directories of --init, --save-init and --save. */
+/* The .npy files of the command line: --x with --labels or --targets. */
 #include "cli/npy_files.h"
 
 #include "cli/problem.h"
@@ -11,9 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Reads a floating-point .npy of rank 1 or 2; rows must equal n_rows when
- * n_rows > 0. */
-static int read_real_matrix(const char *path, const char *what, int64_t n_rows,
+/* Reads a floating-point .npy of rank 1 or 2 (or 4 when images != 0); rows
+ * must equal n_rows when n_rows > 0. */
+static int read_real_matrix(const char *path, const char *what, int64_t n_rows, int images,
                             js_array **out) {
   if (js_npy_read(path, out))
     return cli_library_error();
@@ -22,8 +21,9 @@ static int read_real_matrix(const char *path, const char *what, int64_t n_rows,
     cli_error("%s: %s must be float32 or float64, found an integer dtype", path, what);
     return 1;
   }
-  if (a->ndim < 1 || a->ndim > 2) {
-    cli_error("%s: %s must have 1 or 2 dimensions, found %d", path, what, a->ndim);
+  if ((a->ndim < 1 || a->ndim > 2) && !(images && a->ndim == 4)) {
+    cli_error("%s: %s must have 1 or 2 dimensions%s, found %d", path, what,
+              images ? " (or 4: n x C x H x W images)" : "", a->ndim);
     return 1;
   }
   if (n_rows > 0 && a->shape[0] != n_rows) {
@@ -79,20 +79,20 @@ int cli_load_npy_data(const char *x_path, const char *labels_path, const char *t
     cli_error("%s needs exactly one of --labels (classes) or --targets (real values)", x_path);
     goto done;
   }
-  if ((rc = read_real_matrix(x_path, "inputs", 0, &x)))
+  if ((rc = read_real_matrix(x_path, "inputs", 0, 1, &x)))
     goto done;
   rc = 1;
-  if (x->ndim != 2) {
-    cli_error("%s: inputs must be a 2-d array n x d", x_path);
+  if (x->ndim == 1) {
+    cli_error("%s: inputs must be a 2-d array n x d or a 4-d array n x C x H x W", x_path);
     goto done;
   }
-  int64_t n = x->shape[0], d = x->shape[1], k = 1;
+  int64_t n = x->shape[0], d = n > 0 ? x->size / n : 0, k = 1;
   if (n < 1 || d < 1) {
     cli_error("%s: inputs are empty (%lld x %lld)", x_path, (long long)n, (long long)d);
     goto done;
   }
   if (labels_path ? (rc = load_labels(labels_path, n, &labels, &k))
-                  : (rc = read_real_matrix(targets_path, "targets", n, &t)))
+                  : (rc = read_real_matrix(targets_path, "targets", n, 0, &t)))
     goto done;
   if (t)
     k = t->ndim == 2 ? t->shape[1] : 1;
@@ -100,6 +100,8 @@ int cli_load_npy_data(const char *x_path, const char *labels_path, const char *t
     rc = cli_library_error();
     goto done;
   }
+  if (x->ndim == 4)
+    (*out)->shape = (js_shape){3, {x->shape[1], x->shape[2], x->shape[3]}};
   move_values(&(*out)->x, x);
   if (t)
     move_values(&(*out)->y, t);
@@ -111,51 +113,4 @@ done:
   js_array_free(labels);
   js_array_free(t);
   return rc;
-}
-
-int cli_load_weights(js_net *net, const char *dir) {
-  int n_layers = js_net_n_layers(net);
-  for (int l = 1; l <= n_layers; l++) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/W%d.npy", dir, l);
-    js_array *w = NULL;
-    if (read_real_matrix(path, "weights", 0, &w)) {
-      js_array_free(w);
-      return 1;
-    }
-    int64_t rows = js_net_width(net, l), cols = js_net_width(net, l - 1);
-    int ok = w->ndim == 2 && w->shape[0] == rows && w->shape[1] == cols;
-    if (!ok) {
-      cli_error("%s: W%d must be %lld x %lld for this data and --hidden, found %lld x %lld",
-                path, l, (long long)rows, (long long)cols, (long long)w->shape[0],
-                (long long)(w->ndim == 2 ? w->shape[1] : 1));
-      js_array_free(w);
-      return 1;
-    }
-    for (int64_t i = 0; i < w->size; i++) {
-      if (!isfinite(w->values[i])) {
-        cli_error("%s: entry %lld is not finite", path, (long long)i);
-        js_array_free(w);
-        return 1;
-      }
-    }
-    memcpy(js_net_weights(net, l), w->values, sizeof(double) * (size_t)w->size);
-    js_array_free(w);
-  }
-  return 0;
-}
-
-int cli_save_weights(js_net *net, const char *dir) {
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-    cli_error("%s: cannot create directory: %s", dir, strerror(errno));
-    return 1;
-  }
-  for (int l = 1; l <= js_net_n_layers(net); l++) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/W%d.npy", dir, l);
-    int64_t shape[2] = {js_net_width(net, l), js_net_width(net, l - 1)};
-    if (js_npy_write(path, js_net_weights(net, l), 2, shape))
-      return cli_library_error();
-  }
-  return 0;
 }

@@ -5,16 +5,9 @@
 
 #include "jacspec.h"
 
-/* --x X.npy (n x d, float32 or float64) with exactly one of --labels y.npy
+/* --x X.npy (n x d, or n x C x H x W images; float32 or float64) with exactly one of --labels y.npy
  * (integer class ids 0..K-1, one-hot encoded) or --targets T.npy (n x K or
  * n, finite). */
 int cli_load_npy_data(const char *x_path, const char *labels_path, const char *targets_path,
                       js_dataset **out);
-/* Reads DIR/W1.npy ... WL.npy into the network (shapes and values checked),
- * as --init does. */
-int cli_load_weights(js_net *net, const char *dir);
-/* Writes the network's weights to DIR/W1.npy ... WL.npy (creating DIR),
- * as --init reads them. */
-int cli_save_weights(js_net *net, const char *dir);
-
 #endif

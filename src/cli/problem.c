@@ -4,6 +4,7 @@
 #include "cli/npy_files.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,7 +24,8 @@ static struct {
 } reader_args;
 
 static struct {
-  const char *hidden, *act, *train, *nu, *seed, *init, *save_init;
+  const char *arch, *hidden, *act, *train, *nu, *seed, *init, *save_init;
+  int bias, list_params;
 } model_args;
 
 /* How the products run: threads and the memory budget. */
@@ -63,17 +65,26 @@ const cli_opt cli_test_data_options[] = {
     {NULL, NULL, NULL, NULL, NULL}};
 
 const cli_opt cli_model_options[] = {
+    {"arch", "SPEC", "resnetD[:width=W] (D = 6n+2: resnet8, resnet20, ...) or cnn:ITEMS, "
+     "e.g. cnn:conv=16x3,pool=avg2,conv=32x3s2,dense=128 (image data); default: the MLP of "
+     "--hidden/--act/--nu/--bias", &model_args.arch, NULL},
     {"hidden", "WIDTHS", "hidden widths, e.g. 256 or 512,512; none for linear (default 256)",
      &model_args.hidden, NULL},
     {"act", "NAME", "linear relu leaky:s softplus tanh sigmoid quadratic (default softplus)",
      &model_args.act, NULL},
-    {"train", "LAYERS", "trained layers: 1, all, or a list such as 1,3 (default 1)",
+    {"bias", NULL, "MLP: biases b_l on every layer (trained with their W_l)", NULL,
+     &model_args.bias},
+    {"train", "WHICH", "trained tensors: all, names or globs ('stage3.*,fc.*'); for the MLP "
+     "also layer numbers (1, 1,3); default: W1 for the MLP, all for --arch",
      &model_args.train, NULL},
+    {"list-params", NULL, "print the parameter tensors (name, shape, trained) and exit", NULL,
+     &model_args.list_params},
     {"nu", "NU", "output-layer scale nu (default 1)", &model_args.nu, NULL},
     {"seed", "S", "seed of the initialisation and the start vector (default 1)",
      &model_args.seed, NULL},
-    {"init", "DIR", "read the weights from DIR/W1.npy ... WL.npy", &model_args.init, NULL},
-    {"save-init", "DIR", "write the weights used to DIR/W1.npy ... WL.npy",
+    {"init", "DIR", "read every parameter tensor from DIR/NAME.npy (the MLP's W1.npy ...)",
+     &model_args.init, NULL},
+    {"save-init", "DIR", "write every parameter tensor used to DIR/NAME.npy",
      &model_args.save_init, NULL},
     {"threads", "N", "threads for BLIS and elementwise loops (default 0: all cores)",
      &compute_args.threads, NULL},
@@ -247,53 +258,146 @@ int cli_problem_load_test(const cli_problem *pb, js_dataset **test) {
   return 0;
 }
 
-static int parse_model(const js_dataset *data, js_net_options *opt, uint64_t *seed) {
-  js_net_options_init_defaults(opt);
-  int64_t hidden[JS_MAX_LAYERS] = {256};
+/* The MLP of --hidden/--act/--nu/--bias on data of d inputs and K outputs;
+ * `name` receives its widths and activation. */
+static int build_mlp(cli_problem *pb) {
+  const js_dataset *data = pb->data;
+  char *name = pb->model_name;
+  size_t name_size = sizeof pb->model_name;
+  js_mlp_options opt;
+  js_mlp_options_init_defaults(&opt);
+  int64_t widths[4098] = {data->dim, 256};
   int n_hidden = 1;
   const char *h = model_args.hidden;
   if (h && (strcmp(h, "none") == 0 || strcmp(h, "0") == 0))
     n_hidden = 0;
-  else if (h && cli_int_list("hidden", h, 1, 1 << 24, hidden, JS_MAX_LAYERS - 1, &n_hidden))
+  else if (h && cli_int_list("hidden", h, 1, 1 << 24, widths + 1, 4096, &n_hidden))
     return 2;
-  opt->n_layers = n_hidden + 1;
-  opt->widths[0] = data->dim;
-  for (int l = 0; l < n_hidden; l++)
-    opt->widths[l + 1] = hidden[l];
-  opt->widths[opt->n_layers] = data->n_outputs;
-
-  if (model_args.act && js_activation_parse(model_args.act, &opt->act)) {
+  opt.n_layers = n_hidden + 1;
+  widths[opt.n_layers] = data->n_outputs;
+  opt.widths = widths;
+  opt.bias = model_args.bias;
+  opt.seed = pb->seed;
+  if (model_args.act && js_activation_parse(model_args.act, &opt.act)) {
     cli_error("--act: %s", js_last_error());
     return 2;
   }
-  if (model_args.train) {
-    opt->trained = 0;
-    if (strcmp(model_args.train, "all") == 0) {
-      opt->trained = (uint32_t)((1u << opt->n_layers) - 1);
-    } else {
-      int64_t layers[JS_MAX_LAYERS];
-      int count;
-      if (cli_int_list("train", model_args.train, 1, opt->n_layers, layers,
-                       JS_MAX_LAYERS, &count))
-        return 2;
-      for (int i = 0; i < count; i++)
-        opt->trained |= 1u << (layers[i] - 1);
-    }
+  pb->mlp = 1;
+  pb->act = opt.act;
+  if (model_args.nu && cli_double("nu", model_args.nu, -1e300, 1e300, &opt.nu))
+    return 2;
+  size_t used = 0;
+  for (int l = 0; l <= opt.n_layers && used < name_size; l++)
+    used += (size_t)snprintf(name + used, name_size - used, "%s%lld", l ? "-" : "",
+                             (long long)widths[l]);
+  if (used + 1 < name_size) {
+    name[used] = ' ';
+    js_activation_name(opt.act, name + used + 1, name_size - used - 1);
   }
-  if (model_args.nu && cli_double("nu", model_args.nu, -1e300, 1e300, &opt->nu))
+  return js_net_create_mlp(&opt, &pb->net) ? cli_library_error() : 0;
+}
+
+/* --train: for the MLP, layer numbers become W<l> (and b<l>); "all" and
+ * every other text are name patterns. */
+static int apply_train(js_net *net, int mlp) {
+  const char *train = model_args.train;
+  if (!train)
+    return 0;
+  char patterns[4096] = "";
+  int64_t layers[4096];
+  int count;
+  if (mlp && strspn(train, "0123456789,") == strlen(train)) {
+    if (cli_int_list("train", train, 1, 4096, layers, 4096, &count))
+      return 2;
+    size_t used = 0;
+    for (int i = 0; i < count && used < sizeof patterns; i++)
+      used += (size_t)snprintf(patterns + used, sizeof patterns - used,
+                               model_args.bias ? "%sW%lld,b%lld" : "%sW%lld", i ? "," : "",
+                               (long long)layers[i], (long long)layers[i]);
+    train = patterns;
+  }
+  if (js_net_set_trained(net, train)) {
+    cli_error("--train: %s", js_last_error());
+    return 2;
+  }
+  return 0;
+}
+
+static int build_model(cli_problem *pb) {
+  pb->seed = 1;
+  if (model_args.seed && cli_seed("seed", model_args.seed, &pb->seed))
     return 2;
   if (compute_args.precision && strcmp(compute_args.precision, "double") != 0) {
     if (strcmp(compute_args.precision, "single") != 0) {
       cli_error("--precision: expected double or single, got '%s'", compute_args.precision);
       return 2;
     }
-    opt->precision = JS_PRECISION_SINGLE;
+    pb->jac.precision = JS_PRECISION_SINGLE;
   }
-  *seed = 1;
-  if (model_args.seed && cli_seed("seed", model_args.seed, seed))
-    return 2;
-  opt->seed = *seed;
-  return 0;
+  int mlp = !model_args.arch || strcmp(model_args.arch, "mlp") == 0;
+  int rc;
+  if (mlp) {
+    rc = build_mlp(pb);
+  } else if (model_args.hidden || model_args.act || model_args.nu || model_args.bias) {
+    cli_error("--hidden, --act, --nu and --bias describe the MLP; --arch %s gives its "
+              "layers in the spec", model_args.arch);
+    rc = 2;
+  } else {
+    snprintf(pb->model_name, sizeof pb->model_name, "%s", model_args.arch);
+    rc = js_net_create_arch(model_args.arch, &pb->data->shape, pb->data->n_outputs, pb->seed,
+                            &pb->net)
+             ? cli_library_error()
+             : 0;
+  }
+  if (!rc)
+    rc = apply_train(pb->net, mlp);
+  if (!rc && model_args.init && js_net_load_tensors(pb->net, model_args.init))
+    rc = cli_library_error();
+  return rc;
+}
+
+/* --list-params: name, shape, size and whether trained, one tensor a line. */
+static void list_params(const js_net *net) {
+  printf("%-40s %-22s %12s  %s\n", "tensor", "shape", "size", "trained");
+  for (int t = 0; t < js_net_n_tensors(net); t++) {
+    js_tensor_info info;
+    js_net_tensor_info(net, t, &info);
+    char shape[96] = "(";
+    for (int a = 0; a < info.ndim; a++)
+      snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", a ? ", " : "",
+               (long long)info.shape[a]);
+    strcat(shape, ")");
+    printf("%-40s %-22s %12lld  %s\n", info.name, shape, (long long)info.size,
+           info.trained ? "yes" : "no");
+  }
+  printf("# %d tensors, p = %lld trained parameters\n", js_net_n_tensors(net),
+         (long long)js_net_n_params(net));
+}
+
+void cli_problem_describe(const cli_problem *pb, FILE *f) {
+  fprintf(f, "# data %s: n=%lld d=%lld K=%lld\n", pb->data_name,
+          (long long)pb->data->n_samples, (long long)pb->data->dim,
+          (long long)pb->data->n_outputs);
+  fprintf(f, "# network %s, trained", pb->model_name);
+  int n_trained = 0, n = js_net_n_tensors(pb->net);
+  for (int t = 0; t < n; t++) {
+    js_tensor_info info;
+    js_net_tensor_info(pb->net, t, &info);
+    n_trained += info.trained;
+  }
+  if (n_trained == n && n > 4) {
+    fprintf(f, " all %d tensors", n);
+  } else {
+    for (int t = 0, shown = 0; t < n; t++) {
+      js_tensor_info info;
+      js_net_tensor_info(pb->net, t, &info);
+      if (info.trained && shown++ < 8)
+        fprintf(f, " %s", info.name);
+    }
+    if (n_trained > 8)
+      fprintf(f, " ... (%d tensors)", n_trained);
+  }
+  fprintf(f, "\n");
 }
 
 /* --threads, applied before any work so data generation uses them too. */
@@ -327,8 +431,6 @@ int cli_problem_plan(cli_problem *pb, const js_svds_options *solver) {
     return 2;
   if (budget == 0)
     return 0; /* unknown machine size and no --mem: the library's defaults */
-  js_net_options opt;
-  js_net_get_options(pb->net, &opt);
   int64_t rows = pb->data->n_samples * pb->data->n_outputs;
   int64_t p = js_net_n_params(pb->net);
   size_t solver_bytes = js_svds_memory_bytes(solver, rows, p);
@@ -337,13 +439,16 @@ int cli_problem_plan(cli_problem *pb, const js_svds_options *solver) {
   int64_t min_dim = rows < p ? rows : p;
   int64_t block = solver->top > 0 && solver->top < min_dim ? solver->top : 1;
   js_memory_plan plan;
-  int status = js_plan_memory(&opt, pb->data->n_samples, block, solver_bytes, budget, &plan);
+  int status = js_plan_memory(pb->net, pb->jac.precision, pb->data->n_samples, block,
+                              solver_bytes, budget, &plan);
   if (status == JS_ENOMEM) {
     cli_error("%s%s", js_last_error(), compute_args.mem ? "" : " (give a budget with --mem)");
     return 1;
   }
-  if (status || js_net_set_memory(pb->net, plan.batch_size, plan.cache_limit))
+  if (status)
     return cli_library_error();
+  pb->jac.batch_size = plan.batch_size;
+  pb->jac.cache_limit = plan.cache_limit;
   if (compute_args.verbose)
     fprintf(stderr,
             "jacspec: memory plan for a budget of %.1f MiB: program, data, weights and "
@@ -357,27 +462,30 @@ int cli_problem_plan(cli_problem *pb, const js_svds_options *solver) {
 
 int cli_problem_load(cli_problem *pb) {
   memset(pb, 0, sizeof *pb);
+  js_jacobian_options_init_defaults(&pb->jac);
   int rc = apply_threads();
   if (rc)
     return rc;
   rc = load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
-  if (rc)
+  if (rc || (rc = build_model(pb)))
     return rc;
-  js_net_options opt;
-  if ((rc = parse_model(pb->data, &opt, &pb->seed)))
-    return rc;
-  if (js_net_create(&opt, &pb->net))
-    return cli_library_error();
-  if (model_args.init && (rc = cli_load_weights(pb->net, model_args.init)))
-    return rc;
+  if (model_args.list_params) {
+    list_params(pb->net);
+    cli_problem_free(pb);
+    exit(0);
+  }
   return 0;
 }
 
 int cli_problem_save_init(cli_problem *pb) {
-  return model_args.save_init ? cli_save_weights(pb->net, model_args.save_init) : 0;
+  if (model_args.save_init && js_net_save_tensors(pb->net, model_args.save_init))
+    return cli_library_error();
+  return 0;
 }
 
 void cli_problem_free(cli_problem *pb) {
   js_net_free(pb->net);
   js_dataset_free(pb->data);
+  pb->net = NULL;
+  pb->data = NULL;
 }

@@ -8,6 +8,8 @@
 #include "cli/args.h"
 #include "jacspec.h"
 
+#include <stdio.h>
+
 extern const cli_opt cli_data_options[];
 extern const cli_opt cli_model_options[];
 /* --test-data/--test-x/--test-labels/--test-targets, for verbs with test data. */
@@ -16,20 +18,27 @@ extern const cli_opt cli_test_data_options[];
 typedef struct cli_problem {
   js_dataset *data;
   js_net *net;
+  js_jacobian_options jac; /* --precision, and batch and cache from the plan */
   char data_name[256]; /* how the data was given, for reports */
+  char model_name[256]; /* the MLP's widths and activation, or the --arch spec */
+  int mlp;              /* built from --hidden/--act (no --arch) */
+  js_activation act;    /* the MLP's activation */
   uint64_t seed;       /* --seed: initialisation and solver start vector */
 } cli_problem;
 
 /* Loads the data and builds the network from the parsed options. Returns 0,
- * or prints one line and returns a non-zero exit code. */
+ * or prints one line and returns a non-zero exit code. With --list-params
+ * it prints the parameter tensors and exits. */
 int cli_problem_load(cli_problem *pb);
+/* The "# data ..." and "# network ..., trained ..." header lines. */
+void cli_problem_describe(const cli_problem *pb, FILE *f);
 /* Writes the weights the network was created with to --save-init's DIR, if
  * given. Verbs call it once the run has got past everything that can
  * reject it, and before any training changes the weights, so a refused run
  * leaves no directory behind. Returns 0, or prints one line and returns 1. */
 int cli_problem_save_init(cli_problem *pb);
 void cli_problem_free(cli_problem *pb);
-/* Fits batch size and caching of pb->net to --mem (or half the physical
+/* Fits batch size and caching of pb->jac to --mem (or half the physical
  * memory) next to the solver's memory, before any product; --verbose
  * prints the plan. Returns 0, or prints one line and returns non-zero
  * (1 when the budget is too small, naming the smallest that works). */

@@ -66,19 +66,8 @@ static const char *side_name(js_side side) {
 
 static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *res,
                         int dense) {
-  char act[64];
-  js_activation_name(js_net_activation(pb->net), act, sizeof act);
-  fprintf(f, "# data %s: n=%lld d=%lld K=%lld\n", pb->data_name,
-          (long long)pb->data->n_samples, (long long)pb->data->dim,
-          (long long)pb->data->n_outputs);
-  fprintf(f, "# network");
-  for (int l = 0; l <= js_net_n_layers(pb->net); l++)
-    fprintf(f, "%s%lld", l ? "-" : " ", (long long)js_net_width(pb->net, l));
-  fprintf(f, " %s, trained layers", act);
-  for (int l = 1; l <= js_net_n_layers(pb->net); l++)
-    if (js_net_is_trained(pb->net, l))
-      fprintf(f, " W%d", l);
-  fprintf(f, "\n# J is %lld x %lld (nK x p); %s\n", (long long)res->rows,
+  cli_problem_describe(pb, f);
+  fprintf(f, "# J is %lld x %lld (nK x p); %s\n", (long long)res->rows,
           (long long)res->cols,
           dense ? "dense LAPACK SVD of the explicit J"
                 : (res->side == JS_SIDE_PARAMS ? "Lanczos on J^T J (params side)"
@@ -153,7 +142,7 @@ int cli_spectrum(int argc, char **argv) {
   opt.progress_ctx = &progress;
   if ((rc = cli_results_open(&out, args.json, args.csv)))
     goto done;
-  if (js_jacobian_create(pb.net, pb.data, &op)) {
+  if (js_jacobian_create(pb.net, pb.data, &pb.jac, &op)) {
     rc = cli_library_error();
     goto done;
   }

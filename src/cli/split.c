@@ -115,18 +115,16 @@ static void write_csv(FILE *f, const js_space *sp, double cutoff, const split_ro
 }
 
 /* r0 = f(theta) - y at the network's weights, or at those in dir (read into
- * a second network, so a bad directory fails before any solve). Returns
- * NULL after printing one line. */
+ * a copy of the network, so a bad directory fails before any solve).
+ * Returns NULL after printing one line. */
 static double *residual_at(const cli_problem *pb, const char *dir) {
   if (!dir)
     return cli_residual(pb->net, pb->data);
-  js_net_options opt;
-  js_net_get_options(pb->net, &opt);
   js_net *initial = NULL;
   double *residual = NULL;
-  if (js_net_create(&opt, &initial))
+  if (js_net_clone(pb->net, &initial) || js_net_load_tensors(initial, dir))
     cli_library_error();
-  else if (cli_load_weights(initial, dir) == 0)
+  else
     residual = cli_residual(initial, pb->data);
   js_net_free(initial);
   return residual;
@@ -159,7 +157,7 @@ int cli_split(int argc, char **argv) {
   }
   if ((rc = cli_results_open(&out, args.json, args.csv)))
     goto done;
-  if ((rc = cli_space_compute(pb.net, pb.data, &opt, args.quiet, &sp)))
+  if ((rc = cli_space_compute(pb.net, NULL, pb.data, &pb.jac, &opt, args.quiet, &sp)))
     goto done;
   int64_t r = js_space_rank(sp);
   row.coef = malloc(sizeof(double) * (size_t)(2 * r));

@@ -119,18 +119,17 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
 }
 
 /* I and N at the chosen parameters (training and test inputs), the kept
- * residuals split on them; the network returns to its final weights. */
-static int project_rows(train_track *tr, const settings *st, const double *final_theta,
-                        int quiet) {
+ * residuals split on them. */
+static int project_rows(train_track *tr, const cli_problem *pb, const settings *st,
+                        const double *final_theta, int quiet) {
   js_space *space = NULL, *test_space = NULL;
-  if (st->space != SPACE_FINAL)
-    js_net_set_params(tr->net, tr->theta_space);
-  int rc = cli_space_compute(tr->net, tr->train, &st->solver, quiet, &space);
+  const double *theta = st->space != SPACE_FINAL ? tr->theta_space : final_theta;
+  int rc = cli_space_compute(pb->net, theta, tr->train, &pb->jac, &st->solver, quiet, &space);
   if (!rc && tr->test)
-    rc = cli_space_compute(tr->net, tr->test, &st->solver, quiet, &test_space);
+    rc = cli_space_compute(pb->net, theta, tr->test, &pb->jac, &st->solver, quiet,
+                           &test_space);
   if (!rc)
     rc = train_track_project(tr, space, test_space);
-  js_net_set_params(tr->net, final_theta);
   js_space_free(space);
   js_space_free(test_space);
   return rc;
@@ -190,7 +189,7 @@ int cli_train(int argc, char **argv) {
     return rc == 1 ? 0 : rc;
   cli_problem pb;
   js_dataset *test = NULL;
-  js_model model = {0};
+  js_model model = {0}, test_model = {0};
   settings st;
   train_track tr = {0};
   cli_results out = {0};
@@ -205,7 +204,8 @@ int cli_train(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
-  tr = (train_track){.net = pb.net, .train = pb.data, .test = test,
+  tr = (train_track){.n_params = js_net_n_params(pb.net), .train = pb.data, .test = test,
+                     .test_model = &test_model,
                      .steps = st.train.steps, .every = st.train.steps / 100,
                      .keep_residuals = st.space != SPACE_NONE,
                      .space_step = st.space >= 0 ? st.space : -1,
@@ -223,7 +223,8 @@ int cli_train(int argc, char **argv) {
     rc = 1;
     goto done;
   }
-  if (js_net_model_init(&model, pb.net, pb.data)) {
+  if (js_net_model_init(&model, pb.net, pb.data, &pb.jac) ||
+      (test && js_net_model_init(&test_model, pb.net, test, &pb.jac))) {
     rc = cli_library_error();
     goto done;
   }
@@ -245,7 +246,7 @@ int cli_train(int argc, char **argv) {
    * error, theta_STEP once STEP was reached. */
   int space_known = st.space == SPACE_FINAL ? status == JS_OK
                                             : st.space >= 0 && st.space <= tr.last_step;
-  if (space_known && project_rows(&tr, &st, theta, args.quiet)) {
+  if (space_known && project_rows(&tr, &pb, &st, theta, args.quiet)) {
     rc = 1;
     goto done;
   }
@@ -256,7 +257,9 @@ int cli_train(int argc, char **argv) {
   if (out.json.f)
     write_json(out.json.f, &pb, &st, &tr, error[0] ? error : NULL);
   wrote = 1;
-  if (args.save && status == JS_OK && (rc = cli_save_weights(pb.net, args.save))) {
+  js_net_set_params(pb.net, theta); /* the network now holds the trained weights */
+  if (args.save && status == JS_OK && js_net_save_tensors(pb.net, args.save)) {
+    rc = cli_library_error();
     wrote = 0; /* the run failed: its CSV and JSON are not left behind */
     goto done;
   }
@@ -267,6 +270,7 @@ done:
     rc = 1;
   free(theta);
   js_model_release(&model);
+  js_model_release(&test_model);
   train_track_free(&tr);
   js_dataset_free(test);
   cli_problem_free(&pb);

@@ -55,7 +55,7 @@ int train_track_init(train_track *tr) {
   tr->kept = malloc(sizeof(double) * (size_t)(kept * m + 1));
   tr->kept_test = malloc(sizeof(double) * (size_t)(kept * m_test + 1));
   tr->test_residual = malloc(sizeof(double) * (size_t)(m_test + 1));
-  tr->theta_space = malloc(sizeof(double) * (size_t)js_net_n_params(tr->net));
+  tr->theta_space = malloc(sizeof(double) * (size_t)tr->n_params);
   if (!tr->rows || !tr->kept || !tr->kept_test || !tr->test_residual || !tr->theta_space) {
     cli_error("train: out of memory for %lld rows of residuals", (long long)capacity);
     return 1;
@@ -99,7 +99,7 @@ int train_track_step(void *ctx, const js_train_state *st) {
   tr->last_step = st->step;
   cli_progress_report(&tr->progress, "train", st->step, tr->steps);
   if (st->step == tr->space_step)
-    memcpy(tr->theta_space, st->theta, sizeof(double) * (size_t)js_net_n_params(tr->net));
+    memcpy(tr->theta_space, st->theta, sizeof(double) * (size_t)tr->n_params);
   if (st->step % tr->every != 0 && st->step != tr->steps)
     return 0;
   train_row *row = &tr->rows[tr->n_rows];
@@ -114,11 +114,12 @@ int train_track_step(void *ctx, const js_train_state *st) {
                      .lin_dist = st->lin_dist};
   int64_t m = n_outputs(tr->train), m_test = n_outputs(tr->test);
   if (tr->test) {
-    /* The network holds theta_t while the callback runs. */
-    if (cli_residual_into(tr->net, tr->test, tr->test_residual)) {
+    if (tr->test_model->forward(tr->test_model->ctx, st->theta, tr->test_residual)) {
+      cli_error("%s", js_last_error());
       tr->failed = 1;
       return 1;
     }
+    cli_subtract_targets(tr->test, tr->test_residual);
     row->test_error = error_of(tr->test, tr->test_residual);
   }
   if (tr->keep_residuals) {

@@ -17,7 +17,8 @@ typedef struct train_row {
 } train_row;
 
 typedef struct train_track {
-  js_net *net;                /* the trained network (borrowed) */
+  int64_t n_params;           /* p */
+  const js_model *test_model; /* f(theta) on the test inputs (borrowed) */
   const js_dataset *train;    /* borrowed */
   const js_dataset *test;     /* borrowed, or NULL */
   int64_t every, steps;

@@ -38,6 +38,7 @@ int js_dataset_create(int64_t n_samples, int64_t dim, int64_t n_outputs,
     return JS_ENOMEM;
   data->n_samples = n_samples;
   data->dim = dim;
+  data->shape = (js_shape){1, {dim, 0, 0}};
   data->n_outputs = n_outputs;
   data->x = js_alloc((size_t)(n_samples * dim), sizeof *data->x, "data set inputs x");
   data->y = js_alloc((size_t)(n_samples * n_outputs), sizeof *data->y, "data set targets y");

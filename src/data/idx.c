@@ -85,6 +85,7 @@ static int idx_dataset(const idx_file *images, const int64_t *keep, const int32_
   if (rc)
     return rc;
   js_dataset *data = *out;
+  data->shape = (js_shape){3, {1, images->dims[1], images->dims[2]}}; /* one channel */
   for (int64_t i = 0; i < n; i++) {
     const unsigned char *pixels = images->data + keep[i] * images->record;
     double *row = data->x + i * images->record;

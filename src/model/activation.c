@@ -152,6 +152,14 @@ static double phi_prime(js_activation act, double z) {
     for (int64_t j = 0; j < n_vectors; j++)                                            \
       for (int64_t i = 0; i < size; i++)                                               \
         t[j * size + i] *= dphi[i];                                                    \
+  }                                                                                    \
+                                                                                       \
+  void js_activation_scale_add_block##SUFFIX(REAL *acc, const REAL *t, const REAL *dphi, \
+                                             int64_t size, int64_t n_vectors) {        \
+    _Pragma("omp parallel for collapse(2) if (size * n_vectors >= PARALLEL_MIN)")      \
+    for (int64_t j = 0; j < n_vectors; j++)                                            \
+      for (int64_t i = 0; i < size; i++)                                               \
+        acc[j * size + i] += t[j * size + i] * dphi[i];                                \
   }
 
 ACTIVATION_LOOPS(, double)

@@ -21,11 +21,17 @@ void js_activation_derivative(js_activation act, double *dphi, const double *z,
 void js_activation_scale_block(double *t, const double *dphi, int64_t size,
                                int64_t n_vectors);
 
-/* The same three in float, for single-precision products. */
+/* acc_j += dphi * t_j for each vector (reverse mode, accumulating). */
+void js_activation_scale_add_block(double *acc, const double *t, const double *dphi,
+                                   int64_t size, int64_t n_vectors);
+
+/* The same four in float, for single-precision products. */
 void js_activation_forward_f(js_activation act, float *h, const float *z, int64_t n);
 void js_activation_derivative_f(js_activation act, float *dphi, const float *z,
                                 int64_t n);
 void js_activation_scale_block_f(float *t, const float *dphi, int64_t size,
                                  int64_t n_vectors);
+void js_activation_scale_add_block_f(float *acc, const float *t, const float *dphi,
+                                     int64_t size, int64_t n_vectors);
 
 #endif

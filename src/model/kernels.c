@@ -36,6 +36,26 @@ static void scale_s(void *t, const void *dphi, int64_t size, int64_t n_vectors) 
   js_activation_scale_block_f(t, dphi, size, n_vectors);
 }
 
+static void scale_add_d(void *acc, const void *t, const void *dphi, int64_t size,
+                        int64_t n_vectors) {
+  js_activation_scale_add_block(acc, t, dphi, size, n_vectors);
+}
+static void scale_add_s(void *acc, const void *t, const void *dphi, int64_t size,
+                        int64_t n_vectors) {
+  js_activation_scale_add_block_f(acc, t, dphi, size, n_vectors);
+}
+
+static void axpy_d(int64_t n, double alpha, const void *x, void *y) {
+  js_axpy(n, alpha, x, y);
+}
+static void axpy_s(int64_t n, double alpha, const void *x, void *y) {
+  const float *xf = x;
+  float *yf = y;
+  float a = (float)alpha;
+  for (int64_t i = 0; i < n; i++)
+    yf[i] += a * xf[i];
+}
+
 static void copy_d(void *dst, const double *src, int64_t n) {
   memcpy(dst, src, sizeof(double) * (size_t)n);
 }
@@ -54,9 +74,9 @@ static void widen(double *dst, const void *src, int64_t n) {
 }
 
 static const js_kernels double_kernels = {sizeof(double), gemm_d, forward_d, derivative_d,
-                                          scale_d, copy_d, copy_back_d};
+                                          scale_d, scale_add_d, axpy_d, copy_d, copy_back_d};
 static const js_kernels single_kernels = {sizeof(float), gemm_s, forward_s, derivative_s,
-                                          scale_s, narrow, widen};
+                                          scale_s, scale_add_s, axpy_s, narrow, widen};
 
 const js_kernels *js_kernels_of(js_precision precision) {
   return precision == JS_PRECISION_SINGLE ? &single_kernels : &double_kernels;

@@ -1,5 +1,5 @@
 /* The element type the products compute in (js_precision) and its kernels.
- * The product pipeline (net_products.c, dense.c) is written once over
+ * The product pipeline (exec.c and the ops) is written once over
  * untyped buffers and calls these, so double and single precision share
  * every line of it; only the GEMM, the elementwise loops and the
  * conversions at the public (double) boundary differ. */
@@ -20,6 +20,10 @@ typedef struct js_kernels {
   void (*act_forward)(js_activation act, void *h, const void *z, int64_t n);
   void (*act_derivative)(js_activation act, void *dphi, const void *z, int64_t n);
   void (*scale_block)(void *t, const void *dphi, int64_t size, int64_t n_vectors);
+  void (*scale_add_block)(void *acc, const void *t, const void *dphi, int64_t size,
+                          int64_t n_vectors);
+  /* y += alpha x for n elements. */
+  void (*axpy)(int64_t n, double alpha, const void *x, void *y);
   /* dst = src for n elements, converting at the double boundary. */
   void (*from_double)(void *dst, const double *src, int64_t n);
   void (*to_double)(double *dst, const void *src, int64_t n);

@@ -1,16 +1,17 @@
 /* js_plan_memory: batch size and caching under a byte budget. What is
- * counted (all from the shapes, as the library allocates it):
- *   fixed  = data (n (d + K) doubles) + js_footprint_network (weights, and
- *            their float copy and a float p x b block in single precision)
- *            + the solver's bytes + RUNTIME_BYTES
- *   cache  = n x js_footprint_cache (activations of every sample)
- *   batch  = B x the larger per-sample workspace of a product (n_vectors)
- *            and of a forward pass
+ * counted (all from the graph's shapes, as the library allocates it):
+ *   fixed  = data (n (d + K) doubles) + the network's parameter values +
+ *            the Jacobian's copy of them (and a float copy and a float
+ *            p x b block in single precision) + the solver's bytes +
+ *            RUNTIME_BYTES
+ *   cache  = the products' forward data of all n samples (schedule.h)
+ *   batch  = the workspace of a product on B samples (js_schedule_workspace),
+ *            or of a forward pass, whichever is larger
  * The cache is worth more than a large batch (it saves a forward pass per
  * product; batches beyond a few MiB do not speed GEMM up), so it is chosen
  * first whenever it fits next to a batch of one. */
 #include "core/error.h"
-#include "model/footprint.h"
+#include "model/schedule.h"
 
 /* What the process holds besides the arrays counted: its code and
  * libraries (about 7 MiB resident) and BLIS's packing buffers (about 9 MiB
@@ -18,63 +19,52 @@
  * as peak RSS of jacspec spectrum on small and large problems. */
 #define RUNTIME_BYTES ((size_t)16 << 20)
 
-/* Bytes per sample of the batch workspace (product or forward pass). */
-static size_t workspace_per_sample(const js_net_options *opt, int64_t n_vectors,
-                                   int cached) {
-  size_t product = js_footprint_workspace(opt, n_vectors, cached);
-  size_t forward = js_footprint_workspace(opt, 0, 0);
-  return product > forward ? product : forward;
-}
-
-/* The largest batch of per_sample bytes in `room`, capped, in 1..n. */
-static int64_t fit_batch(size_t room, size_t per_sample, int64_t n_samples) {
-  size_t cap = JS_FOOTPRINT_BATCH_CAP / per_sample;
-  size_t batch = room / per_sample < cap ? room / per_sample : cap;
-  if (batch < 1)
-    batch = 1;
-  return batch < (size_t)n_samples ? (int64_t)batch : n_samples;
-}
-
-int js_plan_memory(const js_net_options *net, int64_t n_samples, int64_t n_vectors,
-                   size_t solver_bytes, size_t budget, js_memory_plan *plan) {
+int js_plan_memory(const js_net *net, js_precision precision, int64_t n_samples,
+                   int64_t n_vectors, size_t solver_bytes, size_t budget,
+                   js_memory_plan *plan) {
   if (!net || !plan)
-    return js_fail(JS_EINVAL, "js_plan_memory: %s is NULL", net ? "plan" : "options");
-  if (net->n_layers < 1 || net->n_layers > JS_MAX_LAYERS || n_samples < 1 ||
-      n_vectors < 1)
-    return js_fail(JS_EINVAL, "js_plan_memory: %d layers, %lld samples, %lld vectors: "
-                   "need 1..%d layers and at least one sample and vector",
-                   net->n_layers, (long long)n_samples, (long long)n_vectors,
-                   JS_MAX_LAYERS);
-  const int64_t *m = net->widths;
-  size_t data = (size_t)n_samples * (size_t)(m[0] + m[net->n_layers]) * sizeof(double);
-  size_t uncached = workspace_per_sample(net, n_vectors, 0);
-  size_t cached = workspace_per_sample(net, n_vectors, 1);
+    return js_fail(JS_EINVAL, "js_plan_memory: %s is NULL", net ? "plan" : "network");
+  if (n_samples < 1 || n_vectors < 1)
+    return js_fail(JS_EINVAL, "js_plan_memory: %lld samples, %lld vectors: need at least "
+                   "one of each", (long long)n_samples, (long long)n_vectors);
+  js_schedule s;
+  int status = js_schedule_create(net, precision, &s);
+  if (status)
+    return status;
+  size_t values = (size_t)net->n_values;
+  size_t data = (size_t)n_samples * (size_t)(net->nodes[0].size + js_net_n_outputs(net)) *
+                sizeof(double);
+  size_t weights = 2 * values * sizeof(double);
+  if (precision == JS_PRECISION_SINGLE)
+    weights += (values + (size_t)net->n_theta * (size_t)n_vectors) * sizeof(float);
   *plan = (js_memory_plan){.budget = budget, .batch_size = 1};
-  plan->fixed_bytes =
-      data + js_footprint_network(net, n_vectors) + solver_bytes + RUNTIME_BYTES;
-  plan->cache_bytes = (size_t)n_samples * js_footprint_cache(net);
-  plan->min_budget = plan->fixed_bytes + uncached;
+  plan->fixed_bytes = data + weights + solver_bytes + RUNTIME_BYTES;
+  plan->cache_bytes = s.data_per_sample ? js_schedule_data_bytes(&s, n_samples) : 0;
+  plan->min_budget = plan->fixed_bytes + js_schedule_batch_bytes(&s, 1, n_vectors, 0, 1);
   if (budget < plan->min_budget) {
     plan->cache_bytes = 0;
-    return js_fail(JS_ENOMEM,
-                   "memory budget %zu KiB is too small: the program, data, weights and "
-                   "the Lanczos basis take %.2f MiB and one sample's working set %.1f KiB; the "
-                   "smallest budget that works is %zu KiB (%.2f MiB)",
-                   budget / 1024,
-                   (double)plan->fixed_bytes / (1024.0 * 1024.0), (double)uncached / 1024.0,
-                   (plan->min_budget + 1023) / 1024,
-                   (double)plan->min_budget / (1024.0 * 1024.0));
+    status = js_fail(JS_ENOMEM,
+                     "memory budget %zu KiB is too small: the program, data, weights and "
+                     "the Lanczos basis take %.2f MiB and one sample's working set %.1f KiB; "
+                     "the smallest budget that works is %zu KiB (%.2f MiB)",
+                     budget / 1024, (double)plan->fixed_bytes / (1024.0 * 1024.0),
+                     (double)(plan->min_budget - plan->fixed_bytes) / 1024.0,
+                     (plan->min_budget + 1023) / 1024,
+                     (double)plan->min_budget / (1024.0 * 1024.0));
+    goto done;
   }
-  plan->cache = plan->cache_bytes > 0 &&
-                plan->cache_bytes <= budget - plan->fixed_bytes &&
-                cached <= budget - plan->fixed_bytes - plan->cache_bytes;
+  size_t room = budget - plan->fixed_bytes;
+  plan->cache = plan->cache_bytes > 0 && plan->cache_bytes <= room &&
+                js_schedule_batch_bytes(&s, 1, n_vectors, 1, 1) <= room - plan->cache_bytes;
   if (!plan->cache)
     plan->cache_bytes = 0;
-  size_t per_sample = plan->cache ? cached : uncached;
-  size_t room = budget - plan->fixed_bytes - plan->cache_bytes;
-  plan->batch_size = fit_batch(room, per_sample, n_samples);
+  room -= plan->cache_bytes;
+  size_t cap = room < JS_BATCH_CAP ? room : JS_BATCH_CAP;
+  plan->batch_size = js_schedule_fit_batch(&s, cap, n_samples, n_vectors, plan->cache, 1);
   plan->cache_limit = plan->cache_bytes;
-  plan->batch_bytes = (size_t)plan->batch_size * per_sample;
+  plan->batch_bytes = js_schedule_batch_bytes(&s, plan->batch_size, n_vectors, plan->cache, 1);
   plan->total_bytes = plan->fixed_bytes + plan->cache_bytes + plan->batch_bytes;
-  return JS_OK;
+done:
+  js_schedule_free(&s);
+  return status;
 }
