@@ -4,14 +4,17 @@
  * jacspec computes the spectrum of a neural network's Jacobian J = df/dtheta
  * (nK rows, p columns) without forming J: Jacobian-vector products (J v),
  * transposed products (J^T u), top-r singular triplets from ARPACK's Lanczos,
- * and a dense LAPACK reference for checking.
+ * and a dense LAPACK reference for checking. The sections below follow
+ * the pipeline: data, model, resources, operator, solver, analysis.
  *
- * Conventions (binding; see DESIGN.md section 1):
- *   - Inputs X are n x d, row-major (row i is sample x_i).
+ * Conventions (binding; see doc/DESIGN.md section 1):
+ *   - Inputs X are n x d, row-major (row i is sample x_i); an image sample
+ *     is (C, H, W) row-major inside its row (NCHW).
  *   - Outputs and targets are sample-major vectors of length nK:
  *     f[i*K + l] = f_l(x_i).
- *   - theta is the concatenation of the trained weight matrices W_l, each
- *     flattened row-major, in layer order; p = number of trained entries.
+ *   - theta is the concatenation of the network's trained parameter tensors,
+ *     each flattened row-major, in declaration order (for the paper's MLP:
+ *     the trained W_l in layer order); p = number of trained entries.
  *   - A block of b vectors of length m is stored column after column:
  *     vector j occupies block[j*m .. j*m + m - 1].
  *
@@ -211,7 +214,7 @@ int js_dataset_shuffle(js_dataset *data, uint64_t seed);
 
 /* ---------------------------------------------------------------- model */
 
-/* A network is a graph of layers (DESIGN.md section 1.1): node 0 is the
+/* A network is a graph of layers (doc/DESIGN.md section 1.1): node 0 is the
  * input; each js_net_add_* adds a node on existing ones and returns its id
  * (>= 1), or a negative status (JS_EINVAL naming the node and what does not
  * fit, JS_ENOMEM). The last node added is the output f (js_net_set_output
@@ -370,7 +373,7 @@ int js_net_forward(const js_net *net, const double *x, int64_t n_samples, double
  * into buf; returns the length it needed, as snprintf. */
 size_t js_net_describe(const js_net *net, char *buf, size_t size);
 
-/* The paper's fully connected network (DESIGN.md section 1):
+/* The paper's fully connected network (doc/DESIGN.md section 1):
  *   h_0 = x, h_l = phi(W_l h_{l-1} + b_l) for l < L, f(x) = W_L h_{L-1} (+ b_L),
  * W_l in R^{widths[l] x widths[l-1]}, widths[0] = d, widths[L] = K. Its
  * tensors are "W1".."WL" (and "b1".."bL" with biases), W1 trained. */
@@ -588,8 +591,9 @@ void js_svds_result_free(js_svds_result *res);
  * operator of the chosen side. Returns JS_OK, or JS_ENOCONV with *out set
  * to the triplets that did converge. */
 int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out);
-/* The same from LAPACK's SVD of the explicitly formed matrix (J e_j for
- * every column); JS_ELIMIT when rows*cols*8 exceeds opt->dense_limit. */
+/* The same from LAPACK's SVD of the explicitly formed matrix, formed from
+ * its smaller side (J e_j for every column when cols <= rows, else J^T e_i
+ * for every row); JS_ELIMIT when rows*cols*8 exceeds opt->dense_limit. */
 int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out);
 /* Bytes js_svds allocates for an operator of rows x cols under opt: the
  * Lanczos basis and ARPACK's work arrays on the Gram side, the scratch of
@@ -599,7 +603,7 @@ size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t co
 /* ---------------------------------------------------------------- analysis */
 
 /* Information space I = span(u_1..u_r) of J and nuisance space N = I^perp
- * in R^{nK} (DESIGN.md section 1; paper Definition 2.1). A js_space holds
+ * in R^{nK} (doc/DESIGN.md section 1; paper Definition 2.1). A js_space holds
  * the top r triplets (lambda_s, u_s, v_s) of J, copied from a solver
  * result: r (nK + p + 1) doubles, never nK x p. */
 typedef struct js_space js_space;

@@ -1,4 +1,4 @@
-/* Gradient descent on 0.5 ||f(theta) - y||^2 (paper (1.5), DESIGN.md
+/* Gradient descent on 0.5 ||f(theta) - y||^2 (paper (1.5), doc/DESIGN.md
  * section 1) through a js_model: forward passes and J^T products only, so
  * memory stays O(nK + p). Optionally the linearised model
  * f_lin(theta) = f(theta_0) + J_0 (theta - theta_0) is trained side by side
@@ -145,7 +145,7 @@ static int trainer_alloc(trainer *t) {
 }
 
 /* eta = 1 / lambda_1^2 of J(theta_0): the largest step for which GD on the
- * linearised loss cannot diverge along u_1 (DESIGN.md section 1). */
+ * linearised loss cannot diverge along u_1 (doc/DESIGN.md section 1). */
 static int automatic_lr(trainer *t) {
   js_svds_options so;
   js_svds_options_init_defaults(&so);

@@ -109,7 +109,7 @@ static double phi(js_activation act, double z) {
   return NAN;
 }
 
-/* At the kink z = 0, relu and leaky take the left derivative (DESIGN.md:
+/* At the kink z = 0, relu and leaky take the left derivative (doc/DESIGN.md:
  * relu'(0) = 0). */
 static double phi_prime(js_activation act, double z) {
   switch (act.kind) {

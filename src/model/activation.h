@@ -1,4 +1,4 @@
-/* Elementwise activations phi and their exact derivatives phi' (DESIGN.md
+/* Elementwise activations phi and their exact derivatives phi' (doc/DESIGN.md
  * section 1). A hidden layer's Jacobian is the diagonal matrix diag(phi'(z)),
  * so forward and reverse mode share one kernel: scale by phi'(z). */
 #ifndef JS_MODEL_ACTIVATION_H

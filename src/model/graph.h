@@ -1,4 +1,4 @@
-/* The layer graph behind a js_net (DESIGN.md section 1.1): nodes in
+/* The layer graph behind a js_net (doc/DESIGN.md section 1.1): nodes in
  * topological order (a node's inputs always come before it, because a node
  * can only be added on existing ones), and the parameter table, whose
  * tensors are named row-major views into one buffer of values.

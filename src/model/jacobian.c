@@ -217,6 +217,9 @@ static int jacobian_vjp(jacobian *jac, int64_t b, const double *u, double *g) {
 static int jacobian_apply(void *ctx, int transpose, int64_t n_vectors, const double *in,
                           double *out) {
   jacobian *jac = ctx;
+  if (!in || !out) /* the header's promise: bad input is an error, not a crash */
+    return js_fail(JS_EINVAL, "Jacobian %s: the %s block is NULL",
+                   transpose ? "J^T u" : "J v", in ? "output" : "input");
   return transpose ? jacobian_vjp(jac, n_vectors, in, out)
                    : jacobian_jvp(jac, n_vectors, in, out);
 }

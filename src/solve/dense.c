@@ -1,6 +1,7 @@
-/* js_svds_dense: the reference path. J is formed column by column from
- * products with identity columns and handed to LAPACK's SVD; the result is
- * measured exactly as the Lanczos one is (shared finish step). */
+/* js_svds_dense: the reference path. J is formed from products with
+ * identity vectors on its smaller side (columns J e_c, or rows J^T e_r) and
+ * handed to LAPACK's SVD; the result is measured exactly as the Lanczos
+ * one is (shared finish step). */
 #include "solve/gram.h"
 #include "solve/lapack.h"
 #include "solve/svds.h"
@@ -11,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Identity columns per product: BLIS sees a block, and the block (cols x b)
- * stays no larger than J itself (b <= rows). */
+/* Identity vectors per product: BLIS sees a block, and the block stays no
+ * larger than J itself (b <= the smaller side). */
 enum { IDENTITY_BLOCK = 64 };
 
 static int check_size(int64_t rows, int64_t cols, size_t limit) {
@@ -32,22 +33,37 @@ static int check_size(int64_t rows, int64_t cols, size_t limit) {
   return JS_OK;
 }
 
-/* j (rows x cols, column-major: column c at j + c*rows) = J I. */
+/* j (rows x cols, column-major: column c at j + c*rows) = J, from its
+ * smaller side: J e_c for every column when cols <= rows, else J^T e_r for
+ * every row (nK VJPs instead of p JVPs for a wide network Jacobian), in
+ * blocks of identity vectors. */
 static int form_explicit(js_linop *op, double *j) {
   int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
-  int64_t block = rows < IDENTITY_BLOCK ? rows : IDENTITY_BLOCK;
-  double *eye = js_alloc((size_t)cols * (size_t)block, sizeof(double), "identity block");
-  if (!eye)
-    return JS_ENOMEM;
-  int status = JS_OK;
-  for (int64_t c0 = 0; c0 < cols && status == JS_OK; c0 += block) {
-    int64_t b = cols - c0 < block ? cols - c0 : block;
-    memset(eye, 0, sizeof(double) * (size_t)(cols * b));
+  int by_rows = rows < cols;
+  int64_t count = by_rows ? rows : cols;   /* identity vectors */
+  int64_t length = by_rows ? cols : rows;  /* of each product */
+  int64_t block = count < IDENTITY_BLOCK ? count : IDENTITY_BLOCK;
+  double *eye = js_alloc((size_t)count * (size_t)block, sizeof(double), "identity block");
+  double *part = by_rows ? js_alloc((size_t)length * (size_t)block, sizeof(double),
+                                    "rows of the dense J")
+                         : NULL;
+  int status = eye && (part || !by_rows) ? JS_OK : JS_ENOMEM;
+  for (int64_t k0 = 0; k0 < count && status == JS_OK; k0 += block) {
+    int64_t b = count - k0 < block ? count - k0 : block;
+    memset(eye, 0, sizeof(double) * (size_t)(count * b));
     for (int64_t k = 0; k < b; k++)
-      eye[k * cols + c0 + k] = 1.0;
-    status = js_linop_apply(op, b, eye, j + c0 * rows);
+      eye[k * count + k0 + k] = 1.0;
+    if (!by_rows) { /* columns k0.. of J are contiguous in j */
+      status = js_linop_apply(op, b, eye, j + k0 * rows);
+      continue;
+    }
+    status = js_linop_apply_t(op, b, eye, part); /* part: b rows of J, each of cols */
+    for (int64_t k = 0; k < b && status == JS_OK; k++)
+      for (int64_t c = 0; c < cols; c++)
+        j[k0 + k + c * rows] = part[k * cols + c];
   }
   free(eye);
+  free(part);
   if (status == JS_OK)
     status = js_svds_check_finite(j, rows * cols, "the explicit J");
   return status;

@@ -1,4 +1,4 @@
-/* The Gram operator Lanczos runs on (DESIGN.md section 3):
+/* The Gram operator Lanczos runs on (doc/DESIGN.md section 3):
  *   outputs side: G = J J^T, size n = rows (nK), x -> J (J^T x)
  *   params side:  G = J^T J, size n = cols (p),  x -> J^T (J x)
  * Its top eigenpairs are (lambda_s^2, u_s) or (lambda_s^2, v_s). */

@@ -1,5 +1,5 @@
 /* The singular-triplet result and the measurements every solve ends with:
- * residuals of each triplet (DESIGN.md section 3), product counts, time. */
+ * residuals of each triplet (doc/DESIGN.md section 3), product counts, time. */
 #include "solve/svds.h"
 
 #include "core/blas.h"

@@ -1,5 +1,5 @@
 /* js_svds: top singular triplets of J by Lanczos on the Gram operator of
- * the smaller side (DESIGN.md section 3). In cut-off mode the number of
+ * the smaller side (doc/DESIGN.md section 3). In cut-off mode the number of
  * triplets doubles until the smallest one found falls to alpha or below. */
 #include "solve/arpack.h"
 #include "solve/gram.h"
