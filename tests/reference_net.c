@@ -2,9 +2,27 @@
 
 #include "core/rng.h"
 
-#include <assert.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* A broken premise of the reference (not a result under test): stop loudly,
+ * also in release builds, where assert() is compiled out. */
+static void require(int ok, const char *what) {
+  if (!ok) {
+    fprintf(stderr, "reference_net: %s\n", what);
+    abort();
+  }
+}
+
+ref_mlp ref_mlp_of(const js_mlp_options *opt) {
+  ref_mlp arch = {.n_layers = opt->n_layers, .act = opt->act, .bias = opt->bias};
+  require(opt->n_layers >= 1 && opt->n_layers <= REF_MAX_LAYERS, "depth out of range");
+  for (int l = 0; l <= opt->n_layers; l++)
+    arch.widths[l] = opt->widths[l];
+  return arch;
+}
 
 double ref_phi(js_activation act, double z) {
   switch (act.kind) {
@@ -32,75 +50,125 @@ double ref_phi_prime(js_activation act, double z) {
   return NAN;
 }
 
+/* Layer l's weight (kind 'W') or bias ('b') tensor: its values (NULL for a
+ * bias the architecture does not have) and whether it is trained. */
+static const double *layer_tensor(const ref_mlp *arch, const js_net *net, char kind, int l,
+                                  int *trained) {
+  *trained = 0;
+  if (kind == 'b' && !arch->bias)
+    return NULL;
+  char name[16];
+  snprintf(name, sizeof name, "%c%d", kind, l);
+  int index = js_net_find_tensor(net, name);
+  require(index >= 0, "a tensor of the architecture is missing");
+  js_tensor_info info;
+  require(js_net_tensor_info(net, index, &info) == JS_OK, "tensor info");
+  int64_t rows = arch->widths[l], cols = arch->widths[l - 1];
+  if (kind == 'W')
+    require(info.ndim == 2 && info.shape[0] == rows && info.shape[1] == cols,
+            "a weight's shape differs from the architecture");
+  else
+    require(info.ndim == 1 && info.shape[0] == rows, "a bias's shape differs");
+  *trained = info.trained;
+  return js_net_tensor(net, index);
+}
+
+/* The reference's theta layout: offset[l][0] of W_l, offset[l][1] of b_l
+ * (-1 when not trained); returns p. */
+static int64_t layout(const ref_mlp *arch, const js_net *net,
+                      int64_t offset[REF_MAX_LAYERS + 1][2]) {
+  int64_t p = 0;
+  for (int l = 1; l <= arch->n_layers; l++) {
+    int trained;
+    layer_tensor(arch, net, 'W', l, &trained);
+    offset[l][0] = trained ? p : -1;
+    p += trained ? arch->widths[l] * arch->widths[l - 1] : 0;
+    offset[l][1] = -1;
+    if (layer_tensor(arch, net, 'b', l, &trained) && trained) {
+      offset[l][1] = p;
+      p += arch->widths[l];
+    }
+  }
+  return p;
+}
+
+int64_t ref_n_params(const ref_mlp *arch, const js_net *net) {
+  int64_t offset[REF_MAX_LAYERS + 1][2];
+  return layout(arch, net, offset);
+}
+
 /* One sample's pass: z[l] and h[l] for l = 1..L (h[0] = x, h[L] = z[L] = f). */
 typedef struct sample_pass {
-  double z[JS_MAX_LAYERS + 1][REF_MAX_WIDTH];
-  double h[JS_MAX_LAYERS + 1][REF_MAX_WIDTH];
+  double z[REF_MAX_LAYERS + 1][REF_MAX_WIDTH];
+  double h[REF_MAX_LAYERS + 1][REF_MAX_WIDTH];
 } sample_pass;
 
-static void forward_sample(js_net *net, const double *x, sample_pass *s) {
-  int L = js_net_n_layers(net);
-  js_activation act = js_net_activation(net);
-  for (int64_t c = 0; c < js_net_width(net, 0); c++)
+static void forward_sample(const ref_mlp *arch, const js_net *net, const double *x,
+                           sample_pass *s) {
+  int L = arch->n_layers;
+  for (int64_t c = 0; c < arch->widths[0]; c++)
     s->h[0][c] = x[c];
   for (int l = 1; l <= L; l++) {
-    int64_t rows = js_net_width(net, l), cols = js_net_width(net, l - 1);
-    assert(rows <= REF_MAX_WIDTH && cols <= REF_MAX_WIDTH);
-    const double *w = js_net_weights(net, l);
+    int64_t rows = arch->widths[l], cols = arch->widths[l - 1];
+    require(rows <= REF_MAX_WIDTH && cols <= REF_MAX_WIDTH, "width above REF_MAX_WIDTH");
+    int trained;
+    const double *w = layer_tensor(arch, net, 'W', l, &trained);
+    const double *b = layer_tensor(arch, net, 'b', l, &trained);
     for (int64_t a = 0; a < rows; a++) {
-      double sum = 0;
+      double sum = b ? b[a] : 0;
       for (int64_t c = 0; c < cols; c++)
         sum += w[a * cols + c] * s->h[l - 1][c];
       s->z[l][a] = sum;
-      s->h[l][a] = l < L ? ref_phi(act, sum) : sum;
+      s->h[l][a] = l < L ? ref_phi(arch->act, sum) : sum;
     }
   }
 }
 
-void ref_forward(js_net *net, const double *x, int64_t n_samples, double *f) {
+void ref_forward(const ref_mlp *arch, const js_net *net, const double *x, int64_t n_samples,
+                 double *f) {
   static sample_pass s;
-  int L = js_net_n_layers(net);
-  int64_t d = js_net_width(net, 0), K = js_net_width(net, L);
+  int L = arch->n_layers;
+  int64_t d = arch->widths[0], K = arch->widths[L];
   for (int64_t i = 0; i < n_samples; i++) {
-    forward_sample(net, x + i * d, &s);
+    forward_sample(arch, net, x + i * d, &s);
     for (int64_t k = 0; k < K; k++)
       f[i * K + k] = s.h[L][k];
   }
 }
 
-void ref_jacobian(js_net *net, const double *x, int64_t n_samples, double *jacobian) {
+void ref_jacobian(const ref_mlp *arch, const js_net *net, const double *x, int64_t n_samples,
+                  double *jacobian) {
   static sample_pass s;
-  int L = js_net_n_layers(net);
-  js_activation act = js_net_activation(net);
-  int64_t d = js_net_width(net, 0), K = js_net_width(net, L);
-  int64_t p = 0, offset[JS_MAX_LAYERS + 1];
-  for (int l = 1; l <= L; l++) {
-    offset[l] = p;
-    if (js_net_is_trained(net, l))
-      p += js_net_width(net, l) * js_net_width(net, l - 1);
-  }
+  int L = arch->n_layers;
+  int64_t d = arch->widths[0], K = arch->widths[L];
+  int64_t offset[REF_MAX_LAYERS + 1][2];
+  int64_t p = layout(arch, net, offset);
   memset(jacobian, 0, sizeof(double) * (size_t)(n_samples * K * p));
   for (int64_t i = 0; i < n_samples; i++) {
-    forward_sample(net, x + i * d, &s);
+    forward_sample(arch, net, x + i * d, &s);
     for (int64_t k = 0; k < K; k++) {
       double *row = jacobian + (i * K + k) * p;
       /* delta = d f_k / d z_l, starting from e_k at the output. */
       double delta[REF_MAX_WIDTH] = {0}, below[REF_MAX_WIDTH];
       delta[k] = 1;
       for (int l = L; l >= 1; l--) {
-        int64_t rows = js_net_width(net, l), cols = js_net_width(net, l - 1);
-        const double *w = js_net_weights(net, l);
-        if (js_net_is_trained(net, l))
+        int64_t rows = arch->widths[l], cols = arch->widths[l - 1];
+        int trained;
+        const double *w = layer_tensor(arch, net, 'W', l, &trained);
+        if (offset[l][0] >= 0) /* d z_l[a] / d W_l[a, c] = h_{l-1}[c] */
           for (int64_t a = 0; a < rows; a++)
             for (int64_t c = 0; c < cols; c++)
-              row[offset[l] + a * cols + c] = delta[a] * s.h[l - 1][c];
+              row[offset[l][0] + a * cols + c] = delta[a] * s.h[l - 1][c];
+        if (offset[l][1] >= 0) /* d z_l[a] / d b_l[a] = 1 */
+          for (int64_t a = 0; a < rows; a++)
+            row[offset[l][1] + a] = delta[a];
         if (l == 1)
           break;
         for (int64_t c = 0; c < cols; c++) {
           double sum = 0;
           for (int64_t a = 0; a < rows; a++)
             sum += w[a * cols + c] * delta[a];
-          below[c] = ref_phi_prime(act, s.z[l - 1][c]) * sum;
+          below[c] = ref_phi_prime(arch->act, s.z[l - 1][c]) * sum;
         }
         memcpy(delta, below, sizeof(double) * (size_t)cols);
       }
@@ -108,14 +176,15 @@ void ref_jacobian(js_net *net, const double *x, int64_t n_samples, double *jacob
   }
 }
 
-double ref_min_abs_preactivation(js_net *net, const double *x, int64_t n_samples) {
+double ref_min_abs_preactivation(const ref_mlp *arch, const js_net *net, const double *x,
+                                 int64_t n_samples) {
   static sample_pass s;
-  int L = js_net_n_layers(net);
+  int L = arch->n_layers;
   double least = INFINITY;
   for (int64_t i = 0; i < n_samples; i++) {
-    forward_sample(net, x + i * js_net_width(net, 0), &s);
+    forward_sample(arch, net, x + i * arch->widths[0], &s);
     for (int l = 1; l < L; l++)
-      for (int64_t a = 0; a < js_net_width(net, l); a++)
+      for (int64_t a = 0; a < arch->widths[l]; a++)
         least = fmin(least, fabs(s.z[l][a]));
   }
   return least;

@@ -1,16 +1,17 @@
 /* The products' execution choices do not change their results: the
- * activation cache (filled, hit, refused by its limit, invalidated when the
- * weights or the inputs change), batch sizes, block sizes and thread
- * counts, all against one plain configuration (no cache, one batch, one
- * thread) that test_net checks against the explicit J. */
+ * activation cache (filled, hit, refused by its limit), batch sizes, block
+ * sizes and thread counts, all against one plain configuration (no cache,
+ * one batch, one thread) that test_net checks against the explicit J. And
+ * the Jacobian is a snapshot: writing the network's parameters afterwards
+ * (js_net_set_params, js_net_tensor_mut) leaves an existing operator as it
+ * was, while a Jacobian created after the write follows it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "model/footprint.h"
-#include "model/net.h"
+#include "model/schedule.h"
 #include "reference_net.h"
 
 #include <stdio.h>
@@ -22,31 +23,57 @@
 #define N_SAMPLES 300
 #define DIM 20
 #define N_OUT 4
+#define NK (N_SAMPLES * N_OUT)
 /* Single precision: the tolerance the header documents for products. The
  * float rounding of each of the O(m) terms of a dot product gives a
  * relative error near sqrt(m) 6e-8; 1e-5 leaves a margin for the depth. */
 #define SINGLE_TOL 1e-5
 #define TOL 1e-12
+#define BIG_CACHE ((size_t)1 << 30)
 
-static js_net_options options(uint32_t trained, int64_t batch, size_t cache_limit) {
-  js_net_options opt;
-  js_net_options_init_defaults(&opt);
+static const int64_t widths[] = {DIM, 64, 48, N_OUT};
+
+/* The network of every test here: 20 -> 64 -> 48 -> 4, softplus, trained
+ * as the patterns say ("W2": only the middle layer). */
+static js_net *make_net(const char *trained, int bias) {
+  js_mlp_options opt;
+  js_mlp_options_init_defaults(&opt);
   opt.n_layers = 3;
-  opt.widths[0] = DIM;
-  opt.widths[1] = 64;
-  opt.widths[2] = 48;
-  opt.widths[3] = N_OUT;
-  opt.trained = trained;
+  opt.widths = widths;
+  opt.bias = bias;
+  opt.seed = 5;
+  js_net *net = NULL;
+  assert_int_equal(js_net_create_mlp(&opt, &net), JS_OK);
+  assert_int_equal(js_net_set_trained(net, trained), JS_OK);
+  return net;
+}
+
+static js_jacobian_options jac_options(int64_t batch, size_t cache_limit,
+                                       js_precision precision) {
+  js_jacobian_options opt;
+  js_jacobian_options_init_defaults(&opt);
   opt.batch_size = batch;
   opt.cache_limit = cache_limit;
-  opt.seed = 5;
+  opt.precision = precision;
   return opt;
 }
 
-static js_net *make_net(const js_net_options *opt) {
-  js_net *net = NULL;
-  assert_int_equal(js_net_create(opt, &net), JS_OK);
-  return net;
+static js_linop *make_op(const js_net *net, const js_dataset *data,
+                         const js_jacobian_options *opt) {
+  js_linop *op = NULL;
+  int rc = js_jacobian_create(net, data, opt, &op);
+  if (rc)
+    print_error("js_jacobian_create: %s\n", js_last_error());
+  assert_int_equal(rc, JS_OK);
+  return op;
+}
+
+/* A flat data set of N_SAMPLES random inputs (targets unused). */
+static js_dataset *make_data(uint64_t seed) {
+  js_dataset *data = NULL;
+  assert_int_equal(js_dataset_create(N_SAMPLES, DIM, N_OUT, 0, &data), JS_OK);
+  ref_fill_normal(data->x, N_SAMPLES * DIM, seed);
+  return data;
 }
 
 /* J v and J^T u of a block of b vectors. */
@@ -54,21 +81,19 @@ typedef struct products {
   double *jv, *g;
 } products;
 
-static products compute(js_net *net, const double *x, const double *v, const double *u,
-                        int64_t b) {
-  int64_t p = js_net_n_params(net);
-  products out = {calloc((size_t)(N_SAMPLES * N_OUT * b), sizeof(double)),
-                  calloc((size_t)(p * b), sizeof(double))};
+static products compute(js_linop *op, const double *v, const double *u, int64_t b) {
+  int64_t p = js_linop_cols(op);
+  products out = {calloc((size_t)(NK * b), sizeof(double)), calloc((size_t)(p * b), sizeof(double))};
   assert_non_null(out.jv);
   assert_non_null(out.g);
-  assert_int_equal(js_net_jvp(net, x, N_SAMPLES, v, b, out.jv), JS_OK);
-  assert_int_equal(js_net_vjp(net, x, N_SAMPLES, u, b, out.g), JS_OK);
+  assert_int_equal(js_linop_apply(op, b, v, out.jv), JS_OK);
+  assert_int_equal(js_linop_apply_t(op, b, u, out.g), JS_OK);
   return out;
 }
 
 static void expect_close(const products *got, const products *want, int64_t p, int64_t b,
                          double tol, const char *label) {
-  double e_jv = ref_relative_error(got->jv, want->jv, N_SAMPLES * N_OUT * b);
+  double e_jv = ref_relative_error(got->jv, want->jv, NK * b);
   double e_g = ref_relative_error(got->g, want->g, p * b);
   if (!(e_jv <= tol && e_g <= tol)) {
     print_error("%s: relative error J v %.3g, J^T u %.3g (> %g)\n", label, e_jv, e_g, tol);
@@ -81,221 +106,317 @@ static void expect_same(const products *got, const products *want, int64_t p, in
   expect_close(got, want, p, b, TOL, label);
 }
 
+/* Bit for bit: what a snapshot promises for an operator nobody touched. */
+static void expect_identical(const products *got, const products *want, int64_t p, int64_t b,
+                             const char *label) {
+  if (memcmp(got->jv, want->jv, sizeof(double) * (size_t)(NK * b)) ||
+      memcmp(got->g, want->g, sizeof(double) * (size_t)(p * b))) {
+    print_error("%s: the products changed\n", label);
+    fail();
+  }
+}
+
 static void products_free(products *pr) {
   free(pr->jv);
   free(pr->g);
 }
 
-/* Every (cache, batch, block, threads) combination, twice on one network
+/* Whether a Jacobian with these options runs its products from the cache.
+ * A white-box probe through the public API: on a private copy of the
+ * inputs, one product fills the cache; then the inputs are changed in
+ * place (which the contract forbids exactly because of the cache) and the
+ * next product compared with a fresh, uncached Jacobian on the new inputs.
+ * From the cache it still sees the old forward data (the forward data of
+ * these nets always includes an activation derivative), so it differs;
+ * without a cache it recomputes and agrees. */
+static int runs_from_cache(const js_net *net, const js_dataset *data,
+                           const js_jacobian_options *opt) {
+  js_dataset *copy = NULL;
+  assert_int_equal(js_dataset_create(data->n_samples, data->dim, data->n_outputs, 0, &copy),
+                   JS_OK);
+  memcpy(copy->x, data->x, sizeof(double) * (size_t)(data->n_samples * data->dim));
+  int64_t p = js_net_n_params(net);
+  double *v = malloc(sizeof(double) * (size_t)p);
+  double *got = malloc(sizeof(double) * NK), *want = malloc(sizeof(double) * NK);
+  ref_fill_normal(v, p, 77);
+  js_linop *op = make_op(net, copy, opt);
+  assert_int_equal(js_linop_apply(op, 1, v, got), JS_OK);
+  for (int64_t i = 0; i < data->n_samples * data->dim; i++)
+    copy->x[i] = 1.5 * copy->x[i] + 0.25;
+  assert_int_equal(js_linop_apply(op, 1, v, got), JS_OK);
+  js_jacobian_options plain = *opt;
+  plain.cache_limit = 0;
+  js_linop *fresh = make_op(net, copy, &plain);
+  assert_int_equal(js_linop_apply(fresh, 1, v, want), JS_OK);
+  double err = ref_relative_error(got, want, NK);
+  /* Either the same up to rounding (recomputed) or clearly not (stale). */
+  double tol = opt->precision == JS_PRECISION_SINGLE ? SINGLE_TOL : TOL;
+  if (!(err <= tol || err > 1e-3)) {
+    print_error("cache probe: relative difference %.3g is neither rounding nor stale\n", err);
+    fail();
+  }
+  js_linop_free(op);
+  js_linop_free(fresh);
+  js_dataset_free(copy);
+  free(v);
+  free(got);
+  free(want);
+  return err > 1e-3;
+}
+
+/* Every (cache, batch, block, threads) combination, twice on one operator
  * (the second call hits the cache the first filled), against the plain
  * configuration. */
 static void test_execution_choices_agree(void **state) {
   (void)state;
-  const uint32_t trained_sets[] = {1u, 2u, 7u};
+  const char *trained_sets[] = {"W1", "W2", "*"};
   const int64_t batches[] = {1, 7, 0}, blocks[] = {1, 5};
-  double *x = malloc(sizeof(double) * N_SAMPLES * DIM);
-  ref_fill_normal(x, N_SAMPLES * DIM, 11);
+  js_dataset *data = make_data(11);
   for (int it = 0; it < 3; it++) {
-    js_net_options plain = options(trained_sets[it], N_SAMPLES, 0);
-    js_net *ref = make_net(&plain);
-    int64_t p = js_net_n_params(ref);
+    js_net *net = make_net(trained_sets[it], it == 2);
+    js_jacobian_options plain = jac_options(N_SAMPLES, 0, JS_PRECISION_DOUBLE);
+    int64_t p = js_net_n_params(net);
     for (int ik = 0; ik < 2; ik++) {
       int64_t b = blocks[ik];
       double *v = malloc(sizeof(double) * (size_t)(p * b));
-      double *u = malloc(sizeof(double) * (size_t)(N_SAMPLES * N_OUT * b));
+      double *u = malloc(sizeof(double) * (size_t)(NK * b));
       ref_fill_normal(v, p * b, 3);
-      ref_fill_normal(u, N_SAMPLES * N_OUT * b, 4);
+      ref_fill_normal(u, NK * b, 4);
       assert_int_equal(js_set_threads(1), 1);
-      products want = compute(ref, x, v, u, b);
+      js_linop *ref = make_op(net, data, &plain);
+      products want = compute(ref, v, u, b);
+      js_linop_free(ref);
       for (int threads = 1; threads <= 2; threads++) {
         int used = js_set_threads(threads);
         assert_true(used >= 1 && used <= threads);
         for (int cached = 0; cached <= 1; cached++)
           for (int ib = 0; ib < 3; ib++) {
-            js_net_options opt = options(trained_sets[it], batches[ib],
-                                         cached ? (size_t)1 << 30 : 0);
-            js_net *net = make_net(&opt);
+            js_jacobian_options opt =
+                jac_options(batches[ib], cached ? BIG_CACHE : 0, JS_PRECISION_DOUBLE);
+            js_linop *op = make_op(net, data, &opt);
             for (int call = 0; call < 2; call++) {
               char label[160];
               snprintf(label, sizeof label,
-                       "trained 0x%x, block %lld, %d threads, cache %d, batch %lld, call %d",
+                       "trained %s, block %lld, %d threads, cache %d, batch %lld, call %d",
                        trained_sets[it], (long long)b, used, cached,
                        (long long)batches[ib], call);
-              products got = compute(net, x, v, u, b);
+              products got = compute(op, v, u, b);
               expect_same(&got, &want, p, b, label);
               products_free(&got);
             }
+            js_linop_free(op);
             /* The cache was used exactly when allowed. */
-            assert_int_equal(net->cache.valid, cached);
-            js_net_free(net);
+            if (ik == 0 && threads == 1)
+              assert_int_equal(runs_from_cache(net, data, &opt), cached);
           }
       }
       products_free(&want);
       free(v);
       free(u);
     }
-    js_net_free(ref);
+    js_net_free(net);
   }
   js_set_threads(0);
-  free(x);
+  js_dataset_free(data);
 }
 
-/* After js_net_set_params (and after writing through js_net_weights) the
- * products follow the new weights: a stale cache would give the old J. */
-static void test_cache_follows_weights(void **state) {
+/* The snapshot contract: after js_net_set_params an existing (cached)
+ * Jacobian gives exactly the products it gave before; a new one follows the
+ * new parameters, as does an uncached Jacobian of an independent copy. */
+static void test_snapshot_of_parameters(void **state) {
   (void)state;
-  double *x = malloc(sizeof(double) * N_SAMPLES * DIM);
-  ref_fill_normal(x, N_SAMPLES * DIM, 12);
-  js_net_options opt = options(3u, 0, (size_t)1 << 30);
-  js_net *net = make_net(&opt);
-  js_net_options plain = options(3u, 0, 0);
-  js_net *fresh = make_net(&plain);
+  js_dataset *data = make_data(12);
+  js_net *net = make_net("W1,W3", 0);
   int64_t p = js_net_n_params(net);
   double *theta = malloc(sizeof(double) * (size_t)p);
   double *v = malloc(sizeof(double) * (size_t)p);
-  double *u = malloc(sizeof(double) * N_SAMPLES * N_OUT);
+  double *u = malloc(sizeof(double) * NK);
   ref_fill_normal(v, p, 5);
-  ref_fill_normal(u, N_SAMPLES * N_OUT, 6);
-  products before = compute(net, x, v, u, 1); /* fills the cache */
-  assert_true(net->cache.valid);
+  ref_fill_normal(u, NK, 6);
+  js_jacobian_options cached = jac_options(0, BIG_CACHE, JS_PRECISION_DOUBLE);
+  js_jacobian_options plain = jac_options(0, 0, JS_PRECISION_DOUBLE);
+  js_linop *old = make_op(net, data, &cached);
+  products before = compute(old, v, u, 1); /* fills the cache */
 
   js_net_get_params(net, theta);
   for (int64_t i = 0; i < p; i++)
     theta[i] *= 1.5;
   js_net_set_params(net, theta);
-  js_net_set_params(fresh, theta);
-  products got = compute(net, x, v, u, 1), want = compute(fresh, x, v, u, 1);
-  expect_same(&got, &want, p, 1, "after js_net_set_params");
-  assert_true(ref_relative_error(got.jv, before.jv, N_SAMPLES * N_OUT) > 1e-3);
-
-  /* Writing through js_net_weights a layer that is cached but not trained
-   * (W2 with only W1 trained: h_2 depends on it) changes J but not theta; in
-   * single precision it also makes the float copy of the weights stale. */
-  for (int single = 0; single <= 1; single++) {
-    products_free(&got);
-    products_free(&want);
-    products_free(&before);
-    js_net_free(net);
-    js_net_free(fresh);
-    js_precision precision = single ? JS_PRECISION_SINGLE : JS_PRECISION_DOUBLE;
-    opt = options(1u, 0, (size_t)1 << 30);
-    plain = options(1u, 0, 0);
-    opt.precision = plain.precision = precision;
-    net = make_net(&opt);
-    fresh = make_net(&plain);
-    p = js_net_n_params(net);
-    before = compute(net, x, v, u, 1); /* fills the cache and the float copy */
-    assert_true(net->cache.valid);
-    double *w2 = js_net_weights(net, 2);
-    for (int64_t i = 0; i < 48 * 64; i++)
-      w2[i] = -w2[i] * 2.0;
-    memcpy(js_net_weights(fresh, 2), w2, sizeof(double) * 48 * 64);
-    got = compute(net, x, v, u, 1);
-    want = compute(fresh, x, v, u, 1);
-    expect_close(&got, &want, p, 1, single ? SINGLE_TOL : TOL,
-                 "after writing W2 through js_net_weights");
-    assert_true(ref_relative_error(got.jv, before.jv, N_SAMPLES * N_OUT) > 1e-3);
-  }
+  js_net *copy = make_net("W1,W3", 0);
+  js_net_set_params(copy, theta);
+  js_linop *now = make_op(net, data, &cached), *fresh = make_op(copy, data, &plain);
+  products again = compute(old, v, u, 1), got = compute(now, v, u, 1);
+  products want = compute(fresh, v, u, 1);
+  expect_identical(&again, &before, p, 1, "the old Jacobian after js_net_set_params");
+  expect_same(&got, &want, p, 1, "a new Jacobian after js_net_set_params");
+  assert_true(ref_relative_error(got.jv, before.jv, NK) > 1e-3);
+  products_free(&before);
+  products_free(&again);
   products_free(&got);
   products_free(&want);
-  products_free(&before);
+  js_linop_free(old);
+  js_linop_free(now);
+  js_linop_free(fresh);
   js_net_free(net);
-  js_net_free(fresh);
+  js_net_free(copy);
   free(theta);
   free(v);
   free(u);
-  free(x);
+  js_dataset_free(data);
 }
 
-/* A new Jacobian operator on inputs at the same address (changed in place,
- * or a new data set where a freed one was) does not see the old cache. */
+/* Writing through js_net_tensor_mut a tensor that is cached but not
+ * trained (W2 with only W1 trained: h_2 depends on it) changes J but not
+ * theta. An existing Jacobian keeps its copy (in single precision also its
+ * float copy); a new one follows the write. */
+static void test_snapshot_of_untrained_tensor(void **state) {
+  (void)state;
+  js_dataset *data = make_data(13);
+  for (int single = 0; single <= 1; single++) {
+    js_precision precision = single ? JS_PRECISION_SINGLE : JS_PRECISION_DOUBLE;
+    js_net *net = make_net("W1", 0), *copy = make_net("W1", 0);
+    int64_t p = js_net_n_params(net);
+    double *v = malloc(sizeof(double) * (size_t)p), *u = malloc(sizeof(double) * NK);
+    ref_fill_normal(v, p, 7);
+    ref_fill_normal(u, NK, 8);
+    js_jacobian_options cached = jac_options(0, BIG_CACHE, precision);
+    js_jacobian_options plain = jac_options(0, 0, JS_PRECISION_DOUBLE);
+    js_linop *old = make_op(net, data, &cached);
+    products before = compute(old, v, u, 1); /* fills the cache and the float copy */
+
+    int w2 = js_net_find_tensor(net, "W2");
+    double *w = js_net_tensor_mut(net, w2);
+    for (int64_t i = 0; i < 48 * 64; i++)
+      w[i] = -w[i] * 2.0;
+    memcpy(js_net_tensor_mut(copy, w2), w, sizeof(double) * 48 * 64);
+    js_linop *now = make_op(net, data, &cached), *fresh = make_op(copy, data, &plain);
+    products again = compute(old, v, u, 1), got = compute(now, v, u, 1);
+    products want = compute(fresh, v, u, 1);
+    const char *label = single ? "single precision" : "double precision";
+    expect_identical(&again, &before, p, 1, label);
+    expect_close(&got, &want, p, 1, single ? SINGLE_TOL : TOL, label);
+    assert_true(ref_relative_error(got.jv, before.jv, NK) > 1e-3);
+    products_free(&before);
+    products_free(&again);
+    products_free(&got);
+    products_free(&want);
+    js_linop_free(old);
+    js_linop_free(now);
+    js_linop_free(fresh);
+    js_net_free(net);
+    js_net_free(copy);
+    free(v);
+    free(u);
+  }
+  js_dataset_free(data);
+}
+
+/* A new Jacobian on inputs at the same address (changed in place, as a new
+ * data set may come where a freed one was) does not see an old cache. */
 static void test_cache_follows_inputs(void **state) {
   (void)state;
-  js_dataset *data = NULL;
-  assert_int_equal(js_dataset_create(N_SAMPLES, DIM, N_OUT, 0, &data), JS_OK);
-  ref_fill_normal(data->x, N_SAMPLES * DIM, 13);
-  js_net_options opt = options(1u, 0, (size_t)1 << 30);
-  js_net *net = make_net(&opt);
-  js_net_options plain = options(1u, 0, 0);
-  js_net *fresh = make_net(&plain);
+  js_dataset *data = make_data(13);
+  js_net *net = make_net("W1", 0);
   int64_t p = js_net_n_params(net);
   double *v = malloc(sizeof(double) * (size_t)p);
-  double got[N_SAMPLES * N_OUT], want[N_SAMPLES * N_OUT];
+  double got[NK], want[NK];
   ref_fill_normal(v, p, 7);
-  js_linop *op = NULL;
-  assert_int_equal(js_jacobian_create(net, data, &op), JS_OK);
+  js_jacobian_options cached = jac_options(0, BIG_CACHE, JS_PRECISION_DOUBLE);
+  js_jacobian_options plain = jac_options(0, 0, JS_PRECISION_DOUBLE);
+  js_linop *op = make_op(net, data, &cached);
   assert_int_equal(js_linop_apply(op, 1, v, got), JS_OK);
   js_linop_free(op);
   ref_fill_normal(data->x, N_SAMPLES * DIM, 14); /* same address, other samples */
-  assert_int_equal(js_jacobian_create(net, data, &op), JS_OK);
+  op = make_op(net, data, &cached);
   assert_int_equal(js_linop_apply(op, 1, v, got), JS_OK);
-  assert_int_equal(js_net_jvp(fresh, data->x, N_SAMPLES, v, 1, want), JS_OK);
-  assert_true(ref_relative_error(got, want, N_SAMPLES * N_OUT) <= TOL);
+  js_linop *fresh = make_op(net, data, &plain);
+  assert_int_equal(js_linop_apply(fresh, 1, v, want), JS_OK);
+  assert_true(ref_relative_error(got, want, NK) <= TOL);
   js_linop_free(op);
+  js_linop_free(fresh);
   js_net_free(net);
-  js_net_free(fresh);
   js_dataset_free(data);
   free(v);
 }
 
-/* cache_limit one double short of the cache: no cache; exactly enough:
- * cached; js_net_set_memory lowering the limit frees it. */
+/* The cache takes exactly what the planner counts for it (js_plan_memory's
+ * cache_bytes, the schedule's forward data of all samples): cache_limit one
+ * byte short of it: no cache; exactly enough: cached; 0: never. */
 static void test_cache_limit(void **state) {
   (void)state;
-  double *x = malloc(sizeof(double) * N_SAMPLES * DIM);
-  ref_fill_normal(x, N_SAMPLES * DIM, 15);
-  js_net_options opt = options(1u, 0, 0);
-  size_t need = js_footprint_cache(&opt) * N_SAMPLES;
-  opt.cache_limit = need - 1;
-  js_net *net = make_net(&opt);
-  int64_t p = js_net_n_params(net);
-  double *v = calloc((size_t)p, sizeof(double));
-  double jv[N_SAMPLES * N_OUT];
-  assert_int_equal(js_net_jvp(net, x, N_SAMPLES, v, 1, jv), JS_OK);
-  assert_int_equal(net->cache.size, 0);
-  assert_int_equal(js_net_set_memory(net, 0, need), JS_OK);
-  assert_int_equal(js_net_jvp(net, x, N_SAMPLES, v, 1, jv), JS_OK);
-  assert_int_equal(net->cache.size, need);
-  js_net_drop_cache(net);
-  assert_null(net->cache.data);
-  assert_int_equal(js_net_jvp(net, x, N_SAMPLES, v, 1, jv), JS_OK); /* fills anew */
-  assert_int_equal(net->cache.size, need);
-  assert_int_equal(js_net_set_memory(net, 0, need / 2), JS_OK);
-  assert_null(net->cache.data);
-  assert_int_equal(js_net_set_memory(net, -1, 0), JS_EINVAL);
-  js_net_free(net);
-  free(v);
-  free(x);
+  js_dataset *data = make_data(15);
+  for (int single = 0; single <= 1; single++) {
+    js_precision precision = single ? JS_PRECISION_SINGLE : JS_PRECISION_DOUBLE;
+    for (int it = 0; it < 2; it++) {
+      js_net *net = make_net(it ? "W2" : "W1", 0);
+      js_memory_plan plan;
+      assert_int_equal(js_plan_memory(net, precision, N_SAMPLES, 1, 0, (size_t)1 << 40, &plan),
+                       JS_OK);
+      assert_true(plan.cache);
+      size_t need = plan.cache_bytes;
+      js_schedule s;
+      assert_int_equal(js_schedule_create(net, precision, &s), JS_OK);
+      assert_int_equal(js_schedule_data_bytes(&s, N_SAMPLES), need);
+      /* Its size from the shapes, every array rounded up to a cache line:
+       * W1 trained: phi'(z_1), phi'(z_2) (the input of W1 is the data
+       * itself in double); W2 trained: h_1 (the input of W2) and phi'(z_2)
+       * (z_1 does not depend on W2). */
+      size_t elem = single ? sizeof(float) : sizeof(double);
+      size_t expect = 0;
+      const int64_t kept[2] = {64, 48};
+      for (int a = 0; a < 2; a++)
+        expect += (elem * (size_t)(kept[a] * N_SAMPLES) + 63) / 64 * 64;
+      if (single && !it) /* single: the input of W1 is converted, so kept */
+        expect += (elem * (size_t)(DIM * N_SAMPLES) + 63) / 64 * 64;
+      if (need != expect)
+        fail_msg("cache of %s (%s): %zu bytes, expected %zu", it ? "W2" : "W1",
+                 single ? "single" : "double", need, expect);
+      js_schedule_free(&s);
+      js_jacobian_options opt = jac_options(0, need - 1, precision);
+      assert_false(runs_from_cache(net, data, &opt));
+      opt.cache_limit = need;
+      assert_true(runs_from_cache(net, data, &opt));
+      opt.cache_limit = 0;
+      assert_false(runs_from_cache(net, data, &opt));
+      js_net_free(net);
+    }
+  }
+  js_dataset_free(data);
 }
 
 /* Single-precision products (cached or not, several batches and blocks)
- * agree with double within SINGLE_TOL, and follow set_params too. */
+ * agree with double within SINGLE_TOL, at the parameters each Jacobian was
+ * created with (js_net_set_params, js_jacobian_create_at). */
 static void test_single_precision(void **state) {
   (void)state;
-  double *x = malloc(sizeof(double) * N_SAMPLES * DIM);
-  ref_fill_normal(x, N_SAMPLES * DIM, 16);
-  js_net_options dbl = options(7u, 0, 0);
-  js_net *ref = make_net(&dbl);
-  int64_t p = js_net_n_params(ref), b = 3;
+  js_dataset *data = make_data(16);
+  js_net *net = make_net("*", 1);
+  int64_t p = js_net_n_params(net), b = 3;
   double *v = malloc(sizeof(double) * (size_t)(p * b));
-  double *u = malloc(sizeof(double) * (size_t)(N_SAMPLES * N_OUT * b));
+  double *u = malloc(sizeof(double) * (size_t)(NK * b));
   ref_fill_normal(v, p * b, 8);
-  ref_fill_normal(u, N_SAMPLES * N_OUT * b, 9);
+  ref_fill_normal(u, NK * b, 9);
   double *theta = malloc(sizeof(double) * (size_t)p);
-  js_net_get_params(ref, theta);
+  js_net_get_params(net, theta);
+  js_jacobian_options dbl = jac_options(0, 0, JS_PRECISION_DOUBLE);
   for (int cached = 0; cached <= 1; cached++)
     for (int64_t batch = 0; batch <= 7; batch += 7) {
-      js_net_options opt = options(7u, batch, cached ? (size_t)1 << 30 : 0);
-      opt.precision = JS_PRECISION_SINGLE;
-      js_net *net = make_net(&opt);
+      js_jacobian_options opt = jac_options(batch, cached ? BIG_CACHE : 0, JS_PRECISION_SINGLE);
       for (int round = 0; round < 2; round++) {
         /* Each round at other weights: the float copy must follow. */
         for (int64_t i = 0; i < p; i++)
           theta[i] *= 1.25;
-        js_net_set_params(ref, theta);
-        js_net_set_params(net, theta);
-        products want = compute(ref, x, v, u, b), got = compute(net, x, v, u, b);
-        double e_jv = ref_relative_error(got.jv, want.jv, N_SAMPLES * N_OUT * b);
+        js_linop *ref, *op;
+        if (round == 0) {
+          js_net_set_params(net, theta);
+          ref = make_op(net, data, &dbl);
+          op = make_op(net, data, &opt);
+        } else {
+          assert_int_equal(js_jacobian_create_at(net, theta, data, &dbl, &ref), JS_OK);
+          assert_int_equal(js_jacobian_create_at(net, theta, data, &opt, &op), JS_OK);
+        }
+        products want = compute(ref, v, u, b), got = compute(op, v, u, b);
+        double e_jv = ref_relative_error(got.jv, want.jv, NK * b);
         double e_g = ref_relative_error(got.g, want.g, p * b);
         if (!(e_jv <= SINGLE_TOL && e_g <= SINGLE_TOL && e_jv > 0 && e_g > 0)) {
           print_error("single (cache %d, batch %lld, round %d): J v %.3g, J^T u %.3g\n",
@@ -304,47 +425,62 @@ static void test_single_precision(void **state) {
         }
         products_free(&want);
         products_free(&got);
+        js_linop_free(ref);
+        js_linop_free(op);
       }
-      js_net_free(net);
     }
-  js_net_options bad = options(1u, 0, 0);
-  bad.precision = (js_precision)7;
-  js_net *none = NULL;
-  assert_int_equal(js_net_create(&bad, &none), JS_EINVAL);
-  js_net_free(ref);
+  js_jacobian_options bad = jac_options(0, 0, (js_precision)7);
+  js_linop *none = (js_linop *)data;
+  assert_int_equal(js_jacobian_create(net, data, &bad, &none), JS_EINVAL);
+  assert_null(none);
+  js_net_free(net);
   free(theta);
   free(v);
   free(u);
-  free(x);
+  js_dataset_free(data);
 }
 
 /* The plan keeps to its budget by its own estimate, caches when the cache
- * fits, and below the minimum refuses naming it. */
+ * fits, and below the minimum refuses naming it; its batch size and cache
+ * limit make a Jacobian that runs (from the cache when planned so) and
+ * agrees with the plain one. */
 static void test_plan(void **state) {
   (void)state;
-  js_net_options opt = options(1u, 0, 0);
+  js_net *net = make_net("W1", 0);
   const size_t solver = (size_t)3 << 20;
   js_memory_plan plan;
-  assert_int_equal(js_plan_memory(&opt, N_SAMPLES, 4, solver, (size_t)1 << 40, &plan),
-                   JS_OK);
+  assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, N_SAMPLES, 4, solver,
+                                  (size_t)1 << 40, &plan), JS_OK);
   assert_true(plan.cache);
   assert_int_equal(plan.batch_size, N_SAMPLES);
   assert_int_equal(plan.cache_limit, plan.cache_bytes);
   size_t min = plan.min_budget;
   assert_true(min > solver);
-  for (size_t budget = min; budget < min + 2 * plan.cache_bytes + plan.batch_bytes;
-       budget += 4099) {
-    assert_int_equal(js_plan_memory(&opt, N_SAMPLES, 4, solver, budget, &plan), JS_OK);
+  /* The sweep's end from the unconstrained plan (the loop overwrites
+   * plan): far enough that the cache fits next to a full batch. */
+  size_t need = plan.cache_bytes, end = min + 2 * need + plan.batch_bytes;
+  int seen_cache = 0, seen_no_cache = 0;
+  for (size_t budget = min; budget < end; budget += 4099) {
+    assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, N_SAMPLES, 4, solver, budget,
+                                    &plan), JS_OK);
     assert_true(plan.total_bytes <= budget);
     assert_true(plan.batch_size >= 1 && plan.batch_size <= N_SAMPLES);
     assert_int_equal(plan.total_bytes,
                      plan.fixed_bytes + plan.cache_bytes + plan.batch_bytes);
-    if (budget >= plan.fixed_bytes + plan.cache_bytes + plan.batch_bytes + 2 * min)
+    assert_int_equal(plan.cache_limit, plan.cache ? plan.cache_bytes : 0);
+    /* Room for the cache and a batch of one: it caches (a cached batch
+     * needs no more workspace than the uncached one min counts). */
+    if (budget >= min + need)
       assert_true(plan.cache);
+    seen_cache |= plan.cache;
+    seen_no_cache |= !plan.cache;
   }
-  assert_int_equal(js_plan_memory(&opt, N_SAMPLES, 4, solver, min, &plan), JS_OK);
+  assert_true(seen_cache && seen_no_cache); /* the sweep crossed the cache's threshold */
+  assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, N_SAMPLES, 4, solver, min, &plan),
+                   JS_OK);
   assert_int_equal(plan.batch_size, 1);
-  assert_int_equal(js_plan_memory(&opt, N_SAMPLES, 4, solver, min - 1, &plan), JS_ENOMEM);
+  assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, N_SAMPLES, 4, solver, min - 1,
+                                  &plan), JS_ENOMEM);
   assert_int_equal(plan.min_budget, min);
   char expect[64];
   snprintf(expect, sizeof expect, "%zu KiB", (min + 1023) / 1024);
@@ -352,8 +488,51 @@ static void test_plan(void **state) {
     print_error("message '%s' does not name the minimum (%s)\n", js_last_error(), expect);
     fail();
   }
-  assert_int_equal(js_plan_memory(NULL, N_SAMPLES, 4, solver, min, &plan), JS_EINVAL);
-  assert_int_equal(js_plan_memory(&opt, 0, 4, solver, min, &plan), JS_EINVAL);
+  assert_int_equal(js_plan_memory(NULL, JS_PRECISION_DOUBLE, N_SAMPLES, 4, solver, min, &plan),
+                   JS_EINVAL);
+  assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, 0, 4, solver, min, &plan),
+                   JS_EINVAL);
+  assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, N_SAMPLES, 0, solver, min, &plan),
+                   JS_EINVAL);
+
+  /* Single precision halves the cache (floats; the input is then kept). */
+  js_memory_plan single;
+  assert_int_equal(js_plan_memory(net, JS_PRECISION_SINGLE, N_SAMPLES, 4, solver,
+                                  (size_t)1 << 40, &single), JS_OK);
+  assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, N_SAMPLES, 4, solver,
+                                  (size_t)1 << 40, &plan), JS_OK);
+  assert_true(single.cache_bytes < plan.cache_bytes);
+
+  /* Plans used: a cached plan and a small-budget one give the plain
+   * products, from the cache exactly when the plan caches. */
+  js_dataset *data = make_data(17);
+  int64_t p = js_net_n_params(net), b = 4;
+  double *v = malloc(sizeof(double) * (size_t)(p * b)), *u = malloc(sizeof(double) * NK * 4);
+  ref_fill_normal(v, p * b, 1);
+  ref_fill_normal(u, NK * b, 2);
+  js_jacobian_options plain = jac_options(N_SAMPLES, 0, JS_PRECISION_DOUBLE);
+  js_linop *ref = make_op(net, data, &plain);
+  products want = compute(ref, v, u, b);
+  const size_t budgets[] = {(size_t)1 << 40, min + 10000};
+  for (int k = 0; k < 2; k++) {
+    assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, N_SAMPLES, b, solver, budgets[k],
+                                    &plan), JS_OK);
+    assert_int_equal(plan.cache, k == 0);
+    js_jacobian_options opt = jac_options(plan.batch_size, plan.cache_limit,
+                                          JS_PRECISION_DOUBLE);
+    js_linop *op = make_op(net, data, &opt);
+    products got = compute(op, v, u, b);
+    expect_same(&got, &want, p, b, k ? "small plan" : "cached plan");
+    assert_int_equal(runs_from_cache(net, data, &opt), plan.cache);
+    products_free(&got);
+    js_linop_free(op);
+  }
+  products_free(&want);
+  js_linop_free(ref);
+  free(v);
+  free(u);
+  js_dataset_free(data);
+  js_net_free(net);
 }
 
 static void test_threads(void **state) {
@@ -369,7 +548,8 @@ static void test_threads(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_execution_choices_agree),
-      cmocka_unit_test(test_cache_follows_weights),
+      cmocka_unit_test(test_snapshot_of_parameters),
+      cmocka_unit_test(test_snapshot_of_untrained_tensor),
       cmocka_unit_test(test_cache_follows_inputs),
       cmocka_unit_test(test_cache_limit),
       cmocka_unit_test(test_single_precision),

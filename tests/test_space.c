@@ -30,6 +30,7 @@
 
 typedef struct fixture {
   js_net *net;
+  ref_mlp arch;
   double x[N_SAMPLES * DIM];
   js_dataset data;
   double jacobian[M * P]; /* explicit, row-major */
@@ -38,16 +39,16 @@ typedef struct fixture {
 
 static int setup(void **state) {
   fixture *fx = calloc(1, sizeof *fx);
-  js_net_options opt;
-  js_net_options_init_defaults(&opt);
-  opt.widths[0] = DIM;
-  opt.widths[1] = HIDDEN;
-  opt.widths[2] = N_OUT;
-  if (!fx || js_net_create(&opt, &fx->net))
+  static const int64_t widths[] = {DIM, HIDDEN, N_OUT};
+  js_mlp_options opt;
+  js_mlp_options_init_defaults(&opt);
+  opt.widths = widths;
+  if (!fx || js_net_create_mlp(&opt, &fx->net) || js_net_n_params(fx->net) != P)
     return -1;
+  fx->arch = ref_mlp_of(&opt);
   ref_fill_normal(fx->x, N_SAMPLES * DIM, 5);
   fx->data = (js_dataset){.n_samples = N_SAMPLES, .dim = DIM, .n_outputs = N_OUT, .x = fx->x};
-  ref_jacobian(fx->net, fx->x, N_SAMPLES, fx->jacobian);
+  ref_jacobian(&fx->arch, fx->net, fx->x, N_SAMPLES, fx->jacobian);
   if (dense_svd(fx->jacobian, M, P, fx->s, fx->u, fx->v))
     return -1;
   *state = fx;
@@ -86,7 +87,7 @@ static void reference(const fixture *fx, int64_t r, const double *z, double *coe
 /* Three vectors: one-hot labels, a residual f - y, a Gaussian. */
 static void test_vectors(const fixture *fx, double z[3][M]) {
   double f[M];
-  ref_forward(fx->net, fx->x, N_SAMPLES, f);
+  ref_forward(&fx->arch, fx->net, fx->x, N_SAMPLES, f);
   memset(z, 0, sizeof(double) * 3 * M);
   for (int64_t i = 0; i < N_SAMPLES; i++)
     z[0][i * N_OUT + i % N_OUT] = 1;
@@ -132,7 +133,7 @@ static js_svds_result *dense_triplets(fixture *fx, int64_t top, int want_vectors
   opt.top = top;
   opt.want_vectors = want_vectors;
   js_svds_result *res = NULL;
-  assert_int_equal(js_jacobian_create(fx->net, &fx->data, &op), JS_OK);
+  assert_int_equal(js_jacobian_create(fx->net, &fx->data, NULL, &op), JS_OK);
   assert_int_equal(js_svds_dense(op, &opt, &res), JS_OK);
   js_linop_free(op);
   return res;

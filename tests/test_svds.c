@@ -286,11 +286,13 @@ static void test_dense(void **state) {
       check_triplets(&pb, res, ranks[ri], 1e-12);
       assert_true(res->converged);
       assert_int_equal(res->iterations, 0);
-      /* J from cols identity columns, then the residual products. */
+      /* J from its smaller side (rows J^T e_i when rows < cols, else
+       * columns J e_j), then the residual products. */
       assert_int_equal(res->n_apply, pb.dense.n_apply);
       assert_int_equal(res->n_apply_t, pb.dense.n_apply_t);
-      assert_int_equal(res->n_apply, pb.cols + ranks[ri]);
-      assert_int_equal(res->n_apply_t, ranks[ri]);
+      int by_rows = pb.rows < pb.cols;
+      assert_int_equal(res->n_apply, (by_rows ? 0 : pb.cols) + ranks[ri]);
+      assert_int_equal(res->n_apply_t, (by_rows ? pb.rows : 0) + ranks[ri]);
       js_svds_result_free(res);
     }
     problem_free(&pb);

@@ -4,6 +4,10 @@
  *     the explicit J_0) at every step, and so does a user's linear model;
  *   - GD, SGD and Adam through the matrix-free operator equal the same
  *     iterations with the explicit J of the reference network, step by step;
+ *   - a user's nonlinear model through the stateless callbacks: GD and SGD
+ *     equal the explicit iterations, each Jacobian taken at the theta it
+ *     was asked for;
+ *   - the network's model changes nothing on the network;
  *   - a diverging run stops with JS_ENUMERIC naming the step; the callback
  *     can stop the loop; bad options are refused.
  *
@@ -36,6 +40,7 @@
 
 typedef struct fixture {
   js_net *net, *ref; /* the network trained, and the reference's copy */
+  ref_mlp arch;
   double x[N_SAMPLES * DIM];
   double y[M];
   js_dataset data;
@@ -43,15 +48,20 @@ typedef struct fixture {
   double theta0[P];
 } fixture;
 
-static js_net *make_net(js_act_kind act) {
-  js_net_options opt;
-  js_net_options_init_defaults(&opt);
-  opt.widths[0] = DIM;
-  opt.widths[1] = HIDDEN;
-  opt.widths[2] = N_OUT;
+static const int64_t widths[] = {DIM, HIDDEN, N_OUT};
+
+static js_mlp_options net_options(js_act_kind act) {
+  js_mlp_options opt;
+  js_mlp_options_init_defaults(&opt);
+  opt.widths = widths;
   opt.act.kind = act;
+  return opt;
+}
+
+static js_net *make_net(js_act_kind act) {
+  js_mlp_options opt = net_options(act);
   js_net *net = NULL;
-  return js_net_create(&opt, &net) ? NULL : net;
+  return js_net_create_mlp(&opt, &net) ? NULL : net;
 }
 
 static int setup(void **state) {
@@ -63,11 +73,20 @@ static int setup(void **state) {
     fx->y[i * N_OUT + i % N_OUT] = 1;
   fx->data = (js_dataset){.n_samples = N_SAMPLES, .dim = DIM, .n_outputs = N_OUT,
                           .x = fx->x, .y = fx->y};
+  js_mlp_options opt = net_options(JS_ACT_TANH);
+  fx->arch = ref_mlp_of(&opt);
   js_net_get_params(fx->net, fx->theta0);
-  if (js_net_model_init(&fx->model, fx->net, &fx->data))
+  if (js_net_n_params(fx->net) != P || js_net_model_init(&fx->model, fx->net, &fx->data, NULL))
     return -1;
   *state = fx;
   return 0;
+}
+
+/* The model is stateless: training through it leaves the network at theta_0. */
+static void expect_net_untouched(const fixture *fx) {
+  double in_net[P];
+  js_net_get_params(fx->net, in_net);
+  assert_memory_equal(in_net, fx->theta0, sizeof in_net);
 }
 
 static int teardown(void **state) {
@@ -131,9 +150,9 @@ static void closed_form(const double *s, const double *u, double eta, int64_t t,
 static void test_linearized_closed_form(void **state) {
   fixture *fx = *state;
   double jacobian[M * P], s[MN], u[M * MN], v[P * MN], f0[M], r0[M], want[M];
-  ref_jacobian(fx->net, fx->x, N_SAMPLES, jacobian);
+  ref_jacobian(&fx->arch, fx->net, fx->x, N_SAMPLES, jacobian);
   assert_int_equal(dense_svd(jacobian, M, P, s, u, v), 0);
-  ref_forward(fx->net, fx->x, N_SAMPLES, f0);
+  ref_forward(&fx->arch, fx->net, fx->x, N_SAMPLES, f0);
   for (int64_t i = 0; i < M; i++)
     r0[i] = f0[i] - fx->y[i];
 
@@ -161,12 +180,10 @@ static void test_linearized_closed_form(void **state) {
     assert_true(fabs(sqrt(gap) - rec->lin_gap[t]) <= 1e-12 * norm0);
   }
   assert_true(rec->lin_gap[0] == 0 && rec->lin_dist[0] == 0);
-  /* On return the parameters are the last step's, in theta and the net. */
-  double in_net[P];
-  js_net_get_params(fx->net, in_net);
+  /* On return theta is the last step's; the network was not touched. */
   assert_memory_equal(theta, rec->theta[STEPS], sizeof theta);
-  assert_memory_equal(in_net, theta, sizeof theta);
-  js_net_set_params(fx->net, fx->theta0);
+  assert_true(ref_relative_error(theta, fx->theta0, P) > 1e-6);
+  expect_net_untouched(fx);
   free(rec);
 }
 
@@ -174,26 +191,21 @@ static void test_linearized_closed_form(void **state) {
  * Jacobian is A everywhere, so r_t itself has the closed form. */
 typedef struct linear_model {
   dense_op op;
-  double theta[P];
 } linear_model;
 
-static int linear_set(void *ctx, const double *theta) {
-  memcpy(((linear_model *)ctx)->theta, theta, sizeof(double) * P);
-  return JS_OK;
-}
-
-static int linear_forward(void *ctx, double *f) {
+static int linear_forward(void *ctx, const double *theta, double *f) {
   linear_model *lm = ctx;
   for (int64_t i = 0; i < M; i++) {
     f[i] = 0;
     for (int64_t j = 0; j < P; j++)
-      f[i] += lm->op.a[i + j * M] * lm->theta[j];
+      f[i] += lm->op.a[i + j * M] * theta[j];
   }
   return JS_OK;
 }
 
-static int linear_jacobian(void *ctx, const int64_t *samples, int64_t n_batch,
-                           js_linop **op) {
+static int linear_jacobian(void *ctx, const double *theta, const int64_t *samples,
+                           int64_t n_batch, js_linop **op) {
+  (void)theta; /* J = A at every theta */
   (void)n_batch;
   if (samples)
     return JS_EINVAL; /* GD only */
@@ -211,8 +223,7 @@ static void test_user_model(void **state) {
   assert_int_equal(dense_svd(row_major, M, P, s, u, v), 0);
   linear_model lm = {.op = {.rows = M, .cols = P, .a = a}};
   js_model model = {.n_samples = N_SAMPLES, .n_outputs = M, .n_params = P, .ctx = &lm,
-                    .set_params = linear_set, .forward = linear_forward,
-                    .jacobian = linear_jacobian};
+                    .forward = linear_forward, .jacobian = linear_jacobian};
   double theta[P] = {0};
   for (int64_t i = 0; i < M; i++)
     r0[i] = -y[i];
@@ -232,14 +243,134 @@ static void test_user_model(void **state) {
   free(rec);
 }
 
+/* A user's nonlinear model, f(theta) = A tanh(theta) (A explicit, M x P),
+ * through the stateless callbacks: its Jacobian at theta is
+ * A diag(1 - tanh^2 theta), restricted to a batch's rows. Each operator
+ * keeps its own copy of what it needs (the rows, scaled); as an operator
+ * made by js_linop_create does not own its context, the model keeps the
+ * contexts and frees them with itself. It records the theta and the
+ * samples of every Jacobian asked for. */
+#define MAX_CALLS (2 * STEPS + 4)
+typedef struct tanh_model {
+  const double *a;           /* M x P column-major: (i, j) at a[i + j M] */
+  int64_t n_calls;
+  double theta[MAX_CALLS][P]; /* the theta of each jacobian call */
+  int64_t samples[MAX_CALLS][N_SAMPLES], n_batch[MAX_CALLS]; /* -1: all */
+  dense_op ops[MAX_CALLS];   /* each call's operator context */
+  double *rows[MAX_CALLS];   /* its matrix (n_batch K x P, column-major) */
+} tanh_model;
+
+static int tanh_forward(void *ctx, const double *theta, double *f) {
+  tanh_model *tm = ctx;
+  for (int64_t i = 0; i < M; i++) {
+    f[i] = 0;
+    for (int64_t j = 0; j < P; j++)
+      f[i] += tm->a[i + j * M] * tanh(theta[j]);
+  }
+  return JS_OK;
+}
+
+static int tanh_jacobian(void *ctx, const double *theta, const int64_t *samples,
+                         int64_t n_batch, js_linop **op) {
+  tanh_model *tm = ctx;
+  assert_true(tm->n_calls < MAX_CALLS);
+  int64_t c = tm->n_calls++, rows = n_batch * N_OUT;
+  memcpy(tm->theta[c], theta, sizeof(double) * P);
+  tm->n_batch[c] = samples ? n_batch : -1;
+  double *j = tm->rows[c] = malloc(sizeof(double) * (size_t)(rows * P));
+  assert_non_null(j);
+  for (int64_t b = 0; b < n_batch; b++) {
+    int64_t sample = samples ? samples[b] : b;
+    if (samples)
+      tm->samples[c][b] = sample;
+    for (int64_t k = 0; k < N_OUT; k++)
+      for (int64_t q = 0; q < P; q++) {
+        double t = tanh(theta[q]);
+        j[b * N_OUT + k + q * rows] = tm->a[sample * N_OUT + k + q * M] * (1 - t * t);
+      }
+  }
+  tm->ops[c] = (dense_op){.rows = rows, .cols = P, .a = j};
+  return dense_op_create(&tm->ops[c], op);
+}
+
+/* theta - eta J_B(theta)^T r_B(theta), explicitly (batch: n_batch samples,
+ * or all when n_batch < 0). */
+static void tanh_step(const double *a, const double *y, const double *theta, double eta,
+                      const int64_t *batch, int64_t n_batch, double *next) {
+  double f[M];
+  for (int64_t i = 0; i < M; i++) {
+    f[i] = 0;
+    for (int64_t q = 0; q < P; q++)
+      f[i] += a[i + q * M] * tanh(theta[q]);
+  }
+  int use[N_SAMPLES];
+  for (int64_t i = 0; i < N_SAMPLES; i++)
+    use[i] = n_batch < 0;
+  for (int64_t b = 0; b < n_batch; b++)
+    use[batch[b]] = 1;
+  for (int64_t q = 0; q < P; q++) {
+    double t = tanh(theta[q]), g = 0;
+    for (int64_t i = 0; i < M; i++)
+      if (use[i / N_OUT])
+        g += a[i + q * M] * (1 - t * t) * (f[i] - y[i]);
+    next[q] = theta[q] - eta * g;
+  }
+}
+
+static void test_user_model_nonlinear(void **state) {
+  (void)state;
+  double a[M * P], y[M], want[P];
+  ref_fill_normal(a, M * P, 31);
+  ref_fill_normal(y, M, 32);
+  for (int sgd = 0; sgd <= 1; sgd++) {
+    tanh_model *tm = calloc(1, sizeof *tm);
+    assert_non_null(tm);
+    tm->a = a;
+    js_model model = {.n_samples = N_SAMPLES, .n_outputs = M, .n_params = P, .ctx = tm,
+                      .forward = tanh_forward, .jacobian = tanh_jacobian};
+    double theta[P];
+    ref_fill_normal(theta, P, 33);
+    js_train_options opt;
+    js_train_options_init_defaults(&opt);
+    opt.steps = STEPS;
+    opt.lr = 0.01;
+    opt.optimizer = sgd ? JS_OPTIM_SGD : JS_OPTIM_GD;
+    opt.batch = 4;
+    record *rec = new_record();
+    assert_int_equal(js_train(&model, y, &opt, keep, rec, theta), JS_OK);
+    assert_int_equal(rec->n_states, STEPS + 1);
+    /* J_0 on all samples first, then one Jacobian a step at theta_{t-1}:
+     * on all samples (GD) or on a batch of distinct samples (SGD). */
+    assert_int_equal(tm->n_calls, STEPS + 1);
+    assert_int_equal(tm->n_batch[0], -1);
+    assert_memory_equal(tm->theta[0], rec->theta[0], sizeof(double) * P);
+    for (int64_t t = 1; t <= STEPS; t++) {
+      assert_memory_equal(tm->theta[t], rec->theta[t - 1], sizeof(double) * P);
+      assert_int_equal(tm->n_batch[t], sgd ? opt.batch : -1);
+      for (int64_t b = 0; b < tm->n_batch[t]; b++)
+        for (int64_t e = 0; e < b; e++)
+          assert_true(tm->samples[t][b] != tm->samples[t][e]);
+      tanh_step(a, y, rec->theta[t - 1], opt.lr, tm->samples[t], tm->n_batch[t], want);
+      if (ref_relative_error(rec->theta[t], want, P) > 1e-12)
+        fail_msg("%s step %lld: theta off the explicit step by %.3g", sgd ? "SGD" : "GD",
+                 (long long)t, ref_relative_error(rec->theta[t], want, P));
+    }
+    assert_true(rec->loss[STEPS] < rec->loss[0]);
+    for (int64_t c = 0; c < tm->n_calls; c++)
+      free(tm->rows[c]);
+    free(tm);
+    free(rec);
+  }
+}
+
 /* The reference step: g = J(theta)^T r(theta) of the explicit J of the
  * reference net, summed over the samples flagged in `use` (NULL: all). */
 static double reference_gradient(fixture *fx, const double *theta, const int *use,
                                  double *g) {
   double jacobian[M * P], f[M], r[M];
   js_net_set_params(fx->ref, theta);
-  ref_jacobian(fx->ref, fx->x, N_SAMPLES, jacobian);
-  ref_forward(fx->ref, fx->x, N_SAMPLES, f);
+  ref_jacobian(&fx->arch, fx->ref, fx->x, N_SAMPLES, jacobian);
+  ref_forward(&fx->arch, fx->ref, fx->x, N_SAMPLES, f);
   for (int64_t i = 0; i < M; i++)
     r[i] = use && !use[i / N_OUT] ? 0 : f[i] - fx->y[i];
   ref_apply(jacobian, M, P, 1, 1, r, g);
@@ -264,12 +395,12 @@ static void test_gd_matches_explicit(void **state) {
     for (int64_t j = 0; j < P; j++)
       want[j] -= opt.lr * g[j];
   }
-  js_net_set_params(fx->net, fx->theta0);
+  expect_net_untouched(fx);
   free(rec);
 }
 
-/* The same on a deeper net with every layer trained and more samples than
- * a batch: three layers, softplus, batches of 4 over n = 9. */
+/* The same on a deeper net with every layer and bias trained and more
+ * samples than a batch: three layers, softplus, batches of 4 over n = 9. */
 typedef struct deep_record {
   int64_t p, n_states;
   double *theta; /* (STEPS + 1) x p */
@@ -288,29 +419,33 @@ static int keep_deep(void *ctx, const js_train_state *st) {
 static void test_gd_matches_explicit_deep(void **state) {
   (void)state;
   enum { n = 9, d = 4, k = 3, m = n * k };
-  js_net_options no;
-  js_net_options_init_defaults(&no);
+  const int64_t deep_widths[] = {d, 6, 5, k};
+  js_mlp_options no;
+  js_mlp_options_init_defaults(&no);
   no.n_layers = 3;
-  no.widths[0] = d;
-  no.widths[1] = 6;
-  no.widths[2] = 5;
-  no.widths[3] = k;
+  no.widths = deep_widths;
   no.act.kind = JS_ACT_SOFTPLUS;
-  no.trained = 0x7u;
-  no.batch_size = 4;
+  no.bias = 1;
   no.seed = 8;
+  ref_mlp arch = ref_mlp_of(&no);
   js_net *net = NULL, *ref = NULL;
-  assert_int_equal(js_net_create(&no, &net), JS_OK);
-  assert_int_equal(js_net_create(&no, &ref), JS_OK);
+  assert_int_equal(js_net_create_mlp(&no, &net), JS_OK);
+  assert_int_equal(js_net_set_trained(net, "all"), JS_OK);
+  ref_fill_normal(js_net_tensor_mut(net, js_net_find_tensor(net, "b1")), 6, 13);
+  assert_int_equal(js_net_clone(net, &ref), JS_OK);
+  js_jacobian_options jo;
+  js_jacobian_options_init_defaults(&jo);
+  jo.batch_size = 4;
   double x[n * d], y[m] = {0}, f[m], r[m];
   ref_fill_normal(x, n * d, 12);
   for (int64_t i = 0; i < n; i++)
     y[i * k + (i * 2) % k] = 1;
   js_dataset data = {.n_samples = n, .dim = d, .n_outputs = k, .x = x, .y = y};
   js_model model;
-  assert_int_equal(js_net_model_init(&model, net, &data), JS_OK);
+  assert_int_equal(js_net_model_init(&model, net, &data, &jo), JS_OK);
   int64_t p = js_net_n_params(net);
-  assert_int_equal(p, 6 * d + 5 * 6 + k * 5);
+  assert_int_equal(p, 6 * d + 6 + 5 * 6 + 5 + k * 5 + k);
+  assert_int_equal(ref_n_params(&arch, net), p);
   double *theta = malloc(sizeof(double) * (size_t)p);
   double *want = malloc(sizeof(double) * (size_t)p), *g = malloc(sizeof(double) * (size_t)p);
   double *jacobian = malloc(sizeof(double) * (size_t)(m * p));
@@ -326,8 +461,8 @@ static void test_gd_matches_explicit_deep(void **state) {
   assert_int_equal(rec.n_states, STEPS + 1);
   for (int64_t t = 0; t <= STEPS; t++) {
     js_net_set_params(ref, want);
-    ref_jacobian(ref, x, n, jacobian);
-    ref_forward(ref, x, n, f);
+    ref_jacobian(&arch, ref, x, n, jacobian);
+    ref_forward(&arch, ref, x, n, f);
     for (int64_t i = 0; i < m; i++)
       r[i] = f[i] - y[i];
     double loss = 0.5 * ref_dot(r, r, m);
@@ -340,6 +475,9 @@ static void test_gd_matches_explicit_deep(void **state) {
   /* The run moved: the comparison is not between two copies of theta_0. */
   assert_true(ref_relative_error(rec.theta + STEPS * p, rec.theta, p) > 1e-3);
   assert_true(rec.loss[STEPS] < rec.loss[0]);
+  /* The model left the network at theta_0 (the state of step 0). */
+  js_net_get_params(net, theta);
+  assert_memory_equal(theta, rec.theta, sizeof(double) * (size_t)p);
   free(theta);
   free(want);
   free(g);
@@ -390,7 +528,7 @@ static void test_sgd_steps_are_batch_gradients(void **state) {
       step[j] = (rec->theta[t - 1][j] - rec->theta[t][j]) / opt.lr;
     assert_true(ref_relative_error(step, g, P) <= 1e-10);
   }
-  js_net_set_params(fx->net, fx->theta0);
+  expect_net_untouched(fx);
   free(rec);
 }
 
@@ -416,7 +554,7 @@ static void test_adam_matches_explicit(void **state) {
       want[j] -= opt.lr * mhat / (sqrt(vhat) + 1e-8);
     }
   }
-  js_net_set_params(fx->net, fx->theta0);
+  expect_net_untouched(fx);
   free(rec);
 }
 
@@ -433,7 +571,7 @@ static void test_callback_stops(void **state) {
   assert_int_equal(rec->n_states, 4);
   assert_memory_equal(theta, rec->theta[3], sizeof theta);
   assert_true(rec->dist[3] > 0 && rec->dist[0] == 0);
-  js_net_set_params(fx->net, fx->theta0);
+  expect_net_untouched(fx);
   free(rec);
 }
 
@@ -441,7 +579,7 @@ static void test_divergence_names_the_step(void **state) {
   fixture *fx = *state;
   js_net *net = make_net(JS_ACT_QUADRATIC);
   js_model model;
-  assert_int_equal(js_net_model_init(&model, net, &fx->data), JS_OK);
+  assert_int_equal(js_net_model_init(&model, net, &fx->data, NULL), JS_OK);
   js_train_options opt;
   js_train_options_init_defaults(&opt);
   opt.steps = STEPS;
@@ -516,17 +654,16 @@ static void test_gmm_information_falls_faster(void **state) {
   js_dataset *data = NULL;
   assert_int_equal(js_dataset_gmm(&g, &data), JS_OK);
   assert_int_equal(js_dataset_normalize(data), JS_OK);
-  js_net_options no;
-  js_net_options_init_defaults(&no);
-  no.widths[0] = g.dim;
-  no.widths[1] = 40;
-  no.widths[2] = g.n_classes;
+  const int64_t gmm_widths[] = {g.dim, 40, g.n_classes};
+  js_mlp_options no;
+  js_mlp_options_init_defaults(&no);
+  no.widths = gmm_widths;
   js_net *net = NULL;
   js_linop *op = NULL;
   js_svds_result *res = NULL;
   js_model model;
-  assert_int_equal(js_net_create(&no, &net), JS_OK);
-  assert_int_equal(js_jacobian_create(net, data, &op), JS_OK);
+  assert_int_equal(js_net_create_mlp(&no, &net), JS_OK);
+  assert_int_equal(js_jacobian_create(net, data, NULL, &op), JS_OK);
   js_svds_options so;
   js_svds_options_init_defaults(&so);
   so.top = g.n_classes * g.n_classes * g.n_clusters; /* K^2 C */
@@ -534,7 +671,7 @@ static void test_gmm_information_falls_faster(void **state) {
   split_track tr = {0};
   assert_int_equal(js_space_create(res, so.top, 0, &tr.space), JS_OK);
 
-  assert_int_equal(js_net_model_init(&model, net, data), JS_OK);
+  assert_int_equal(js_net_model_init(&model, net, data, NULL), JS_OK);
   js_train_options opt;
   js_train_options_init_defaults(&opt);
   opt.steps = 100;
@@ -558,6 +695,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_linearized_closed_form),
       cmocka_unit_test(test_user_model),
+      cmocka_unit_test(test_user_model_nonlinear),
       cmocka_unit_test(test_gd_matches_explicit),
       cmocka_unit_test(test_gd_matches_explicit_deep),
       cmocka_unit_test(test_sgd_steps_are_batch_gradients),

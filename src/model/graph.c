@@ -252,7 +252,8 @@ int js_net_add_conv2d(js_net *net, int input, const js_conv2d_options *opt,
     return rc;
   if (!opt)
     return js_fail(JS_EINVAL, "conv2d layer '%s': options are NULL", name);
-  const js_shape *in = &net->nodes[input].shape;
+  /* A copy: append() may move the node list. */
+  const js_shape in_shape = net->nodes[input].shape, *in = &in_shape;
   char what[300];
   snprintf(what, sizeof what, "conv2d layer '%s'", name);
   if (opt->filters < 1 || opt->filters > (1 << 20))
@@ -309,6 +310,9 @@ int js_net_add_pool(js_net *net, int input, const js_pool_options *opt) {
       return js_fail(JS_EINVAL, "pooling: padding %lld/%lld must be smaller than the kernel "
                      "%lld (a window would hold only padding)", (long long)w.pad[a],
                      (long long)w.pad[a + 2], (long long)w.kernel[a]);
+  if (opt->kind == JS_POOL_MAX && net->nodes[input].size > INT32_MAX)
+    return js_fail(JS_EINVAL, "max pooling: an input of %lld values per sample is beyond "
+                   "the int32 positions it keeps", (long long)net->nodes[input].size);
   int id = append(net, opt->kind == JS_POOL_MAX ? JS_OP_MAXPOOL : JS_OP_AVGPOOL, input,
                   (js_shape){3, {in->dim[0], hw[0], hw[1]}});
   if (id >= 0)

@@ -73,9 +73,9 @@ static void widen(double *dst, const void *src, int64_t n) {
     dst[i] = f[i];
 }
 
-static const js_kernels double_kernels = {sizeof(double), gemm_d, forward_d, derivative_d,
+static const js_kernels double_kernels = {JS_PRECISION_DOUBLE, sizeof(double), gemm_d, forward_d, derivative_d,
                                           scale_d, scale_add_d, axpy_d, copy_d, copy_back_d};
-static const js_kernels single_kernels = {sizeof(float), gemm_s, forward_s, derivative_s,
+static const js_kernels single_kernels = {JS_PRECISION_SINGLE, sizeof(float), gemm_s, forward_s, derivative_s,
                                           scale_s, scale_add_s, axpy_s, narrow, widen};
 
 const js_kernels *js_kernels_of(js_precision precision) {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 typedef struct js_kernels {
+  js_precision precision;
   size_t size; /* bytes of one element */
   /* C = alpha op(A) op(B) + beta C, row-major (as js_gemm). */
   void (*gemm)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha,

@@ -255,11 +255,12 @@ size_t js_schedule_slot_bytes(const js_schedule *s, int64_t B, int64_t b) {
 }
 
 size_t js_schedule_workspace(const js_schedule *s, int64_t B, int64_t b, int cached) {
+  /* The forward pass runs in this workspace also when cached: the first
+   * product fills the cache batch by batch, and it runs every node that
+   * reaches f (inactive ones too, whose scratch the products never count). */
   size_t scratch = scratch_bytes(s, s->k, B, b, s->active);
-  if (!cached) {
-    size_t forward_scratch = scratch_bytes(s, s->k, B, 0, s->reaches);
-    scratch = forward_scratch > scratch ? forward_scratch : scratch;
-  }
+  size_t forward_scratch = scratch_bytes(s, s->k, B, 0, s->reaches);
+  scratch = forward_scratch > scratch ? forward_scratch : scratch;
   return js_schedule_slot_bytes(s, B, b) + scratch +
          (cached ? 0 : js_schedule_data_bytes(s, B));
 }

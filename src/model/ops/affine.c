@@ -96,18 +96,7 @@ static const affine_loops loops_f = {scale_shift_f, scale_add_f, shift_add_f,
                                      product_sum_add_f};
 
 static const affine_loops *loops_of(const js_kernels *k) {
-  return k->size == sizeof(float) ? &loops_f : &loops_d;
-}
-
-static size_t affine_saved_size(const js_node *node, const js_kernels *k) {
-  (void)node, (void)k;
-  return 0;
-}
-
-static size_t affine_scratch_size(const js_node *node, const js_kernels *k, int64_t B,
-                                  int64_t b) {
-  (void)node, (void)k, (void)B, (void)b;
-  return 0;
+  return k->precision == JS_PRECISION_SINGLE ? &loops_f : &loops_d;
 }
 
 /* y (B, C, Q) from x (B, C, Q), scale (C), shift (C). */
@@ -154,8 +143,6 @@ static void affine_vjp(const js_op_call *c) {
 
 const js_op js_op_affine = {.name = "affine",
                             .input_for_weight = 1,
-                            .saved_size = affine_saved_size,
-                            .scratch_size = affine_scratch_size,
                             .forward = affine_forward,
                             .jvp = affine_jvp,
                             .vjp = affine_vjp};

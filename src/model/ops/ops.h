@@ -28,9 +28,11 @@ typedef struct js_op_call {
   const void *x[2];   /* input values (B, in_i); NULL where the products
                          do not keep them (see js_op.input_for_weight) */
   void *y;            /* forward: the output value (B, out), written */
-  void *saved;        /* what the op keeps for its products, saved_size per
-                         sample (e.g. phi'(z), argmax); forward writes it when
-                         non-NULL (NULL: a forward pass for outputs only) */
+  void *saved;        /* what the op keeps for its products, (B, saved_size)
+                         (e.g. phi'(z), argmax); forward writes it when
+                         non-NULL (NULL: a forward pass for outputs only); in
+                         jvp and vjp it is the forward's at the same x,
+                         non-NULL whenever saved_size > 0 */
   const void *w[2];   /* parameter values (param[0], param[1]), NULL: absent */
   void *dw[2];        /* their tangents (jvp, read) or gradients (vjp,
                          accumulated); NULL when the tensor is not trained */
@@ -48,9 +50,12 @@ typedef struct js_op {
   /* 1: products need input 0's value exactly when param[0] is trained
    * (dense, conv2d, affine: dW needs x). */
   int input_for_weight;
-  /* Bytes per sample of the tensor the op keeps for its products. */
+  /* Bytes per sample of the tensor the op keeps for its products (NULL:
+   * nothing). */
   size_t (*saved_size)(const js_node *node, const js_kernels *k);
-  /* Scratch bytes for one call on B samples and b vectors (b = 0: forward). */
+  /* Scratch bytes for one call on B samples and b vectors (b = 0: forward);
+   * NULL: none. Non-decreasing in B and b, so the executor sizes the
+   * scratch once for the largest call. */
   size_t (*scratch_size)(const js_node *node, const js_kernels *k, int64_t B, int64_t b);
   void (*forward)(const js_op_call *c);
   /* Writes c->dy. At least one of dx[], dw[] is non-NULL. */

@@ -46,17 +46,6 @@ static void crop_add(const js_kernels *k, void *gx, const void *gy, const pad_di
               js_elem(k, gx, (plane * d->H + h) * d->W));
 }
 
-static size_t pad_saved_size(const js_node *node, const js_kernels *k) {
-  (void)node, (void)k;
-  return 0;
-}
-
-static size_t pad_scratch_size(const js_node *node, const js_kernels *k, int64_t B,
-                               int64_t b) {
-  (void)node, (void)k, (void)B, (void)b;
-  return 0;
-}
-
 /* y (B, out) from x (B, in). */
 static void pad_forward(const js_op_call *c) {
   pad_dims d = dims_of(c->node);
@@ -77,9 +66,6 @@ static void pad_vjp(const js_op_call *c) {
 }
 
 const js_op js_op_pad = {.name = "pad",
-                         .input_for_weight = 0,
-                         .saved_size = pad_saved_size,
-                         .scratch_size = pad_scratch_size,
                          .forward = pad_forward,
                          .jvp = pad_jvp,
                          .vjp = pad_vjp};

@@ -24,6 +24,7 @@
  * within the sample's input (c H W + ih W + iw) of the cell that won, or -1
  * for a window lying wholly on the padding (output -Inf, derivative 0). */
 #include "model/ops/ops.h"
+#include "model/ops/window.h"
 
 #include <math.h>
 #include <string.h>
@@ -52,23 +53,6 @@ static pool_dims dims_of(const js_node *node) {
   d.in = node->in_size;
   d.out = node->size;
   return d;
-}
-
-/* The cells o in [lo, hi) of 0..n_cells-1 whose input o step + offset lies
- * in 0..size-1: the part of a window's row or column inside the image. */
-typedef struct span {
-  int64_t lo, hi;
-} span;
-
-static span inside(int64_t offset, int64_t step, int64_t size, int64_t n_cells) {
-  span s;
-  s.lo = offset >= 0 ? 0 : (step - 1 - offset) / step;
-  s.hi = size > offset ? (size - offset + step - 1) / step : 0;
-  if (s.hi > n_cells)
-    s.hi = n_cells;
-  if (s.lo > s.hi)
-    s.lo = s.hi;
-  return s;
 }
 
 /* The window of output (oh, ow): its first cell's input position (top,
@@ -256,17 +240,7 @@ static const pool_loops loops_f = {avg_f,       avg_transpose_add_f, max_f,     
                                    max_route_add_f, mean_f,          spread_add_f};
 
 static const pool_loops *loops_of(const js_kernels *k) {
-  return k->size == sizeof(float) ? &loops_f : &loops_d;
-}
-
-static size_t nothing_saved(const js_node *node, const js_kernels *k) {
-  (void)node, (void)k;
-  return 0;
-}
-
-static size_t no_scratch(const js_node *node, const js_kernels *k, int64_t B, int64_t b) {
-  (void)node, (void)k, (void)B, (void)b;
-  return 0;
+  return k->precision == JS_PRECISION_SINGLE ? &loops_f : &loops_d;
 }
 
 /* ---- average: y (B, out) from x (B, in); dy, gy (b, B, out); dx, gx (b, B, in) */
@@ -288,9 +262,6 @@ static void avgpool_vjp(const js_op_call *c) {
 }
 
 const js_op js_op_avgpool = {.name = "avgpool",
-                             .input_for_weight = 0,
-                             .saved_size = nothing_saved,
-                             .scratch_size = no_scratch,
                              .forward = avgpool_forward,
                              .jvp = avgpool_jvp,
                              .vjp = avgpool_vjp};
@@ -319,9 +290,7 @@ static void maxpool_vjp(const js_op_call *c) {
 }
 
 const js_op js_op_maxpool = {.name = "maxpool",
-                             .input_for_weight = 0,
                              .saved_size = maxpool_saved_size,
-                             .scratch_size = no_scratch,
                              .forward = maxpool_forward,
                              .jvp = maxpool_jvp,
                              .vjp = maxpool_vjp};
@@ -347,9 +316,6 @@ static void global_avgpool_vjp(const js_op_call *c) {
 }
 
 const js_op js_op_global_avgpool = {.name = "global_avgpool",
-                                    .input_for_weight = 0,
-                                    .saved_size = nothing_saved,
-                                    .scratch_size = no_scratch,
                                     .forward = global_avgpool_forward,
                                     .jvp = global_avgpool_jvp,
                                     .vjp = global_avgpool_vjp};
