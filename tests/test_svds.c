@@ -14,6 +14,7 @@
 
 #include "core/rng.h"
 #include "dense_op.h"
+#include "orthonormal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,10 +22,6 @@
 #include <string.h>
 
 /* LAPACK, Fortran convention (hidden character lengths last). */
-void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
-             double *work, const int *lwork, int *info);
-void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda,
-             const double *tau, double *work, const int *lwork, int *info);
 void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n,
              double *a, const int *lda, double *s, double *u, const int *ldu,
              double *vt, const int *ldvt, double *work, const int *lwork,
@@ -47,22 +44,6 @@ static double *alloc_doubles(int64_t n) {
   double *p = calloc((size_t)n, sizeof(double));
   assert_non_null(p);
   return p;
-}
-
-/* q (m x k, column-major) with orthonormal columns: Q of a Gaussian matrix. */
-static double *orthonormal(int m, int k, js_rng *rng) {
-  double *q = alloc_doubles((int64_t)m * k);
-  for (int64_t i = 0; i < (int64_t)m * k; i++)
-    q[i] = js_rng_normal(rng);
-  int lwork = 64 * k, info;
-  double *tau = alloc_doubles(k), *work = alloc_doubles(lwork);
-  dgeqrf_(&m, &k, q, &m, tau, work, &lwork, &info);
-  assert_int_equal(info, 0);
-  dorgqr_(&m, &k, &k, q, &m, tau, work, &lwork, &info);
-  assert_int_equal(info, 0);
-  free(tau);
-  free(work);
-  return q;
 }
 
 typedef struct problem {

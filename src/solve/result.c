@@ -71,6 +71,16 @@ void js_svds_meter_start(js_svds_meter *meter, const js_linop *op) {
   clock_gettime(CLOCK_MONOTONIC, &meter->start);
 }
 
+void js_svds_meter_read(const js_svds_meter *meter, const js_linop *op, int64_t *n_apply,
+                        int64_t *n_apply_t, double *seconds) {
+  *n_apply = js_linop_apply_count(op) - meter->n_apply;
+  *n_apply_t = js_linop_apply_t_count(op) - meter->n_apply_t;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  *seconds = (double)(now.tv_sec - meter->start.tv_sec) +
+             1e-9 * (double)(now.tv_nsec - meter->start.tv_nsec);
+}
+
 /* residual[s] = ||a_s - sigma_s b_s|| / lambda_1 for the columns of the
  * products a (m x k, overwritten) and the vectors b (m x k). */
 static void relative_residuals(double *residual, double *a, const double *b,
@@ -109,12 +119,7 @@ int js_svds_finish(js_linop *op, const js_svds_options *opt,
   int status = residuals(op, res);
   if (status)
     return status;
-  res->n_apply = js_linop_apply_count(op) - meter->n_apply;
-  res->n_apply_t = js_linop_apply_t_count(op) - meter->n_apply_t;
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  res->seconds = (double)(now.tv_sec - meter->start.tv_sec) +
-                 1e-9 * (double)(now.tv_nsec - meter->start.tv_nsec);
+  js_svds_meter_read(meter, op, &res->n_apply, &res->n_apply_t, &res->seconds);
   if (!opt->want_vectors) {
     free(res->u);
     free(res->v);

@@ -37,6 +37,9 @@ typedef struct js_svds_meter {
   struct timespec start;
 } js_svds_meter;
 void js_svds_meter_start(js_svds_meter *meter, const js_linop *op);
+/* Products with J and J^T and seconds since the meter started. */
+void js_svds_meter_read(const js_svds_meter *meter, const js_linop *op, int64_t *n_apply,
+                        int64_t *n_apply_t, double *seconds);
 
 /* Residuals of the res->rank triplets from two block products, then the
  * product counts and seconds since the meter started; drops u and v unless
