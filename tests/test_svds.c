@@ -357,10 +357,19 @@ static void test_invalid(void **state) {
   problem_init(&pb, 120, 300, spectrum_gapped, 71);
   js_svds_options opt = options(0, JS_SIDE_AUTO);
   expect_invalid(&pb, &opt, "below min(nK, p) = 120");
-  opt.top = 120;
-  expect_invalid(&pb, &opt, "below min(nK, p) = 120");
   opt.top = 500;
   expect_invalid(&pb, &opt, "below min(nK, p) = 120");
+  /* All 120 only from the dense SVD; Lanczos needs r < n. */
+  opt.top = 120;
+  js_svds_result *all = (js_svds_result *)1;
+  assert_int_equal(js_svds(pb.op, &opt, &all), JS_EINVAL);
+  assert_null(all);
+  assert_non_null(strstr(js_last_error(), "below min(nK, p) = 120"));
+  assert_int_equal(js_svds_dense(pb.op, &opt, &all), JS_OK);
+  assert_int_equal(all->rank, 120);
+  assert_true(fabs(all->sigma[119] - pb.s[119]) < 1e-12 * pb.s[0]);
+  js_svds_result_free(all);
+  pb.dense.n_apply = pb.dense.n_apply_t = 0;
   opt = options(5, JS_SIDE_AUTO);
   opt.tol = -1;
   expect_invalid(&pb, &opt, "tolerance");

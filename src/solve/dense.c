@@ -82,7 +82,7 @@ done:
 
 int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   int64_t r;
-  int status = js_svds_check(op, opt, out, &r);
+  int status = js_svds_check(op, opt, out, 1, &r);
   if (status)
     return status;
   int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);

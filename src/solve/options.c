@@ -30,12 +30,13 @@ void js_svds_options_init_defaults(js_svds_options *opt) {
   };
 }
 
-static int check_rank(int64_t r, int64_t min_dim) {
-  if (r < 1 || r >= min_dim)
+/* Lanczos needs r < n (ARPACK: nev < ncv <= n); the dense SVD has them all. */
+static int check_rank(int64_t r, int64_t min_dim, int dense) {
+  if (r < 1 || r > min_dim - !dense)
     return js_fail(JS_EINVAL,
                    "svds: %lld singular triplets requested: r must be at least 1 "
-                   "and below min(nK, p) = %lld",
-                   (long long)r, (long long)min_dim);
+                   "and %s min(nK, p) = %lld",
+                   (long long)r, dense ? "at most" : "below", (long long)min_dim);
   return JS_OK;
 }
 
@@ -51,7 +52,7 @@ int64_t js_svds_first_rank(const js_svds_options *opt, int64_t min_dim) {
 }
 
 int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out,
-                  int64_t *n_triplets) {
+                  int dense, int64_t *n_triplets) {
   if (!out)
     return js_fail(JS_EINVAL, "svds: the result pointer is NULL");
   *out = NULL;
@@ -74,7 +75,7 @@ int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out
   int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
   int64_t min_dim = rows < cols ? rows : cols;
   int64_t r = js_svds_first_rank(opt, min_dim);
-  int status = check_rank(r, min_dim);
+  int status = check_rank(r, min_dim, dense);
   if (status == JS_OK)
     *n_triplets = r;
   return status;

@@ -31,7 +31,7 @@ static int solve_rank(js_gram *g, const js_svds_options *opt, int64_t r,
 
 int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   int64_t r;
-  int status = js_svds_check(op, opt, out, &r);
+  int status = js_svds_check(op, opt, out, 0, &r);
   if (status)
     return status;
   int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
