@@ -394,6 +394,9 @@ typedef void (*js_progress_fn)(void *ctx, const char *stage, int64_t done,
 
 typedef struct js_svds_options {
   int64_t top;       /* r: number of triplets (used when cutoff <= 0) */
+  int smallest;      /* 1: the r smallest triplets instead of the top r
+                        (ARPACK which = SA on the Gram operator; not with
+                        cutoff) */
   double cutoff;     /* alpha > 0: all singular values above alpha */
   js_side side;
   double tol;        /* ARPACK relative tolerance on the Gram eigenvalues */
@@ -409,7 +412,8 @@ typedef struct js_svds_options {
 } js_svds_options;
 void js_svds_options_init_defaults(js_svds_options *opt);
 
-/* Singular triplets (lambda_s, u_s, v_s), s < rank, lambda descending. */
+/* Singular triplets (lambda_s, u_s, v_s), s < rank, lambda descending
+ * (ascending with opt->smallest). */
 typedef struct js_svds_result {
   int64_t rank;       /* triplets returned (converged ones) */
   int64_t requested;  /* triplets asked for (the last request, in cutoff mode) */
@@ -421,6 +425,18 @@ typedef struct js_svds_result {
   double *residual_u; /* ||J v_s - lambda_s u_s|| / lambda_1 */
   double *residual_v; /* ||J^T u_s - lambda_s v_s|| / lambda_1 */
   int converged;      /* 1 if every requested triplet converged */
+  int smallest;       /* the r smallest: sigma ascending (sigma_min first) */
+  double scale;       /* lambda_1, the residuals' scale (for the smallest,
+                         from a separate top-1 solve, its products counted) */
+  /* Numerical rank: when the top r asked for reach singular values that
+   * are zero to working precision (sigma_s <= max(nK, p) eps lambda_1, or,
+   * on the Gram side, sqrt(eps) lambda_1 with a residual that shows the
+   * pair is not a triplet of J), only the rho = numerical_rank nonzero
+   * triplets are returned (rank = rho) and rank_gap = sigma_rho /
+   * sigma_{rho+1} (Inf for an exact zero); numerical_rank = -1 and
+   * rank_gap = NaN when every triplet asked for is nonzero. */
+  int64_t numerical_rank;
+  double rank_gap;
   int64_t iterations; /* Lanczos restarts (0 for dense) */
   int64_t n_apply, n_apply_t; /* products with J and J^T */
   double seconds;

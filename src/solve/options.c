@@ -3,6 +3,7 @@
 #include "solve/svds.h"
 
 #include "core/error.h"
+#include "solve/gram.h"
 
 #include <limits.h>
 #include <math.h>
@@ -13,6 +14,7 @@ enum { CUTOFF_FIRST_RANK = 10 };
 void js_svds_options_init_defaults(js_svds_options *opt) {
   *opt = (js_svds_options){
       .top = 10,
+      .smallest = 0,
       .cutoff = 0.0,
       .side = JS_SIDE_AUTO,
       /* ARPACK's relative tolerance on the Gram eigenvalues lambda^2. The
@@ -68,12 +70,21 @@ int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out
                    (long long)opt->ncv);
   if (isnan(opt->cutoff) || isinf(opt->cutoff))
     return js_fail(JS_EINVAL, "svds: cut-off %g must be finite", opt->cutoff);
+  if (opt->smallest && opt->cutoff > 0)
+    return js_fail(JS_EINVAL, "svds: the smallest singular values take a count, not a "
+                              "cut-off");
   if (opt->side != JS_SIDE_AUTO && opt->side != JS_SIDE_OUTPUTS &&
       opt->side != JS_SIDE_PARAMS)
     return js_fail(JS_EINVAL, "svds: side %d is not auto, outputs or params",
                    (int)opt->side);
   int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
   int64_t min_dim = rows < cols ? rows : cols;
+  /* The larger Gram matrix has |rows - cols| zero eigenvalues of its own. */
+  if (opt->smallest && !dense && opt->side != JS_SIDE_AUTO &&
+      opt->side != js_gram_side_of(rows, cols, JS_SIDE_AUTO))
+    return js_fail(JS_EINVAL, "svds: the smallest singular values need the smaller Gram "
+                              "side (side auto): the other has min(nK, p) < n and zero "
+                              "eigenvalues of its own");
   int64_t r = js_svds_first_rank(opt, min_dim);
   int status = check_rank(r, min_dim, dense);
   if (status == JS_OK)
