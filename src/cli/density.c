@@ -16,7 +16,7 @@ static struct {
 
 static const cli_opt density_options[] = {
     {"probes", "N", "Hutchinson probe vectors (default 20)", &args.probes, NULL},
-    {"steps", "M", "Lanczos steps per probe (default 60)", &args.steps, NULL},
+    {"steps", "M", "Lanczos steps per probe (default 120)", &args.steps, NULL},
     {"probe", "KIND", "rademacher or gaussian (default rademacher); drawn from --seed",
      &args.probe, NULL},
     {"block", "B", "probes run side by side as one block of products (default 4)",

@@ -28,7 +28,7 @@
 void js_density_options_init_defaults(js_density_options *opt) {
   *opt = (js_density_options){
       .probes = 20,
-      .steps = 60,
+      .steps = 120,
       .probe = JS_PROBE_RADEMACHER,
       .seed = 1,
       .block = 4,

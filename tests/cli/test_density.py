@@ -12,7 +12,7 @@ from clitest import fails, main, run
 
 SMALL = ["--data", "gmm:n=40,classes=3,clusters=2,dim=6,seed=3", "--hidden", "12"]
 # The linear model f = W x (J = I_K (x) X): nK = 2000 outputs, p = 300, a
-# spectrum without decades of small values, where 20 x 60 products resolve
+# spectrum without decades of small values, where 20 x 120 products resolve
 # the distribution function to better than 0.03.
 LINEAR = ["--data", "lowrank:n=2000,dim=300,rank=20", "--hidden", "none", "--no-normalize"]
 
@@ -51,9 +51,9 @@ def case_json_keys(tmp):
     assert len(res["edges"]) == len(res["counts"]) + 1 == 51
     total = sum(res["counts"]) + res["below_range"] + res["above_range"]
     assert abs(total - 72) < 1e-9, total
-    # 20 probes x 60 steps, capped at N = 72: 60 Gram products each.
-    assert res["probes"] == 20 and res["steps"] == 60
-    assert res["breakdowns"] == 0 and res["jvp_count"] == res["vjp_count"] == 20 * 60, res
+    # 20 probes x 120 steps, capped at N = 72: 72 Gram products each.
+    assert res["probes"] == 20 and res["steps"] == 72
+    assert res["breakdowns"] == 0 and res["jvp_count"] == res["vjp_count"] == 20 * 72, res
     assert 0 <= res["count_above"] <= 72 and res["count_above_stderr"] > 0
 
 
