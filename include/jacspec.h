@@ -554,6 +554,9 @@ typedef void (*js_progress_fn)(void *ctx, const char *stage, int64_t done,
 
 typedef struct js_svds_options {
   int64_t top;       /* r: number of triplets (used when cutoff <= 0) */
+  int smallest;      /* 1: the r smallest triplets instead of the top r
+                        (ARPACK which = SA on the Gram operator; not with
+                        cutoff) */
   double cutoff;     /* alpha > 0: all singular values above alpha */
   js_side side;
   double tol;        /* ARPACK relative tolerance on the Gram eigenvalues */
@@ -569,7 +572,8 @@ typedef struct js_svds_options {
 } js_svds_options;
 void js_svds_options_init_defaults(js_svds_options *opt);
 
-/* Singular triplets (lambda_s, u_s, v_s), s < rank, lambda descending. */
+/* Singular triplets (lambda_s, u_s, v_s), s < rank, lambda descending
+ * (ascending with opt->smallest). */
 typedef struct js_svds_result {
   int64_t rank;       /* triplets returned (converged ones) */
   int64_t requested;  /* triplets asked for (the last request, in cutoff mode) */
@@ -581,6 +585,18 @@ typedef struct js_svds_result {
   double *residual_u; /* ||J v_s - lambda_s u_s|| / lambda_1 */
   double *residual_v; /* ||J^T u_s - lambda_s v_s|| / lambda_1 */
   int converged;      /* 1 if every requested triplet converged */
+  int smallest;       /* the r smallest: sigma ascending (sigma_min first) */
+  double scale;       /* lambda_1, the residuals' scale (for the smallest,
+                         from a separate top-1 solve, its products counted) */
+  /* Numerical rank: when the top r asked for reach singular values that
+   * are zero to working precision (sigma_s <= max(nK, p) eps lambda_1, or,
+   * on the Gram side, sqrt(eps) lambda_1 with a residual that shows the
+   * pair is not a triplet of J), only the rho = numerical_rank nonzero
+   * triplets are returned (rank = rho) and rank_gap = sigma_rho /
+   * sigma_{rho+1} (Inf for an exact zero); numerical_rank = -1 and
+   * rank_gap = NaN when every triplet asked for is nonzero. */
+  int64_t numerical_rank;
+  double rank_gap;
   int64_t iterations; /* Lanczos restarts (0 for dense) */
   int64_t n_apply, n_apply_t; /* products with J and J^T */
   double seconds;
@@ -599,6 +615,86 @@ int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out
  * Lanczos basis and ARPACK's work arrays on the Gram side, the scratch of
  * the other side and the result (for cut-off mode, at its first rank). */
 size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t cols);
+
+/* ---------------------------------------------------------------- density */
+
+/* The density of all min(nK, p) singular values of J by stochastic Lanczos
+ * quadrature (Ubaru, Chen and Saad, SIAM J. Matrix Anal. Appl. 38, 2017):
+ * on the smaller Gram matrix G (J J^T when nK <= p, else J^T J; size
+ * N = min(nK, p)), each probe v (a unit Hutchinson vector) gives m Lanczos
+ * steps, whose tridiagonal T_m = Z diag(theta) Z^T is the m-point Gauss
+ * rule of the spectral measure of G seen from v:
+ *   v^T f(G) v ~ sum_k tau_k^2 f(theta_k),  tau_k = Z(0, k).
+ * Hence the number of singular values in a set B is estimated by
+ *   N sum_k tau_k^2 [sqrt(theta_k) in B], averaged over the probes
+ * (E[N v v^T] = I for v uniform on the sphere or a scaled sign vector). */
+typedef enum {
+  JS_PROBE_RADEMACHER, /* entries +-1/sqrt(N): the smaller variance */
+  JS_PROBE_GAUSSIAN    /* a normal vector scaled to unit length */
+} js_probe;
+
+typedef struct js_density_options {
+  int64_t probes;   /* Hutchinson probe vectors */
+  int64_t steps;    /* m: Lanczos steps per probe (capped at N) */
+  js_probe probe;
+  uint64_t seed;    /* the probes (the same seed gives the same result for
+                       any block size) */
+  int64_t block;    /* probes run side by side, their products as one block
+                       of vectors; memory N (m + 2) doubles per probe */
+  int64_t bins;     /* histogram bins */
+  double range_lo, range_hi; /* bin edges' range; both 0: automatic, 0 ..
+                       1.05 sigma_max (log: from the smallest node above
+                       1e-6 sigma_max, the Gram side's resolution, below
+                       which nodes count as zero singular values) */
+  int log_bins;     /* bins of equal width in log sigma (needs range_lo > 0) */
+  double cutoff;    /* alpha > 0: estimate c(alpha); 0: not computed */
+  js_progress_fn progress; /* stage "density", done = Gram products so far,
+                              total = probes * m (fewer after breakdowns) */
+  void *progress_ctx;
+} js_density_options;
+void js_density_options_init_defaults(js_density_options *opt);
+
+typedef struct js_density_result {
+  int64_t rows, cols; /* nK and p */
+  int64_t size;       /* N = min(nK, p): the Gram side's size */
+  js_side side;       /* JS_SIDE_OUTPUTS (J J^T) or JS_SIDE_PARAMS (J^T J) */
+  int64_t probes, steps; /* as run (steps capped at N) */
+  /* The quadrature: probe l owns nodes node_start[l] .. node_start[l+1]-1,
+   * each a singular value sigma_k = sqrt(max(theta_k, 0)) with weight
+   * N tau_k^2 (a probe's weights sum to N). */
+  int64_t n_nodes;
+  double *nodes, *weights;
+  int64_t *node_start; /* probes + 1 */
+  int64_t breakdowns;  /* probes that stopped early on an invariant subspace */
+  double sigma_max;    /* the largest node (a lower bound on sigma_1) */
+  /* The histogram: bins [edges[i], edges[i+1]) (the last one closed), and
+   * the estimated numbers of singular values in each, outside the range
+   * below and above; counts + below + above sum to N. */
+  int64_t bins;
+  double *edges;       /* bins + 1 */
+  double *counts;      /* bins */
+  double below_range, above_range;
+  int log_bins;
+  /* c(alpha): the estimated number of singular values above alpha and its
+   * standard error over the probes (NaN when cutoff = 0, or the error for
+   * one probe). */
+  double cutoff, count_above, count_above_stderr;
+  int64_t n_apply, n_apply_t; /* products with J and J^T */
+  double seconds;
+} js_density_result;
+void js_density_result_free(js_density_result *res);
+
+/* The density of op's singular values, from op's products alone. JS_EINVAL
+ * for bad options (probes, steps, bins or block < 1; a range with lo >= hi,
+ * lo < 0, or lo = 0 on log bins; a negative or non-finite cut-off),
+ * JS_ENUMERIC for NaN or Inf from a product, JS_ENOMEM. */
+int js_density(js_linop *op, const js_density_options *opt, js_density_result **out);
+/* The estimated fraction of singular values <= x (the histogram's and
+ * c(alpha)'s distribution function: the Gauss rule's weights spread
+ * linearly between the nodes, zero singular values kept at 0). */
+double js_density_cdf(const js_density_result *res, double x);
+/* Bytes js_density allocates for an operator of rows x cols under opt. */
+size_t js_density_memory_bytes(const js_density_options *opt, int64_t rows, int64_t cols);
 
 /* ---------------------------------------------------------------- analysis */
 

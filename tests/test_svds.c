@@ -14,6 +14,7 @@
 
 #include "core/rng.h"
 #include "dense_op.h"
+#include "orthonormal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,10 +22,6 @@
 #include <string.h>
 
 /* LAPACK, Fortran convention (hidden character lengths last). */
-void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
-             double *work, const int *lwork, int *info);
-void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda,
-             const double *tau, double *work, const int *lwork, int *info);
 void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n,
              double *a, const int *lda, double *s, double *u, const int *ldu,
              double *vt, const int *ldvt, double *work, const int *lwork,
@@ -43,26 +40,24 @@ static double spectrum_low_rank(int64_t i) {
   return i < 8 ? 8.0 - (double)i : 1e-3 * pow(0.9, (double)(i - 8));
 }
 
+/* Rank 5 (values 5..1, then exact zeros). */
+static double spectrum_rank5(int64_t i) { return i < 5 ? 5.0 - (double)i : 0.0; }
+/* Repeated values: 6, then 4 three times, then a gapped tail below 2. */
+static double spectrum_repeated(int64_t i) {
+  return i == 0 ? 6.0 : i < 4 ? 4.0 : 2.0 - 0.01 * (double)i;
+}
+/* Graded: 1 down to 1e-10 geometrically over 120 values. */
+static double spectrum_graded(int64_t i) { return pow(1e-10, (double)i / 119.0); }
+/* Clustered small values: 10 values within 1 % of 1e-3 below a bulk. */
+static double spectrum_clustered(int64_t i) {
+  return i < 110 ? 1.0 - 0.008 * (double)i : 1e-3 * (1 + 0.001 * (double)(i - 110));
+}
+static double spectrum_zero(int64_t i) { return 0.0 * (double)i; }
+
 static double *alloc_doubles(int64_t n) {
   double *p = calloc((size_t)n, sizeof(double));
   assert_non_null(p);
   return p;
-}
-
-/* q (m x k, column-major) with orthonormal columns: Q of a Gaussian matrix. */
-static double *orthonormal(int m, int k, js_rng *rng) {
-  double *q = alloc_doubles((int64_t)m * k);
-  for (int64_t i = 0; i < (int64_t)m * k; i++)
-    q[i] = js_rng_normal(rng);
-  int lwork = 64 * k, info;
-  double *tau = alloc_doubles(k), *work = alloc_doubles(lwork);
-  dgeqrf_(&m, &k, q, &m, tau, work, &lwork, &info);
-  assert_int_equal(info, 0);
-  dorgqr_(&m, &k, &k, q, &m, tau, work, &lwork, &info);
-  assert_int_equal(info, 0);
-  free(tau);
-  free(work);
-  return q;
 }
 
 typedef struct problem {
@@ -378,10 +373,19 @@ static void test_invalid(void **state) {
   problem_init(&pb, 120, 300, spectrum_gapped, 71);
   js_svds_options opt = options(0, JS_SIDE_AUTO);
   expect_invalid(&pb, &opt, "below min(nK, p) = 120");
-  opt.top = 120;
-  expect_invalid(&pb, &opt, "below min(nK, p) = 120");
   opt.top = 500;
   expect_invalid(&pb, &opt, "below min(nK, p) = 120");
+  /* All 120 only from the dense SVD; Lanczos needs r < n. */
+  opt.top = 120;
+  js_svds_result *all = (js_svds_result *)1;
+  assert_int_equal(js_svds(pb.op, &opt, &all), JS_EINVAL);
+  assert_null(all);
+  assert_non_null(strstr(js_last_error(), "below min(nK, p) = 120"));
+  assert_int_equal(js_svds_dense(pb.op, &opt, &all), JS_OK);
+  assert_int_equal(all->rank, 120);
+  assert_true(fabs(all->sigma[119] - pb.s[119]) < 1e-12 * pb.s[0]);
+  js_svds_result_free(all);
+  pb.dense.n_apply = pb.dense.n_apply_t = 0;
   opt = options(5, JS_SIDE_AUTO);
   opt.tol = -1;
   expect_invalid(&pb, &opt, "tolerance");
@@ -507,6 +511,97 @@ static void test_progress(void **state) {
   problem_free(&pb);
 }
 
+/* The top r beyond the rank: the rho nonzero triplets, the rank and the
+ * gap, on both sides and from the dense path; repeated values all found. */
+static void test_rank_and_repeated(void **state) {
+  (void)state;
+  problem pb;
+  problem_init(&pb, 120, 300, spectrum_rank5, 111);
+  for (int side = JS_SIDE_OUTPUTS; side <= JS_SIDE_PARAMS; side++) {
+    js_svds_options opt = options(8, (js_side)side);
+    js_svds_result *res = NULL;
+    assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
+    assert_int_equal(res->numerical_rank, 5);
+    assert_true(res->rank_gap > 1e6);
+    check_triplets(&pb, res, 5, 1e-10);
+    js_svds_result_free(res);
+  }
+  js_svds_options opt = options(120, JS_SIDE_AUTO);
+  js_svds_result *res = NULL;
+  assert_int_equal(js_svds_dense(pb.op, &opt, &res), JS_OK);
+  assert_int_equal(res->numerical_rank, 5);
+  check_triplets(&pb, res, 5, 1e-12);
+  js_svds_result_free(res);
+  problem_free(&pb);
+  /* Repeated: 4.0 three times, each one found (vectors are not unique). */
+  problem_init(&pb, 120, 300, spectrum_repeated, 113);
+  opt = options(6, JS_SIDE_AUTO);
+  assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
+  assert_int_equal(res->rank, 6);
+  assert_int_equal(res->numerical_rank, -1);
+  for (int64_t k = 0; k < 6; k++)
+    assert_true(fabs(res->sigma[k] - pb.s[k]) < 1e-10 * pb.s[0]);
+  js_svds_result_free(res);
+  problem_free(&pb);
+  /* J = 0: no triplet, rank 0, cleanly. */
+  problem_init(&pb, 40, 30, spectrum_zero, 115);
+  opt = options(3, JS_SIDE_AUTO);
+  assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
+  assert_int_equal(res->rank, 0);
+  assert_int_equal(res->numerical_rank, 0);
+  js_svds_result_free(res);
+  problem_free(&pb);
+}
+
+/* The r smallest against LAPACK, to 1e-8 sigma_1; the graded spectrum's
+ * small values measured (printed): on the Gram side sigma_s carries an
+ * error of about eps sigma_1^2 / sigma_s, so values near 1e-8 sigma_1 and
+ * below are not resolved. */
+static void smallest_against_lapack(spectrum_fn spectrum, uint64_t seed, const char *name,
+                                    int64_t r, int check_all) {
+  for (int side = JS_SIDE_OUTPUTS; side <= JS_SIDE_PARAMS; side++) {
+    problem pb;
+    int outputs = side == JS_SIDE_OUTPUTS; /* the smaller side, by the shape */
+    problem_init(&pb, outputs ? 120 : 300, outputs ? 300 : 120, spectrum, seed);
+    js_svds_options opt = options(r, JS_SIDE_AUTO);
+    opt.smallest = 1;
+    js_svds_result *res = NULL;
+    assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
+    assert_int_equal(res->rank, r);
+    assert_true(fabs(res->scale - pb.s[0]) < 1e-12 * pb.s[0]);
+    double worst_rel = 0, worst_abs = 0;
+    for (int64_t k = 0; k < r; k++) {
+      double exact = pb.s[pb.mn - 1 - k], err = fabs(res->sigma[k] - exact);
+      if (exact > 1e-8 * pb.s[0])
+        worst_rel = fmax(worst_rel, err / exact);
+      worst_abs = fmax(worst_abs, err / pb.s[0]);
+      if (check_all && err > 1e-8 * pb.s[0])
+        fail_msg("%s: sigma_min+%lld = %.17g, LAPACK %.17g", name, (long long)k,
+                 res->sigma[k], exact);
+    }
+    printf("# %s, %s side: smallest %lld, worst error %.2e relative above 1e-8 sigma_1, "
+           "%.2e sigma_1 absolute\n",
+           name, outputs ? "outputs" : "params", (long long)r, worst_rel, worst_abs);
+    js_svds_result_free(res);
+    opt.side = outputs ? JS_SIDE_PARAMS : JS_SIDE_OUTPUTS;
+    assert_int_equal(js_svds(pb.op, &opt, &res), JS_EINVAL);
+    assert_non_null(strstr(js_last_error(), "smaller Gram side"));
+    assert_int_equal(js_svds_dense(pb.op, &opt, &res), JS_OK);
+    for (int64_t k = 0; k < r; k++)
+      assert_true(fabs(res->sigma[k] - pb.s[pb.mn - 1 - k]) < 1e-12 * pb.s[0]);
+    js_svds_result_free(res);
+    problem_free(&pb);
+  }
+}
+
+static void test_smallest(void **state) {
+  (void)state;
+  smallest_against_lapack(spectrum_decaying, 121, "decaying", 10, 1);
+  smallest_against_lapack(spectrum_clustered, 123, "clustered", 10, 1);
+  /* Graded down to 1e-10 sigma_1: 40 smallest, 1e-10 .. 5e-7. */
+  smallest_against_lapack(spectrum_graded, 125, "graded", 40, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),       cmocka_unit_test(test_lanczos_gapped),
@@ -515,6 +610,7 @@ int main(void) {
       cmocka_unit_test(test_dense_limit),    cmocka_unit_test(test_invalid),
       cmocka_unit_test(test_no_convergence), cmocka_unit_test(test_reproducible),
       cmocka_unit_test(test_progress),
+      cmocka_unit_test(test_rank_and_repeated), cmocka_unit_test(test_smallest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

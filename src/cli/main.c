@@ -12,6 +12,7 @@ static const struct {
   const char *summary;
 } verbs[] = {
     {"spectrum", cli_spectrum, "top singular values and vectors of the Jacobian"},
+    {"density", cli_density, "the density of all its singular values (Lanczos quadrature)"},
     {"split", cli_split, "labels and residual on the information and nuisance spaces"},
     {"train", cli_train, "gradient descent, tracked on the information and nuisance spaces"},
     {"bound", cli_bound, "the terms of the generalisation bound of Theorem 3.3"},

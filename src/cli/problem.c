@@ -426,18 +426,21 @@ static int memory_budget(size_t *budget) {
 static double mib(size_t bytes) { return (double)bytes / (1024.0 * 1024.0); }
 
 int cli_problem_plan(cli_problem *pb, const js_svds_options *solver) {
+  int64_t rows = pb->data->n_samples * pb->data->n_outputs;
+  int64_t p = js_net_n_params(pb->net);
+  /* The residual check multiplies a block of all r triplets at once. A rank
+   * out of range is left to the solver, which names the limit. */
+  int64_t min_dim = rows < p ? rows : p;
+  int64_t block = solver->top > 0 && solver->top < min_dim ? solver->top : 1;
+  return cli_problem_plan_bytes(pb, js_svds_memory_bytes(solver, rows, p), block);
+}
+
+int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) {
   size_t budget;
   if (memory_budget(&budget))
     return 2;
   if (budget == 0)
     return 0; /* unknown machine size and no --mem: the library's defaults */
-  int64_t rows = pb->data->n_samples * pb->data->n_outputs;
-  int64_t p = js_net_n_params(pb->net);
-  size_t solver_bytes = js_svds_memory_bytes(solver, rows, p);
-  /* The residual check multiplies a block of all r triplets at once. A rank
-   * out of range is left to the solver, which names the limit. */
-  int64_t min_dim = rows < p ? rows : p;
-  int64_t block = solver->top > 0 && solver->top < min_dim ? solver->top : 1;
   js_memory_plan plan;
   int status = js_plan_memory(pb->net, pb->jac.precision, pb->data->n_samples, block,
                               solver_bytes, budget, &plan);

@@ -43,6 +43,9 @@ void cli_problem_free(cli_problem *pb);
  * prints the plan. Returns 0, or prints one line and returns non-zero
  * (1 when the budget is too small, naming the smallest that works). */
 int cli_problem_plan(cli_problem *pb, const js_svds_options *solver);
+/* The same for any solver: solver_bytes of its memory next to the network,
+ * products in blocks of up to `block` vectors. */
+int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block);
 /* The test data set, or *test = NULL when no --test-* option was given;
  * its dimension and number of outputs must match the training data. */
 int cli_problem_load_test(const cli_problem *pb, js_dataset **test);

@@ -8,13 +8,15 @@
 #include <stdlib.h>
 
 static struct {
-  const char *top, *cutoff, *dense_limit, *json, *csv, *save_vectors;
+  const char *top, *smallest, *cutoff, *dense_limit, *json, *csv, *save_vectors;
   int dense, quiet;
 } args;
 
 static const cli_opt spectrum_options[] = {
     {"top", "R", "number of singular triplets (default 20)", &args.top, NULL},
     {"cutoff", "ALPHA", "instead of --top: all singular values above ALPHA", &args.cutoff, NULL},
+    {"smallest", "R", "instead of --top: the R smallest singular triplets (ascending)",
+     &args.smallest, NULL},
     {"dense", NULL, "form J explicitly and use LAPACK's SVD (reference)", NULL, &args.dense},
     {"dense-limit", "SIZE", "largest explicit J for --dense (default 1G)", &args.dense_limit,
      NULL},
@@ -27,8 +29,15 @@ static const cli_opt spectrum_options[] = {
     {NULL, NULL, NULL, NULL, NULL}};
 
 static int parse_solver(js_svds_options *opt, uint64_t seed) {
-  if (cli_solver_parse(opt, seed) || cli_rank_parse("top", args.top, args.cutoff, 20, opt))
+  if (args.smallest && (args.top || args.cutoff)) {
+    cli_error("give --smallest alone, without --top or --cutoff");
     return 2;
+  }
+  if (cli_solver_parse(opt, seed) ||
+      cli_rank_parse(args.smallest ? "smallest" : "top",
+                     args.smallest ? args.smallest : args.top, args.cutoff, 20, opt))
+    return 2;
+  opt->smallest = args.smallest != NULL;
   if (args.dense_limit && cli_bytes("dense-limit", args.dense_limit, &opt->dense_limit))
     return 2;
   return 0;
@@ -75,6 +84,12 @@ static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *re
   fprintf(f, "# %lld of %lld triplets converged, %lld restarts, %lld J and %lld J^T products, %.3f s\n",
           (long long)res->rank, (long long)res->requested, (long long)res->iterations,
           (long long)res->n_apply, (long long)res->n_apply_t, res->seconds);
+  if (res->numerical_rank >= 0)
+    fprintf(f, "# numerical rank %lld (below the %lld asked for): sigma_rho / sigma_rho+1 = %.3g\n",
+            (long long)res->numerical_rank, (long long)res->requested, res->rank_gap);
+  if (res->smallest)
+    fprintf(f, "# the %lld smallest, ascending; residuals relative to sigma_1 = %.6g\n",
+            (long long)res->requested, res->scale);
   fprintf(f, "%6s  %22s  %13s  %13s\n", "s", "sigma_s", "|Jv-su|/s1", "|J'u-sv|/s1");
   for (int64_t s = 0; s < res->rank; s++)
     fprintf(f, "%6lld  %22.15e  %13.3e  %13.3e\n", (long long)s + 1, res->sigma[s],
@@ -94,6 +109,12 @@ static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res
   json_string(&j, "side", side_name(res->side));
   json_int(&j, "rank", res->rank);
   json_int(&j, "requested", res->requested);
+  json_bool(&j, "smallest", res->smallest);
+  json_number(&j, "sigma_1", res->scale);
+  if (res->numerical_rank >= 0) {
+    json_int(&j, "numerical_rank", res->numerical_rank);
+    json_number(&j, "rank_gap", res->rank_gap);
+  }
   json_numbers(&j, "singular_values", res->rank, res->sigma);
   /* One residual per triplet: the larger of the two sides'. */
   json_array(&j, "residuals");

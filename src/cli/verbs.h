@@ -4,6 +4,7 @@
 #define JS_CLI_VERBS_H
 
 int cli_spectrum(int argc, char **argv);
+int cli_density(int argc, char **argv);
 int cli_split(int argc, char **argv);
 int cli_train(int argc, char **argv);
 int cli_bound(int argc, char **argv);

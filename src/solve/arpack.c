@@ -2,6 +2,7 @@
  * regular mode (mode 1, bmat = I, exact shifts), on the Gram operator. */
 #include "solve/arpack.h"
 
+#include "core/blas.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -52,7 +53,7 @@ static int check_sizes(int64_t n, int64_t ncv) {
 }
 
 int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *opt,
-                  double *sigma, double *x, int64_t *n_converged,
+                  double shift, double *sigma, double *x, int64_t *n_converged,
                   int64_t *iterations) {
   *n_converged = 0;
   *iterations = 0;
@@ -82,20 +83,37 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
   for (a_int i = 0; i < n; i++)
     resid[i] = js_rng_normal(&rng);
 
+  /* The smallest eigenvalues theta of G are the largest of shift I - G
+   * (shift = 1.01 lambda_1^2 >= every theta): the same Krylov spaces as
+   * which = SA on G, but ARPACK's test ||r|| <= tol |Ritz value| then asks
+   * for an error tol lambda_1^2, what products with G can deliver, where SA
+   * would ask tol theta, out of reach for theta << lambda_1^2. */
+  const char *which = "LA";
+  /* On shift I - G the test is relative to ~lambda_1^2, and theta = shift - d
+   * needs d to working precision: tol 0 is ARPACK's machine epsilon. */
+  double tol = shift > 0 ? 0.0 : opt->tol;
   int64_t products = 0;
   for (;;) {
-    dsaupd_c(&ido, "I", n, "LA", ne, opt->tol, resid, nv, basis, n, iparam, ipntr,
+    dsaupd_c(&ido, "I", n, which, ne, tol, resid, nv, basis, n, iparam, ipntr,
              workd, workl, lworkl, &info);
     if (ido != -1 && ido != 1)
       break;
     status = js_gram_apply(g, workd + ipntr[0] - 1, workd + ipntr[1] - 1);
     if (status)
       goto done;
+    if (shift > 0) { /* y = shift x - G x */
+      js_scal(n, -1.0, workd + ipntr[1] - 1);
+      js_axpy(n, shift, workd + ipntr[0] - 1, workd + ipntr[1] - 1);
+    }
     products++;
     /* ARPACK does not signal restarts through reverse communication, so
      * progress counts Gram products (total unknown: 0). */
     if (opt->progress)
       opt->progress(opt->progress_ctx, "lanczos", products, 0);
+  }
+  if (info == -9) { /* G = 0 (G r = 0 for a random r): no nonzero triplet */
+    status = JS_OK;
+    goto done;
   }
   if (info < 0) {
     status = js_fail(JS_EARPACK, "svds: ARPACK dsaupd: %s (info = %d)",
@@ -112,7 +130,7 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
   if (nconv > 0) {
     /* The Ritz vectors overwrite the first nev columns of the basis (Z = V,
      * as ARPACK's own drivers call it): no second n x nev array. */
-    dseupd_c(1, "A", select, d, basis, n, 0.0, "I", n, "LA", ne, opt->tol, resid, nv,
+    dseupd_c(1, "A", select, d, basis, n, 0.0, "I", n, which, ne, tol, resid, nv,
              basis, n, iparam, ipntr, workd, workl, lworkl, &info);
     if (info != 0) {
       status = js_fail(JS_EARPACK, "svds: ARPACK dseupd: %s (info = %d)",
@@ -120,10 +138,12 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
       goto done;
     }
   }
-  /* d holds lambda_s^2 ascending; round-off can push a zero below 0. */
+  /* d holds lambda_s^2 ascending; round-off can push a zero below 0. The
+   * top come out descending; shift - d, the smallest, ascending. */
   for (a_int s = 0; s < nconv; s++) {
     a_int from = nconv - 1 - s;
-    sigma[s] = sqrt(d[from] > 0 ? d[from] : 0.0);
+    double theta = shift > 0 ? shift - d[from] : d[from];
+    sigma[s] = sqrt(theta > 0 ? theta : 0.0);
     memcpy(x + (size_t)s * (size_t)n, basis + (size_t)from * (size_t)n,
            sizeof(double) * (size_t)n);
   }

@@ -98,7 +98,7 @@ done:
 
 int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   int64_t r;
-  int status = js_svds_check(op, opt, out, &r);
+  int status = js_svds_check(op, opt, out, 1, &r);
   if (status)
     return status;
   int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
@@ -125,11 +125,15 @@ int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out
   if ((status = js_svds_result_alloc(op, keep, js_gram_side(op, opt->side), &res)))
     goto done;
   res->rank = keep;
-  memcpy(res->sigma, s, sizeof(double) * (size_t)keep);
-  memcpy(res->u, u, sizeof(double) * (size_t)(rows * keep));
-  for (int64_t k = 0; k < keep; k++)
+  /* The smallest: LAPACK's last `keep`, in ascending order. */
+  for (int64_t k = 0; k < keep; k++) {
+    int64_t from = opt->smallest ? mn - 1 - k : k;
+    res->sigma[k] = s[from];
+    memcpy(res->u + k * rows, u + from * rows, sizeof(double) * (size_t)rows);
     for (int64_t c = 0; c < cols; c++)
-      res->v[k * cols + c] = vt[k + c * mn];
+      res->v[k * cols + c] = vt[from + c * mn];
+  }
+  res->scale = s[0];
   if (opt->cutoff > 0) {
     if ((status = js_svds_check_cutoff(res, opt->cutoff)))
       goto done;

@@ -17,14 +17,20 @@ js_side js_gram_side(const js_linop *op, js_side side) {
   return js_gram_side_of(js_linop_rows(op), js_linop_cols(op), side);
 }
 
-int js_gram_init(js_gram *g, js_linop *op, js_side side) {
+int js_gram_init_block(js_gram *g, js_linop *op, js_side side, int64_t block) {
   g->op = op;
   g->side = js_gram_side(op, side);
   int outputs = g->side == JS_SIDE_OUTPUTS;
   g->n = outputs ? js_linop_rows(op) : js_linop_cols(op);
   g->m = outputs ? js_linop_cols(op) : js_linop_rows(op);
-  g->scratch = js_alloc((size_t)g->m, sizeof(double), "Gram operator scratch");
+  g->block = block;
+  g->scratch = js_alloc((size_t)g->m * (size_t)block, sizeof(double),
+                        "Gram operator scratch");
   return g->scratch ? JS_OK : JS_ENOMEM;
+}
+
+int js_gram_init(js_gram *g, js_linop *op, js_side side) {
+  return js_gram_init_block(g, op, side, 1);
 }
 
 void js_gram_free(js_gram *g) {
@@ -38,13 +44,17 @@ static int half(js_gram *g, int first, int64_t b, const double *x, double *z) {
   return transpose ? js_linop_apply_t(g->op, b, x, z) : js_linop_apply(g->op, b, x, z);
 }
 
-int js_gram_apply(js_gram *g, const double *x, double *y) {
-  int status = half(g, 1, 1, x, g->scratch);
+int js_gram_apply_block(js_gram *g, int64_t b, const double *x, double *y) {
+  int status = half(g, 1, b, x, g->scratch);
   if (status == JS_OK)
-    status = half(g, 0, 1, g->scratch, y);
+    status = half(g, 0, b, g->scratch, y);
   if (status == JS_OK)
-    status = js_svds_check_finite(y, g->n, "a Gram product J J^T x or J^T J x");
+    status = js_svds_check_finite(y, g->n * b, "a Gram product J J^T x or J^T J x");
   return status;
+}
+
+int js_gram_apply(js_gram *g, const double *x, double *y) {
+  return js_gram_apply_block(g, 1, x, y);
 }
 
 int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y) {

@@ -12,7 +12,8 @@ typedef struct js_gram {
   js_side side;    /* JS_SIDE_OUTPUTS or JS_SIDE_PARAMS */
   int64_t n;       /* size of G */
   int64_t m;       /* size of the other side */
-  double *scratch; /* m: J^T x or J x between the two products */
+  int64_t block;   /* vectors js_gram_apply_block takes at once */
+  double *scratch; /* m x block: J^T x or J x between the two products */
 } js_gram;
 
 /* The side `side` stands for: AUTO picks J J^T when rows <= cols. */
@@ -20,10 +21,15 @@ js_side js_gram_side(const js_linop *op, js_side side);
 /* The same for an operator of rows x cols. */
 js_side js_gram_side_of(int64_t rows, int64_t cols, js_side side);
 int js_gram_init(js_gram *g, js_linop *op, js_side side);
+/* The same with room for blocks of up to `block` vectors (>= 1). */
+int js_gram_init_block(js_gram *g, js_linop *op, js_side side, int64_t block);
 void js_gram_free(js_gram *g);
 
 /* y = G x (both of length n); JS_ENUMERIC if J gave NaN or Inf. */
 int js_gram_apply(js_gram *g, const double *x, double *y);
+/* Y = G X for b <= g->block vectors (X and Y are n x b), as two block
+ * products, so BLIS sees matrices. */
+int js_gram_apply_block(js_gram *g, int64_t b, const double *x, double *y);
 
 /* The other side's singular vectors from k eigenvectors x (n x k) of G:
  * y_s = J^T x_s (outputs side) or J x_s (params side), normalised; y is

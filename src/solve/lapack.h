@@ -1,4 +1,4 @@
-/* The LAPACK routine the dense reference uses, declared by hand (Fortran
+/* The LAPACK routines the solvers use, declared by hand (Fortran
  * calling convention: trailing underscore, every argument by reference,
  * column-major arrays, and gfortran's hidden length of each character
  * argument at the end). */
@@ -12,5 +12,12 @@ void dgesdd_(const char *jobz, const int *m, const int *n, double *a,
              const int *lda, double *s, double *u, const int *ldu, double *vt,
              const int *ldvt, double *work, const int *lwork, int *iwork,
              int *info, size_t jobz_len);
+
+/* Eigenvalues (ascending, in d) and, for jobz = "V", orthonormal
+ * eigenvectors z (n x n, column-major) of the symmetric tridiagonal matrix
+ * with diagonal d (n) and off-diagonal e (n - 1, destroyed); work has
+ * max(1, 2n - 2) entries. */
+void dstev_(const char *jobz, const int *n, double *d, double *e, double *z,
+            const int *ldz, double *work, int *info, size_t jobz_len);
 
 #endif

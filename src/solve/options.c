@@ -3,6 +3,7 @@
 #include "solve/svds.h"
 
 #include "core/error.h"
+#include "solve/gram.h"
 
 #include <limits.h>
 #include <math.h>
@@ -13,6 +14,7 @@ enum { CUTOFF_FIRST_RANK = 10 };
 void js_svds_options_init_defaults(js_svds_options *opt) {
   *opt = (js_svds_options){
       .top = 10,
+      .smallest = 0,
       .cutoff = 0.0,
       .side = JS_SIDE_AUTO,
       /* ARPACK's relative tolerance on the Gram eigenvalues lambda^2. The
@@ -30,12 +32,13 @@ void js_svds_options_init_defaults(js_svds_options *opt) {
   };
 }
 
-static int check_rank(int64_t r, int64_t min_dim) {
-  if (r < 1 || r >= min_dim)
+/* Lanczos needs r < n (ARPACK: nev < ncv <= n); the dense SVD has them all. */
+static int check_rank(int64_t r, int64_t min_dim, int dense) {
+  if (r < 1 || r > min_dim - !dense)
     return js_fail(JS_EINVAL,
                    "svds: %lld singular triplets requested: r must be at least 1 "
-                   "and below min(nK, p) = %lld",
-                   (long long)r, (long long)min_dim);
+                   "and %s min(nK, p) = %lld",
+                   (long long)r, dense ? "at most" : "below", (long long)min_dim);
   return JS_OK;
 }
 
@@ -51,7 +54,7 @@ int64_t js_svds_first_rank(const js_svds_options *opt, int64_t min_dim) {
 }
 
 int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out,
-                  int64_t *n_triplets) {
+                  int dense, int64_t *n_triplets) {
   if (!out)
     return js_fail(JS_EINVAL, "svds: the result pointer is NULL");
   *out = NULL;
@@ -67,14 +70,23 @@ int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out
                    (long long)opt->ncv);
   if (isnan(opt->cutoff) || isinf(opt->cutoff))
     return js_fail(JS_EINVAL, "svds: cut-off %g must be finite", opt->cutoff);
+  if (opt->smallest && opt->cutoff > 0)
+    return js_fail(JS_EINVAL, "svds: the smallest singular values take a count, not a "
+                              "cut-off");
   if (opt->side != JS_SIDE_AUTO && opt->side != JS_SIDE_OUTPUTS &&
       opt->side != JS_SIDE_PARAMS)
     return js_fail(JS_EINVAL, "svds: side %d is not auto, outputs or params",
                    (int)opt->side);
   int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
   int64_t min_dim = rows < cols ? rows : cols;
+  /* The larger Gram matrix has |rows - cols| zero eigenvalues of its own. */
+  if (opt->smallest && !dense && opt->side != JS_SIDE_AUTO &&
+      opt->side != js_gram_side_of(rows, cols, JS_SIDE_AUTO))
+    return js_fail(JS_EINVAL, "svds: the smallest singular values need the smaller Gram "
+                              "side (side auto): the other has min(nK, p) < n and zero "
+                              "eigenvalues of its own");
   int64_t r = js_svds_first_rank(opt, min_dim);
-  int status = check_rank(r, min_dim);
+  int status = check_rank(r, min_dim, dense);
   if (status == JS_OK)
     *n_triplets = r;
   return status;

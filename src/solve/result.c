@@ -5,6 +5,7 @@
 #include "core/blas.h"
 #include "core/error.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -71,11 +72,20 @@ void js_svds_meter_start(js_svds_meter *meter, const js_linop *op) {
   clock_gettime(CLOCK_MONOTONIC, &meter->start);
 }
 
+void js_svds_meter_read(const js_svds_meter *meter, const js_linop *op, int64_t *n_apply,
+                        int64_t *n_apply_t, double *seconds) {
+  *n_apply = js_linop_apply_count(op) - meter->n_apply;
+  *n_apply_t = js_linop_apply_t_count(op) - meter->n_apply_t;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  *seconds = (double)(now.tv_sec - meter->start.tv_sec) +
+             1e-9 * (double)(now.tv_nsec - meter->start.tv_nsec);
+}
+
 /* residual[s] = ||a_s - sigma_s b_s|| / lambda_1 for the columns of the
  * products a (m x k, overwritten) and the vectors b (m x k). */
 static void relative_residuals(double *residual, double *a, const double *b,
-                               const double *sigma, int64_t m, int64_t k) {
-  double scale = sigma[0] > 0 ? sigma[0] : 1.0;
+                               const double *sigma, double scale, int64_t m, int64_t k) {
   for (int64_t s = 0; s < k; s++) {
     js_axpy(m, -sigma[s], b + s * m, a + s * m);
     residual[s] = js_nrm2(m, a + s * m) / scale;
@@ -96,25 +106,51 @@ static int residuals(js_linop *op, js_svds_result *res) {
   if ((status = js_linop_apply(op, k, res->v, jv)) ||
       (status = js_linop_apply_t(op, k, res->u, jtu)))
     goto done;
-  relative_residuals(res->residual_u, jv, res->u, res->sigma, rows, k);
-  relative_residuals(res->residual_v, jtu, res->v, res->sigma, cols, k);
+  double scale = res->scale > 0 ? res->scale : 1.0;
+  relative_residuals(res->residual_u, jv, res->u, res->sigma, scale, rows, k);
+  relative_residuals(res->residual_v, jtu, res->v, res->sigma, scale, cols, k);
 done:
   free(jv);
   free(jtu);
   return status;
 }
 
+/* A triplet this far from satisfying J v = sigma u, J^T u = sigma v is no
+ * triplet: on the Gram side a zero eigenvalue's u = J v / ||J v|| is
+ * rounding noise. */
+#define RANK_RESIDUAL 1e-6
+
+/* The numerical rank of the top r (jacspec.h, js_svds_result): the first
+ * triplet that is zero to working precision ends the nonzero ones. */
+static void numerical_rank(js_svds_result *res) {
+  res->numerical_rank = -1;
+  res->rank_gap = NAN;
+  if (res->smallest)
+    return;
+  double zero = (double)(res->rows > res->cols ? res->rows : res->cols) * DBL_EPSILON *
+                res->scale;
+  int64_t rho = 0;
+  while (rho < res->rank && res->sigma[rho] > zero &&
+         fmax(res->residual_u[rho], res->residual_v[rho]) <= RANK_RESIDUAL)
+    rho++;
+  if (rho == res->rank && res->scale > 0)
+    return;
+  res->numerical_rank = rho;
+  if (rho > 0 && rho < res->rank)
+    res->rank_gap = res->sigma[rho] > 0 ? res->sigma[rho - 1] / res->sigma[rho] : INFINITY;
+  res->rank = rho;
+}
+
 int js_svds_finish(js_linop *op, const js_svds_options *opt,
                    const js_svds_meter *meter, js_svds_result *res) {
+  res->smallest = opt->smallest;
+  if (!opt->smallest) /* else the solve set lambda_1 */
+    res->scale = res->rank > 0 ? res->sigma[0] : 0.0;
   int status = residuals(op, res);
   if (status)
     return status;
-  res->n_apply = js_linop_apply_count(op) - meter->n_apply;
-  res->n_apply_t = js_linop_apply_t_count(op) - meter->n_apply_t;
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  res->seconds = (double)(now.tv_sec - meter->start.tv_sec) +
-                 1e-9 * (double)(now.tv_nsec - meter->start.tv_nsec);
+  numerical_rank(res);
+  js_svds_meter_read(meter, op, &res->n_apply, &res->n_apply_t, &res->seconds);
   if (!opt->want_vectors) {
     free(res->u);
     free(res->v);

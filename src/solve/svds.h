@@ -10,9 +10,11 @@
 
 /* Checks op, opt and out, and gives the first number of triplets to ask for:
  * opt->top, or in cut-off mode opt->top (10 when unset) clipped to
- * min(rows, cols) - 1. Sets *out = NULL. Nothing is computed before this. */
+ * min(rows, cols) - 1; at most min(rows, cols) - 1 for Lanczos, all of them
+ * for the dense path (dense != 0). Sets *out = NULL. Nothing is computed
+ * before this. */
 int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out,
-                  int64_t *n_triplets);
+                  int dense, int64_t *n_triplets);
 
 /* The first number of triplets to ask for (the rule js_svds_check applies;
  * not range-checked). */
@@ -37,6 +39,9 @@ typedef struct js_svds_meter {
   struct timespec start;
 } js_svds_meter;
 void js_svds_meter_start(js_svds_meter *meter, const js_linop *op);
+/* Products with J and J^T and seconds since the meter started. */
+void js_svds_meter_read(const js_svds_meter *meter, const js_linop *op, int64_t *n_apply,
+                        int64_t *n_apply_t, double *seconds);
 
 /* Residuals of the res->rank triplets from two block products, then the
  * product counts and seconds since the meter started; drops u and v unless

@@ -119,6 +119,39 @@ def case_partial_convergence(tmp):
     assert "converged" in proc.stderr, proc.stderr
 
 
+def case_smallest_matches_dense(tmp):
+    lanczos = spectrum_json(*SMALL, "--smallest", "5")
+    dense = spectrum_json(*SMALL, "--smallest", "5", "--dense")
+    assert lanczos["smallest"] is True and len(lanczos["singular_values"]) == 5
+    s1 = lanczos["sigma_1"]
+    for a, b in zip(lanczos["singular_values"], dense["singular_values"]):
+        assert abs(a - b) <= 1e-8 * s1, (a, b)
+    assert dense["singular_values"] == sorted(dense["singular_values"])
+    fails("spectrum", *SMALL, "--smallest", "3", "--top", "4", words=["--smallest"], code=2)
+    fails("spectrum", *SMALL, "--smallest", "3", "--side", "outputs", words=["smaller Gram"])
+
+
+def case_rank_deficient(tmp):
+    """X of rank 3 (the linear model's J is X): --top 6 gives the 3 nonzero
+    triplets, the rank and the gap; X = 0 gives rank 0."""
+    rnd = random.Random(5)
+    a = [[rnd.gauss(0, 1) for _ in range(3)] for _ in range(40)]
+    b = [[rnd.gauss(0, 1) for _ in range(10)] for _ in range(3)]
+    x = [sum(a[i][t] * b[t][j] for t in range(3)) for i in range(40) for j in range(10)]
+    npyio.write(f"{tmp}/X.npy", x, (40, 10))
+    npyio.write(f"{tmp}/T.npy", [rnd.gauss(0, 1) for _ in range(40)], (40,))
+    args = ["--x", f"{tmp}/X.npy", "--targets", f"{tmp}/T.npy", "--hidden", "none",
+            "--no-normalize"]
+    for extra in ([], ["--dense"], ["--side", "outputs"]):
+        res = spectrum_json(*args, "--top", "6", *extra)
+        assert res["rank"] == 3 and res["numerical_rank"] == 3, res
+        assert res["rank_gap"] is None or res["rank_gap"] > 1e8, res
+    assert "numerical rank 3" in run("spectrum", "--quiet", *args, "--top", "6").stdout
+    npyio.write(f"{tmp}/X.npy", [0.0] * 400, (40, 10))
+    res = spectrum_json(*args, "--top", "2")
+    assert res["rank"] == 0 and res["numerical_rank"] == 0, res
+
+
 def case_version_and_help(tmp):
     assert run("--version").stdout.startswith("jacspec ")
     assert "--top" in run("spectrum", "--help").stdout
