@@ -136,6 +136,16 @@ void js_array_free(js_array *a);
 int js_npy_write(const char *path, const double *data, int ndim,
                  const int64_t *shape);
 
+/* A data set from .npy files: inputs x_path (n x d, or n x C x H x W images,
+ * float32 or float64) with exactly one of labels_path (n integer class ids
+ * 0..K-1, one-hot encoded; K = the largest id + 1) or targets_path (real
+ * values, n x K or n). Values are checked finite by js_dataset_check_finite,
+ * not here. JS_EINVAL (both or neither of labels and targets), JS_EIO,
+ * JS_EFORMAT naming the file (a wrong dtype, rank or row count, a label
+ * out of range). */
+int js_dataset_npy(const char *x_path, const char *labels_path, const char *targets_path,
+                   js_dataset **out);
+
 /* ---------------------------------------------------------------- real data */
 
 /* Files are read through zlib, so each reader takes gzip-compressed and

@@ -1,7 +1,6 @@
 #include "cli/problem.h"
 
 #include "cli/generators.h"
-#include "cli/npy_files.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,7 +217,7 @@ static int load_dataset(const data_args *a, const char *default_spec, char *name
       return 2;
     }
     snprintf(name, name_size, "%s", a->x);
-    rc = cli_load_npy_data(a->x, a->labels, a->targets, out);
+    rc = js_dataset_npy(a->x, a->labels, a->targets, out) ? cli_library_error() : 0;
   } else if (a->labels || a->targets) {
     cli_error("labels and targets files go with an inputs file (--x or --test-x)");
     return 2;

@@ -3,7 +3,6 @@
  * between the information space I (top r singular directions of J) and
  * the nuisance space N, and the size of J_I^+ applied to them. */
 #include "cli/analysis.h"
-#include "cli/npy_files.h"
 #include "cli/output.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"

@@ -4,7 +4,6 @@
  * linearised model side by side (Theorem 1 of the lecture notes), label
  * corruption (section 4) and test data. */
 #include "cli/analysis.h"
-#include "cli/npy_files.h"
 #include "cli/output.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"
