@@ -5,15 +5,20 @@
 #   ./run.sh test   install, build, and run the whole test suite
 #   ./run.sh deps   only install the Debian packages
 #   ./run.sh build  install, configure and build (in ./build), nothing more
+#   ./run.sh fuzz [SECONDS]  build the libFuzzer targets with clang (in
+#                   ./build-fuzz) and run each for SECONDS (default 60)
 set -eu
 cd "$(dirname "$0")"
 
 PACKAGES="build-essential meson ninja-build pkg-config python3 libarpack2-dev
 libblis-dev liblapack-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist"
+# Only `fuzz` needs clang, its sanitizer and libFuzzer runtimes and its OpenMP.
+FUZZ_PACKAGES="clang libclang-rt-14-dev libomp-dev"
 
+# deps [PACKAGE...]: installs the missing ones of PACKAGES and those given.
 deps() {
   missing=""
-  for p in $PACKAGES; do
+  for p in $PACKAGES "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
       missing="$missing $p"
   done
@@ -51,10 +56,47 @@ PY
   return $status
 }
 
+# Each target for $1 seconds, new inputs kept in build-fuzz/corpus/TARGET
+# beside the seeds of tests/fuzz/corpus/TARGET (and the past crashes of
+# tests/fuzz/regressions/TARGET); a crash, leak, timeout or huge allocation
+# is saved as build-fuzz/crashes/TARGET-* and fails the run. Copy it into
+# tests/fuzz/regressions/TARGET/: the fuzz_replay_TARGET test then runs it.
+fuzz() {
+  seconds=${1:-60}
+  [ -f build-fuzz/build.ninja ] ||
+    CC=clang meson setup build-fuzz -Dfuzz=enabled -Db_lundef=false \
+      --buildtype=debugoptimized >/dev/null
+  ninja -C build-fuzz >/dev/null
+  mkdir -p build-fuzz/crashes
+  status=0
+  for src in tests/fuzz/fuzz_*.c; do
+    target=$(basename "$src" .c)
+    name=${target#fuzz_}
+    [ "$name" = util ] && continue
+    mkdir -p "build-fuzz/corpus/$name"
+    # -close_fd_mask=3: the parsers' error lines would drown libFuzzer's own.
+    if ! "build-fuzz/tests/fuzz/$target" -max_total_time="$seconds" -timeout=10 \
+        -rss_limit_mb=2048 -malloc_limit_mb=512 -close_fd_mask=3 -print_final_stats=1 \
+        -artifact_prefix="build-fuzz/crashes/$name-" \
+        "build-fuzz/corpus/$name" "tests/fuzz/corpus/$name" \
+        $(ls -d "tests/fuzz/regressions/$name" 2>/dev/null) >"build-fuzz/$name.log" 2>&1; then
+      status=1
+      echo "$name: FAILED (build-fuzz/$name.log)"
+      grep -m1 -E "ERROR|SUMMARY|runtime error" "build-fuzz/$name.log" || true
+      continue
+    fi
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-fuzz/$name.log")
+    cov=$(grep -E '^#[0-9]+' "build-fuzz/$name.log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*')
+    echo "$name: $runs runs, $cov, corpus $(ls "build-fuzz/corpus/$name" | wc -l) files"
+  done
+  return $status
+}
+
 case "${1:-}" in
   deps) deps ;;
   build) deps; build ;;
   demo) deps; build; build/src/cli/jacspec spectrum ;;
   test) deps; build; tests ;;
-  *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  fuzz) deps $FUZZ_PACKAGES; fuzz "${2:-60}" ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
