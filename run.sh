@@ -5,6 +5,9 @@
 #   ./run.sh test   install, build, and run the whole test suite
 #   ./run.sh deps   only install the Debian packages
 #   ./run.sh build  install, configure and build (in ./build), nothing more
+#   ./run.sh ci     what .ci/run does: test, then build with the address and
+#                   undefined-behaviour sanitizers (./build-sanitize) and run
+#                   the unit and command-line tests there too
 #   ./run.sh fuzz [SECONDS]  build the libFuzzer targets with clang (in
 #                   ./build-fuzz) and run each for SECONDS (default 60)
 set -eu
@@ -35,24 +38,62 @@ build() {
   ninja -C build >/dev/null
 }
 
-tests() {
-  status=0
-  meson test -C build --no-rebuild --print-errorlogs --num-processes 2 || status=$?
-  python3 - build/meson-logs/testlog.json <<'PY'
+# run_tests DIR [SUITE...]: meson's tests in DIR (all suites, or those named).
+run_tests() {
+  dir=$1
+  shift
+  suites=""
+  for s in "$@"; do suites="$suites --suite $s"; done
+  # shellcheck disable=SC2086
+  meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 $suites
+}
+
+# One "N passed, N failed" line over the testlog.json of every DIR given.
+summary() {
+  python3 - "$@" <<'PY'
 import json, sys
 passed = failed = skipped = 0
-for line in open(sys.argv[1]):
-    result = json.loads(line)["result"]
-    if result in ("OK", "EXPECTEDFAIL"):
-        passed += 1
-    elif result == "SKIP":
-        skipped += 1
-    else:
-        failed += 1
+for build in sys.argv[1:]:
+    for line in open(build + "/meson-logs/testlog.json"):
+        result = json.loads(line)["result"]
+        if result in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif result == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
 if skipped:
     print(f"{skipped} skipped")
 print(f"{passed} passed, {failed} failed")
 PY
+}
+
+tests() {
+  status=0
+  run_tests build || status=$?
+  summary build
+  return $status
+}
+
+# The unit and command-line suites again in build-sanitize, under
+# AddressSanitizer (with LeakSanitizer) and UBSan, where any report aborts
+# the program and so fails its test.
+sanitize_build() {
+  [ -f build-sanitize/build.ninja ] ||
+    meson setup build-sanitize --buildtype=debugoptimized \
+      -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dc_args="-fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
+  ninja -C build-sanitize >/dev/null
+}
+
+# CI: both builds, both test runs, one summary line for the two.
+ci() {
+  status=0
+  run_tests build || status=$?
+  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
+    run_tests build-sanitize unit cli || status=$?
+  summary build build-sanitize
   return $status
 }
 
@@ -98,5 +139,6 @@ case "${1:-}" in
   demo) deps; build; build/src/cli/jacspec spectrum ;;
   test) deps; build; tests ;;
   fuzz) deps $FUZZ_PACKAGES; fuzz "${2:-60}" ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  ci) deps; build; sanitize_build; ci ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
