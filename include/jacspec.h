@@ -44,13 +44,28 @@ enum {
   JS_ENOCONV = -5,  /* an iterative method did not converge (partial result) */
   JS_ELIMIT = -6,   /* a request exceeds a size limit (e.g. dense J) */
   JS_ENUMERIC = -7, /* NaN or Inf where finite numbers are required */
-  JS_EARPACK = -8   /* ARPACK reported an internal error */
+  JS_EARPACK = -8,  /* ARPACK reported an internal error */
+  JS_ECANCELED = -9 /* stopped by js_cancel_request (the message says where) */
 };
 
 /* A fixed string for a status code ("invalid argument", ...). */
 const char *js_errstr(int status);
 /* The message of the last error on this thread (empty if none). */
 const char *js_last_error(void);
+
+/* ---------------------------------------------------------------- cancellation */
+
+/* Asks the long computations to stop: js_svds and js_svds_dense check
+ * before each product, js_train before each step (and in its own solves),
+ * and return JS_ECANCELED with a message saying where they stopped
+ * ("svds: interrupted after N products", "train: interrupted at step t"),
+ * having freed what they allocated. Safe to call from a signal handler: it
+ * only sets a volatile sig_atomic_t. The request holds for every later
+ * call too, until js_cancel_clear. */
+void js_cancel_request(void);
+void js_cancel_clear(void);
+/* Non-zero while a request holds. */
+int js_cancel_requested(void);
 
 /* ---------------------------------------------------------------- data */
 
@@ -429,7 +444,8 @@ void js_svds_result_free(js_svds_result *res);
 
 /* Top singular triplets of op by Lanczos (ARPACK dsaupd/dseupd) on the Gram
  * operator of the chosen side. Returns JS_OK, or JS_ENOCONV with *out set
- * to the triplets that did converge. */
+ * to the triplets that did converge; JS_ECANCELED (*out NULL) when
+ * js_cancel_request stopped it between two products. */
 int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out);
 /* The same from LAPACK's SVD of the explicitly formed matrix (J e_j for
  * every column); JS_ELIMIT when rows*cols*8 exceeds opt->dense_limit. */
@@ -551,8 +567,9 @@ typedef int (*js_train_callback)(void *ctx, const js_train_state *state);
  * O(nK + p)). y has length nK. callback may be NULL. On return theta and
  * the model hold the last parameters reached. Errors: JS_EINVAL (options,
  * sizes), JS_ENUMERIC when the loss becomes NaN or Inf (the message names
- * the step; the callback has seen every step before it), or any status of
- * the model's callbacks or of the lambda_1 solve. */
+ * the step; the callback has seen every step before it), JS_ECANCELED
+ * (js_cancel_request; the message names the last step done), or any status
+ * of the model's callbacks or of the lambda_1 solve. */
 int js_train(const js_model *model, const double *y, const js_train_options *opt,
              js_train_callback callback, void *ctx, double *theta);
 

@@ -312,6 +312,11 @@ int js_train(const js_model *model, const double *y, const js_train_options *opt
   }
   int stop = report(&t, 0, loss, callback, ctx);
   for (int64_t step = 1; step <= opt->steps && !stop && !status; step++) {
+    if (js_cancel_requested()) {
+      status = js_fail(JS_ECANCELED, "train: interrupted at step %lld of %lld",
+                       (long long)step - 1, (long long)opt->steps);
+      break;
+    }
     status = take_step(&t, step, &loss);
     if (!status)
       stop = report(&t, step, loss, callback, ctx);

@@ -39,7 +39,8 @@ int cli_problem_plan(cli_problem *pb, const js_svds_options *solver);
 int cli_problem_load_test(const cli_problem *pb, js_dataset **test);
 
 
-/* Prints "jacspec: <library message>" and returns exit code 1. */
+/* Prints "jacspec: <library message>" and returns exit code 1, or 128 + the
+ * signal number once SIGINT or SIGTERM was caught (cli/signals.h). */
 int cli_library_error(void);
 
 #endif

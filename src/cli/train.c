@@ -232,6 +232,10 @@ int cli_train(int argc, char **argv) {
     goto done;
   int status = js_train(&model, pb.data->y, &st.train, train_track_step, &tr, theta);
   cli_progress_done(&tr.progress);
+  if (status == JS_ECANCELED) { /* no rows: an interrupted run leaves no output */
+    rc = cli_library_error();
+    goto done;
+  }
   if (tr.failed) { /* the test forward pass failed; its message is out */
     rc = 1;
     goto done;

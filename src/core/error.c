@@ -16,6 +16,7 @@ const char *js_errstr(int status) {
   case JS_ELIMIT: return "size limit exceeded";
   case JS_ENUMERIC: return "non-finite number";
   case JS_EARPACK: return "ARPACK error";
+  case JS_ECANCELED: return "canceled";
   default: return "unknown status";
   }
 }

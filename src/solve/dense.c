@@ -41,6 +41,11 @@ static int form_explicit(js_linop *op, double *j) {
     return JS_ENOMEM;
   int status = JS_OK;
   for (int64_t c0 = 0; c0 < cols && status == JS_OK; c0 += block) {
+    if (js_cancel_requested()) {
+      status = js_fail(JS_ECANCELED, "svds: interrupted after %lld of the %lld products "
+                       "forming J", (long long)c0, (long long)cols);
+      break;
+    }
     int64_t b = cols - c0 < block ? cols - c0 : block;
     memset(eye, 0, sizeof(double) * (size_t)(cols * b));
     for (int64_t k = 0; k < b; k++)
