@@ -6,8 +6,8 @@
  * everything it allocated is freed, which the sanitizer build's
  * LeakSanitizer checks at exit.
  *
- * build_problem holds everything that depends on the model API (data set,
- * network, Jacobian, js_model), so a change there touches one function. */
+ * The problem is built by small_problem.c, which holds everything that
+ * depends on the model API. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +17,7 @@
 
 #include "core/alloc.h"
 #include "scratch.h"
+#include "small_problem.h"
 
 #include "jacspec.h"
 
@@ -24,49 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct problem {
-  js_dataset *data;
-  js_net *net;
-  js_linop *jacobian;
-  js_model model;
-} problem;
-
-static void free_problem(problem *pb) {
-  js_model_release(&pb->model);
-  js_linop_free(pb->jacobian);
-  js_net_free(pb->net);
-  js_dataset_free(pb->data);
-  memset(pb, 0, sizeof *pb);
-}
-
-/* A GMM data set (n = 24, K = 2, d = 5) and a softplus network of width 8
- * with its Jacobian and its js_model. */
-static int build_problem(problem *pb) {
-  memset(pb, 0, sizeof *pb);
-  js_gmm_options gmm;
-  js_gmm_options_init_defaults(&gmm);
-  gmm.n_samples = 24;
-  gmm.n_classes = 2;
-  gmm.n_clusters = 1;
-  gmm.dim = 5;
-  js_net_options opt;
-  js_net_options_init_defaults(&opt);
-  opt.widths[0] = gmm.dim;
-  opt.widths[1] = 8;
-  opt.widths[2] = gmm.n_classes;
-  int status;
-  if ((status = js_dataset_gmm(&gmm, &pb->data)) ||
-      (status = js_dataset_normalize(pb->data)) || (status = js_net_create(&opt, &pb->net)) ||
-      (status = js_jacobian_create(pb->net, pb->data, &pb->jacobian)) ||
-      (status = js_net_model_init(&pb->model, pb->net, pb->data)))
-    return status;
-  return JS_OK;
-}
-
 /* spectrum (top 4 with vectors), split (I of rank 3, the labels aligned),
  * training: SGD with the linearised run and the automatic rate (a Lanczos
  * solve of its own), then Adam. */
-static int run_problem(problem *pb) {
+static int run_problem(small_problem *pb) {
   js_svds_options so;
   js_svds_options_init_defaults(&so);
   so.top = 4;
@@ -106,11 +68,11 @@ done:
 
 static int end_to_end(void *ctx) {
   (void)ctx;
-  problem pb;
-  int status = build_problem(&pb);
+  small_problem pb;
+  int status = small_problem_build(&pb, 24, 5, 8);
   if (!status)
     status = run_problem(&pb);
-  free_problem(&pb);
+  small_problem_free(&pb);
   return status;
 }
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "dense_op.h"
+#include "small_problem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,34 +73,19 @@ static int cancel_at_step_3(void *ctx, const js_train_state *state) {
 
 static void test_train(void **state) {
   (void)state;
-  js_gmm_options gmm;
-  js_gmm_options_init_defaults(&gmm);
-  gmm.n_samples = 20;
-  gmm.dim = 4;
-  js_dataset *data = NULL;
-  assert_int_equal(js_dataset_gmm(&gmm, &data), JS_OK);
-  js_net_options no;
-  js_net_options_init_defaults(&no);
-  no.widths[0] = data->dim;
-  no.widths[1] = 6;
-  no.widths[2] = data->n_outputs;
-  js_net *net = NULL;
-  js_model model;
-  assert_int_equal(js_net_create(&no, &net), JS_OK);
-  assert_int_equal(js_net_model_init(&model, net, data), JS_OK);
+  small_problem pb;
+  assert_int_equal(small_problem_build(&pb, 20, 4, 6), JS_OK);
   double theta[24];
-  js_net_get_params(net, theta);
+  js_net_get_params(pb.net, theta);
   js_train_options opt;
   js_train_options_init_defaults(&opt);
   opt.steps = 10;
   opt.lr = 1e-2;
-  assert_int_equal(js_train(&model, data->y, &opt, cancel_at_step_3, NULL, theta),
+  assert_int_equal(js_train(&pb.model, pb.data->y, &opt, cancel_at_step_3, NULL, theta),
                    JS_ECANCELED);
   assert_string_equal(js_last_error(), "train: interrupted at step 3 of 10");
   js_cancel_clear();
-  js_model_release(&model);
-  js_net_free(net);
-  js_dataset_free(data);
+  small_problem_free(&pb);
 }
 
 int main(void) {

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "jacspec.h"
+#include "small_problem.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -71,21 +71,11 @@ static int keep(void *ctx, const js_train_snapshot *s) {
 }
 
 static void resume_matches(js_optimizer optimizer) {
-  js_gmm_options gmm;
-  js_gmm_options_init_defaults(&gmm);
-  gmm.n_samples = 30;
-  gmm.dim = 5;
-  js_dataset *data = NULL;
-  assert_int_equal(js_dataset_gmm(&gmm, &data), JS_OK);
-  js_net_options no;
-  js_net_options_init_defaults(&no);
-  no.widths[0] = data->dim;
-  no.widths[1] = 7;
-  no.widths[2] = data->n_outputs;
-  js_net *net = NULL;
-  js_model model;
-  assert_int_equal(js_net_create(&no, &net), JS_OK);
-  assert_int_equal(js_net_model_init(&model, net, data), JS_OK);
+  small_problem pb;
+  assert_int_equal(small_problem_build(&pb, 30, 5, 7), JS_OK);
+  js_net *net = pb.net;
+  js_model *model = &pb.model;
+  const double *y = pb.data->y;
   int64_t p = js_net_n_params(net);
   double *theta0 = malloc(sizeof(double) * (size_t)p);
   double *straight = malloc(sizeof(double) * (size_t)p);
@@ -101,15 +91,15 @@ static void resume_matches(js_optimizer optimizer) {
   opt.lr = optimizer == JS_OPTIM_ADAM ? 1e-2 : 0; /* GD, SGD: the automatic rate */
   trace a = {0}, b = {0};
   memcpy(straight, theta0, sizeof(double) * (size_t)p);
-  assert_int_equal(js_train(&model, data->y, &opt, record, &a, straight), JS_OK);
+  assert_int_equal(js_train(model, y, &opt, record, &a, straight), JS_OK);
 
-  kept k = {.p = p, .m = model.n_outputs, .n = model.n_samples};
+  kept k = {.p = p, .m = model->n_outputs, .n = model->n_samples};
   opt.checkpoint_every = EVERY;
   opt.checkpoint = keep;
   opt.checkpoint_ctx = &k;
   b.stop_after = STOP;
   memcpy(resumed, theta0, sizeof(double) * (size_t)p);
-  assert_int_equal(js_train(&model, data->y, &opt, record, &b, resumed), JS_OK);
+  assert_int_equal(js_train(model, y, &opt, record, &b, resumed), JS_OK);
   assert_int_equal(k.snap.step, KEEP);
 
   /* Resume into a network whose weights are elsewhere: the snapshot rules. */
@@ -117,7 +107,7 @@ static void resume_matches(js_optimizer optimizer) {
   js_net_set_params(net, resumed);
   memset(&b, 0, sizeof b);
   opt.resume = &k.snap;
-  assert_int_equal(js_train(&model, data->y, &opt, record, &b, resumed), JS_OK);
+  assert_int_equal(js_train(model, y, &opt, record, &b, resumed), JS_OK);
   assert_memory_equal(resumed, straight, sizeof(double) * (size_t)p);
   for (int s = KEEP + 1; s <= STEPS; s++) {
     assert_memory_equal(&a.loss[s], &b.loss[s], sizeof(double));
@@ -130,11 +120,11 @@ static void resume_matches(js_optimizer optimizer) {
   js_train_snapshot bad = k.snap;
   bad.lin_residual = NULL;
   opt.resume = &bad;
-  assert_int_equal(js_train(&model, data->y, &opt, NULL, NULL, resumed), JS_EINVAL);
+  assert_int_equal(js_train(model, y, &opt, NULL, NULL, resumed), JS_EINVAL);
   assert_memory_equal(resumed, straight, sizeof(double) * (size_t)p); /* untouched */
   bad = k.snap;
   bad.step = STEPS + 1;
-  assert_int_equal(js_train(&model, data->y, &opt, NULL, NULL, resumed), JS_EINVAL);
+  assert_int_equal(js_train(model, y, &opt, NULL, NULL, resumed), JS_EINVAL);
 
   for (int i = 0; i < 9; i++)
     free(k.arrays[i]);
@@ -142,9 +132,7 @@ static void resume_matches(js_optimizer optimizer) {
   free(theta0);
   free(straight);
   free(resumed);
-  js_model_release(&model);
-  js_net_free(net);
-  js_dataset_free(data);
+  small_problem_free(&pb);
 }
 
 static void test_gd(void **state) {
