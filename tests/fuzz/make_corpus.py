@@ -3,6 +3,11 @@
 valid files and edge cases of each format (run once; the files are in the
 repository, this script says how they were made).
 
+corpus/checkpoint/sgd_linearized is a real checkpoint, from
+  jacspec train --data gmm:n=6,classes=2,dim=3 --hidden 2 --steps 4 --rank 2 \
+      --optimizer sgd --batch 2 --linearized --checkpoint DIR --checkpoint-every 2
+and corpus/checkpoint/truncated its first 200 bytes.
+
 usage: make_corpus.py [DIR]   (default: corpus beside this script)"""
 import gzip
 import os
