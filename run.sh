@@ -15,8 +15,9 @@ cd "$(dirname "$0")"
 
 PACKAGES="build-essential meson ninja-build pkg-config python3 libarpack2-dev
 libblis-dev liblapack-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist"
-# Only `fuzz` needs clang, its sanitizer and libFuzzer runtimes and its OpenMP.
-FUZZ_PACKAGES="clang libclang-rt-14-dev libomp-dev"
+# Only `fuzz` needs clang, its sanitizer and libFuzzer runtimes, its OpenMP
+# and (llvm) llvm-cov for the coverage report.
+FUZZ_PACKAGES="clang libclang-rt-14-dev libomp-dev llvm"
 
 # deps [PACKAGE...]: installs the missing ones of PACKAGES and those given.
 deps() {
@@ -130,7 +131,41 @@ fuzz() {
     cov=$(grep -E '^#[0-9]+' "build-fuzz/$name.log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*')
     echo "$name: $runs runs, $cov, corpus $(ls "build-fuzz/corpus/$name" | wc -l) files"
   done
+  fuzz_coverage
   return $status
+}
+
+# Line coverage of the sources each target names in its "Covers:" line, by
+# its whole corpus, replayed (replay.c) in a build with clang's source-based
+# coverage (./build-coverage).
+fuzz_coverage() {
+  [ -f build-coverage/build.ninja ] ||
+    CC=clang meson setup build-coverage --buildtype=debug \
+      -Dc_args="-fprofile-instr-generate -fcoverage-mapping" \
+      -Dc_link_args=-fprofile-instr-generate >/dev/null
+  for src in tests/fuzz/fuzz_*.c; do
+    target=$(basename "$src" .c)
+    name=${target#fuzz_}
+    sources=$(sed -n 's|^/\* Covers: \(.*\) \*/$|\1|p' "$src")
+    [ -n "$sources" ] || continue
+    ninja -C build-coverage "tests/fuzz/replay_$name" >/dev/null
+    rm -f "build-coverage/$name.profraw"
+    LLVM_PROFILE_FILE="build-coverage/$name.profraw" "build-coverage/tests/fuzz/replay_$name" \
+      "build-fuzz/corpus/$name" "tests/fuzz/corpus/$name" \
+      $(ls -d "tests/fuzz/regressions/$name" 2>/dev/null) >/dev/null 2>&1 || true
+    llvm-profdata merge -o "build-coverage/$name.profdata" "build-coverage/$name.profraw"
+    # Lines found (LF) and hit (LH) of the named files, from the lcov export
+    # (llvm-cov report's own file filter does not match meson's ../ paths).
+    lines=$(llvm-cov export -format=lcov -instr-profile="build-coverage/$name.profdata" \
+        "build-coverage/tests/fuzz/replay_$name" |
+      awk -v files="$sources" '
+        BEGIN { n = split(files, want, " ") }
+        /^SF:/ { keep = 0; for (i = 1; i <= n; i++) if (index($0, "/" want[i]) == length($0) - length(want[i])) keep = 1 }
+        keep && /^LF:/ { found += substr($0, 4) }
+        keep && /^LH:/ { hit += substr($0, 4) }
+        END { printf "%.1f%% (%d of %d)", found ? 100 * hit / found : 0, hit, found }')
+    echo "$name: $lines of the lines of $sources covered"
+  done
 }
 
 case "${1:-}" in

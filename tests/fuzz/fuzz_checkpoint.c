@@ -1,5 +1,6 @@
 /* libFuzzer target: the checkpoint reader of `train --resume`
  * (src/cli/checkpoint.c) on arbitrary bytes. */
+/* Covers: src/cli/checkpoint.c */
 #include "cli/checkpoint.h"
 #include "fuzz_util.h"
 

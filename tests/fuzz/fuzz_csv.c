@@ -1,6 +1,7 @@
 /* libFuzzer target: js_dataset_csv. Byte 0 picks the label column (a
  * number, a header name, or names that exist in no file); the rest is the
  * file. */
+/* Covers: src/data/csv.c */
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

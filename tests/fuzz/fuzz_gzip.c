@@ -1,5 +1,6 @@
 /* libFuzzer target: the gzip-transparent whole-file reader every data
  * reader goes through (src/data/gzfile.c). */
+/* Covers: src/data/gzfile.c */
 #include "data/gzfile.h"
 #include "fuzz_util.h"
 

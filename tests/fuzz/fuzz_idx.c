@@ -3,6 +3,7 @@
  * 0..3; bit 2: keep classes 1 and 0, in that order), bytes 1-2 are the
  * big-endian length L of the labels file, the next L bytes are the labels
  * file and the rest is the images file. */
+/* Covers: src/data/idx.c src/data/classes.c */
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

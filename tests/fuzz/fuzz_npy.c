@@ -1,4 +1,5 @@
 /* libFuzzer target: js_npy_read on arbitrary bytes. */
+/* Covers: src/data/npy.c src/data/npy_header.c */
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

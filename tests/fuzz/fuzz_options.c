@@ -2,6 +2,7 @@
  * split at '\0' bytes into arguments, parsed against the data, model, test
  * data and solver option tables every verb shares, and each argument is
  * also fed to the strict number, seed, size and list conversions. */
+/* Covers: src/cli/args.c */
 #include "cli/args.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"

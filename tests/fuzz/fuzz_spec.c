@@ -1,6 +1,7 @@
 /* libFuzzer target: the --data generator specifications (gmm:, parity:,
  * lowrank: key=value lists), parsed without generating data. Byte 0 picks
  * the generator; the rest is the text after "NAME:". */
+/* Covers: src/cli/spec.c src/cli/generators.c */
 #include "cli/generators.h"
 
 #include <stdlib.h>
