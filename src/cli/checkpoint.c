@@ -121,6 +121,10 @@ static int parse_records(ckpt_file *f, size_t size) {
     at += RECORD;
     if (count > (end - at) / 8)
       return corrupt(f, "an array runs past the end");
+    /* One array a name, or which one a reader gets would be arbitrary. */
+    for (uint64_t j = 0; j < i; j++)
+      if (strcmp(f->names[j], (const char *)r) == 0)
+        return corrupt(f, "an array name repeated");
     memcpy(f->names[i], r, CKPT_NAME);
     f->arrays[i] = (ckpt_array){f->names[i], (char)type, (int64_t)count, f->bytes + at};
     f->n_arrays++;
