@@ -137,11 +137,11 @@ fuzz() {
 
 # Line coverage of the sources each target names in its "Covers:" line, by
 # its whole corpus, replayed (replay.c) in a build with clang's source-based
-# coverage (./build-coverage).
+# coverage (./build-coverage), which skips checksums as the fuzz build does.
 fuzz_coverage() {
   [ -f build-coverage/build.ninja ] ||
     CC=clang meson setup build-coverage --buildtype=debug \
-      -Dc_args="-fprofile-instr-generate -fcoverage-mapping" \
+      -Dc_args="-fprofile-instr-generate -fcoverage-mapping -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION" \
       -Dc_link_args=-fprofile-instr-generate >/dev/null
   for src in tests/fuzz/fuzz_*.c; do
     target=$(basename "$src" .c)
