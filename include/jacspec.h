@@ -47,13 +47,28 @@ enum {
   JS_ENOCONV = -5,  /* an iterative method did not converge (partial result) */
   JS_ELIMIT = -6,   /* a request exceeds a size limit (e.g. dense J) */
   JS_ENUMERIC = -7, /* NaN or Inf where finite numbers are required */
-  JS_EARPACK = -8   /* ARPACK reported an internal error */
+  JS_EARPACK = -8,  /* ARPACK reported an internal error */
+  JS_ECANCELED = -9 /* stopped by js_cancel_request (the message says where) */
 };
 
 /* A fixed string for a status code ("invalid argument", ...). */
 const char *js_errstr(int status);
 /* The message of the last error on this thread (empty if none). */
 const char *js_last_error(void);
+
+/* ---------------------------------------------------------------- cancellation */
+
+/* Asks the long computations to stop: js_svds and js_svds_dense check
+ * before each product, js_train before each step (and in its own solves),
+ * and return JS_ECANCELED with a message saying where they stopped
+ * ("svds: interrupted after N products", "train: interrupted at step t"),
+ * having freed what they allocated. Safe to call from a signal handler: it
+ * only sets a volatile sig_atomic_t. The request holds for every later
+ * call too, until js_cancel_clear. */
+void js_cancel_request(void);
+void js_cancel_clear(void);
+/* Non-zero while a request holds. */
+int js_cancel_requested(void);
 
 /* ---------------------------------------------------------------- data */
 
@@ -615,7 +630,8 @@ void js_svds_result_free(js_svds_result *res);
 
 /* Top singular triplets of op by Lanczos (ARPACK dsaupd/dseupd) on the Gram
  * operator of the chosen side. Returns JS_OK, or JS_ENOCONV with *out set
- * to the triplets that did converge. */
+ * to the triplets that did converge; JS_ECANCELED (*out NULL) when
+ * js_cancel_request stopped it between two products. */
 int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out);
 /* The same from LAPACK's SVD of the explicitly formed matrix, formed from
  * its smaller side (J e_j for every column when cols <= rows, else J^T e_i
@@ -783,6 +799,31 @@ typedef enum {
   JS_OPTIM_ADAM /* Adam (Kingma and Ba) on the gradient J^T r */
 } js_optimizer;
 
+/* Everything a training run carries from one step to the next, after step
+ * t: with it js_train continues as if it had never stopped, bit for bit.
+ * Lengths: p = n_params, m = n_outputs, n = n_samples of the model; arrays
+ * a run does not have are NULL. When js_train hands one to the checkpoint
+ * callback the arrays are its own, valid during the call; for resume they
+ * are the caller's, read during the js_train call only. */
+typedef struct js_train_snapshot {
+  int64_t step;                   /* t: the updates done, 0..T */
+  double lr;                      /* eta in use (an automatic one is kept) */
+  const double *theta0;           /* p: theta_0 */
+  const double *theta;            /* p: theta_t */
+  const double *moment1, *moment2; /* p each: Adam's moments */
+  /* The linearised run (linearized): */
+  const double *lin_theta;        /* p: theta~_t */
+  const double *lin_residual;     /* m: r~_t */
+  const double *lin_moment1, *lin_moment2; /* p each (Adam) */
+  const double *res0;             /* m: r_0 */
+  /* SGD's sample draws: */
+  uint64_t rng_state[4];          /* the generator (xoshiro256**) */
+  const int64_t *order;           /* n: the order the next draw starts from */
+} js_train_snapshot;
+/* Receives a snapshot (a checkpoint to keep); returns JS_OK, or a status
+ * that stops training (js_train returns it). */
+typedef int (*js_checkpoint_fn)(void *ctx, const js_train_snapshot *snapshot);
+
 typedef struct js_train_options {
   int64_t steps;        /* T >= 1 updates */
   double lr;            /* eta > 0; <= 0: automatic, 1 / lambda_1^2 of J(theta_0) */
@@ -791,9 +832,19 @@ typedef struct js_train_options {
   uint64_t seed;        /* SGD sample draws and the lambda_1 solve's start */
   int linearized;       /* also train f_lin(theta) = f(theta_0) + J_0 (theta - theta_0) */
   double beta1, beta2, epsilon; /* Adam */
+  /* After every checkpoint_every-th step (0: never), once the step's
+   * callback has run, checkpoint(checkpoint_ctx, snapshot) is called. */
+  int64_t checkpoint_every;
+  js_checkpoint_fn checkpoint;
+  void *checkpoint_ctx;
+  /* Non-NULL: continue a run from this snapshot (taken with the same model,
+   * targets and options) instead of starting at theta: steps
+   * resume->step + 1 .. T follow, each reported as before; step
+   * resume->step itself is not reported again. */
+  const js_train_snapshot *resume;
 } js_train_options;
 /* T = 100, automatic eta, GD, batch 32, seed 1, not linearised, Adam's
- * beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8. */
+ * beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, no checkpoints, no resume. */
 void js_train_options_init_defaults(js_train_options *opt);
 
 /* What the callback sees after each step (step 0 is theta_0). Pointers are
@@ -816,11 +867,14 @@ typedef int (*js_train_callback)(void *ctx, const js_train_state *state);
 
 /* Minimises 0.5 ||f(theta) - y||^2 from theta_0 = theta (length p) by
  * opt->steps updates, using only forward passes and J^T products (memory
- * O(nK + p)). y has length nK. callback may be NULL. On return theta
- * holds the last parameters reached. Errors: JS_EINVAL (options,
- * sizes), JS_ENUMERIC when the loss becomes NaN or Inf (the message names
- * the step; the callback has seen every step before it), or any status of
- * the model's callbacks or of the lambda_1 solve. */
+ * O(nK + p)). y has length nK. callback may be NULL. With opt->resume the
+ * run starts from the snapshot and theta's input is not read. On return
+ * theta holds the last parameters reached. Errors: JS_EINVAL (options,
+ * sizes, a snapshot lacking what the options need), JS_ENUMERIC when the
+ * loss becomes NaN or Inf (the message names
+ * the step; the callback has seen every step before it), JS_ECANCELED
+ * (js_cancel_request; the message names the last step done), or any status
+ * of the model's callbacks or of the lambda_1 solve. */
 int js_train(const js_model *model, const double *y, const js_train_options *opt,
              js_train_callback callback, void *ctx, double *theta);
 

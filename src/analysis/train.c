@@ -83,6 +83,9 @@ static int check_args(const js_model *model, const double *y, const js_train_opt
   if (opt->optimizer != JS_OPTIM_GD && opt->optimizer != JS_OPTIM_SGD &&
       opt->optimizer != JS_OPTIM_ADAM)
     return js_fail(JS_EINVAL, "train: unknown optimizer %d", (int)opt->optimizer);
+  if (opt->checkpoint_every < 0 || (opt->checkpoint_every > 0 && !opt->checkpoint))
+    return js_fail(JS_EINVAL, "train: checkpoints every %lld steps need an interval >= 0 "
+                   "and a callback", (long long)opt->checkpoint_every);
   return JS_OK;
 }
 
@@ -283,6 +286,106 @@ static int report(trainer *t, int64_t step, double loss, js_train_callback callb
   return callback(ctx, &state);
 }
 
+/* ---------------------------------------------------------------- snapshots */
+
+/* The state after `step`: what take_step reads besides the model, the
+ * options and y. The real residual is left out: it is recomputed on resume
+ * by the same forward pass that ended the step, which also leaves the
+ * model exactly as the step left it. */
+static int checkpoint(trainer *t, int64_t step) {
+  js_train_snapshot s = {.step = step,
+                         .lr = t->lr,
+                         .theta0 = t->theta0,
+                         .theta = t->real.theta,
+                         .moment1 = t->real.moment1,
+                         .moment2 = t->real.moment2,
+                         .lin_theta = t->lin.theta,
+                         .lin_residual = t->lin.residual,
+                         .lin_moment1 = t->lin.moment1,
+                         .lin_moment2 = t->lin.moment2,
+                         .res0 = t->res0,
+                         .order = t->order};
+  memcpy(s.rng_state, t->rng.s, sizeof s.rng_state);
+  return t->opt->checkpoint(t->opt->checkpoint_ctx, &s);
+}
+
+/* Every array the options need is there, the step and rate make sense and
+ * the order holds sample indices. */
+static int check_snapshot(const trainer *t, const js_train_snapshot *s) {
+  const js_train_options *o = t->opt;
+  int adam = o->optimizer == JS_OPTIM_ADAM;
+  const char *missing = !s->theta0 || !s->theta                 ? "theta_0 or theta"
+                        : adam && (!s->moment1 || !s->moment2) ? "Adam's moments"
+                        : o->linearized && (!s->lin_theta || !s->lin_residual || !s->res0 ||
+                                            (adam && (!s->lin_moment1 || !s->lin_moment2)))
+                            ? "the linearised run"
+                        : o->optimizer == JS_OPTIM_SGD && !s->order ? "the SGD sample order"
+                                                                    : NULL;
+  if (missing)
+    return js_fail(JS_EINVAL, "train: the snapshot to resume from lacks %s", missing);
+  if (s->step < 0 || s->step > o->steps || !(s->lr > 0) || !isfinite(s->lr))
+    return js_fail(JS_EINVAL, "train: cannot resume at step %lld with learning rate %g of "
+                   "a run of %lld steps", (long long)s->step, s->lr, (long long)o->steps);
+  for (int64_t i = 0; s->order && o->optimizer == JS_OPTIM_SGD && i < t->model->n_samples; i++)
+    if (s->order[i] < 0 || s->order[i] >= t->model->n_samples)
+      return js_fail(JS_EINVAL, "train: the snapshot's sample order holds %lld, not a sample "
+                     "0..%lld", (long long)s->order[i], (long long)t->model->n_samples - 1);
+  return JS_OK;
+}
+
+static void copy_if(double *to, const double *from, int64_t n) {
+  if (to && from)
+    memcpy(to, from, sizeof(double) * (size_t)n);
+}
+
+/* The trainer as it was after step s->step (checked by check_snapshot), the
+ * model at theta_t. */
+/* J_0, the Jacobian at theta_0 on all samples, held for the whole run. */
+static int hold_j0(trainer *t) {
+  return t->model->jacobian(t->model->ctx, t->theta0, NULL, t->model->n_samples,
+                            &t->jacobian);
+}
+
+static int restore(trainer *t, const js_train_snapshot *s, double *loss) {
+  int64_t p = t->p, m = t->m;
+  t->lr = s->lr;
+  copy_if(t->theta0, s->theta0, p);
+  copy_if(t->real.theta, s->theta, p);
+  copy_if(t->real.moment1, s->moment1, p);
+  copy_if(t->real.moment2, s->moment2, p);
+  copy_if(t->lin.theta, s->lin_theta, p);
+  copy_if(t->lin.residual, s->lin_residual, m);
+  copy_if(t->lin.moment1, s->lin_moment1, p);
+  copy_if(t->lin.moment2, s->lin_moment2, p);
+  copy_if(t->res0, s->res0, m);
+  if (t->order)
+    memcpy(t->order, s->order, sizeof(int64_t) * (size_t)t->model->n_samples);
+  memcpy(t->rng.s, s->rng_state, sizeof t->rng.s);
+  int status = hold_j0(t);
+  return status ? status : real_residual(t, s->step, loss);
+}
+
+/* theta_0 = theta: the residual, the automatic rate, the linearised run's
+ * start. */
+static int start(trainer *t, const double *theta, double *loss) {
+  memcpy(t->theta0, theta, sizeof(double) * (size_t)t->p);
+  memcpy(t->real.theta, theta, sizeof(double) * (size_t)t->p);
+  int status = hold_j0(t);
+  if (!status)
+    status = real_residual(t, 0, loss);
+  if (!status && t->opt->lr <= 0)
+    status = automatic_lr(t);
+  if (!status && t->opt->linearized) {
+    /* At theta~_0 = theta_0 the two models agree. */
+    memcpy(t->lin.theta, theta, sizeof(double) * (size_t)t->p);
+    memcpy(t->lin.residual, t->real.residual, sizeof(double) * (size_t)t->m);
+    memcpy(t->res0, t->real.residual, sizeof(double) * (size_t)t->m);
+  }
+  return status;
+}
+
+/* ---------------------------------------------------------------- the loop */
+
 int js_train(const js_model *model, const double *y, const js_train_options *opt,
              js_train_callback callback, void *ctx, double *theta) {
   int status = check_args(model, y, opt, theta);
@@ -293,27 +396,26 @@ int js_train(const js_model *model, const double *y, const js_train_options *opt
   js_rng_seed(&t.rng, opt->seed);
   double loss;
   int started = 0; /* real.theta holds the parameters reached */
-  if ((status = trainer_alloc(&t)))
+  if ((status = trainer_alloc(&t)) ||
+      (opt->resume && (status = check_snapshot(&t, opt->resume))))
     goto done;
-  memcpy(t.theta0, theta, sizeof(double) * (size_t)t.p);
-  memcpy(t.real.theta, theta, sizeof(double) * (size_t)t.p);
-  started = 1;
-  if ((status = model->jacobian(model->ctx, t.theta0, NULL, model->n_samples, &t.jacobian)) ||
-      (status = real_residual(&t, 0, &loss)))
+  started = 1; /* start and restore copy the parameters first */
+  status = opt->resume ? restore(&t, opt->resume, &loss) : start(&t, theta, &loss);
+  if (status)
     goto done;
-  if (opt->lr <= 0 && (status = automatic_lr(&t)))
-    goto done;
-  if (opt->linearized) {
-    /* At theta~_0 = theta_0 the two models agree. */
-    memcpy(t.lin.theta, theta, sizeof(double) * (size_t)t.p);
-    memcpy(t.lin.residual, t.real.residual, sizeof(double) * (size_t)t.m);
-    memcpy(t.res0, t.real.residual, sizeof(double) * (size_t)t.m);
-  }
-  int stop = report(&t, 0, loss, callback, ctx);
-  for (int64_t step = 1; step <= opt->steps && !stop && !status; step++) {
+  int64_t first = opt->resume ? opt->resume->step + 1 : 1;
+  int stop = opt->resume ? 0 : report(&t, 0, loss, callback, ctx);
+  for (int64_t step = first; step <= opt->steps && !stop && !status; step++) {
+    if (js_cancel_requested()) {
+      status = js_fail(JS_ECANCELED, "train: interrupted at step %lld of %lld",
+                       (long long)step - 1, (long long)opt->steps);
+      break;
+    }
     status = take_step(&t, step, &loss);
     if (!status)
       stop = report(&t, step, loss, callback, ctx);
+    if (!status && !stop && opt->checkpoint_every && step % opt->checkpoint_every == 0)
+      status = checkpoint(&t, step);
   }
 done:
   if (started)

@@ -1,8 +1,10 @@
 /* jacspec: command-line queries on the spectrum of a network's Jacobian. */
 #include "cli/args.h"
+#include "cli/signals.h"
 #include "cli/verbs.h"
 #include "jacspec.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,9 +40,21 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-    if (strcmp(argv[1], verbs[i].name) == 0)
-      return verbs[i].run(argc - 2, argv + 2);
+  cli_signals_install();
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+    if (strcmp(argv[1], verbs[i].name) != 0)
+      continue;
+    int rc = verbs[i].run(argc - 2, argv + 2);
+    int sig = cli_signal_caught();
+    /* A signal after the library's last check: the verb finished, but
+     * cli_results_close discarded its files; say so. */
+    if (sig && rc != 128 + sig) {
+      cli_error("interrupted by %s after the computation; the results were not written",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
+      rc = 128 + sig;
+    }
+    return rc;
+  }
   cli_error("unknown verb '%s' (try jacspec --help)", argv[1]);
   return 2;
 }

@@ -1,6 +1,7 @@
 #include "cli/output.h"
 
 #include "cli/args.h"
+#include "cli/signals.h"
 
 #include <errno.h>
 #include <math.h>
@@ -48,6 +49,10 @@ static int output_finish(cli_output *out) {
 
 int cli_results_close(cli_results *r, int ok) {
   cli_output *outs[2] = {&r->json, &r->csv};
+  /* An interrupted run's results are not complete, whatever the verb had
+   * got to. */
+  if (cli_signal_caught())
+    ok = 0;
   const char *failed_path = NULL;
   int err = 0;
   for (int i = 0; i < 2; i++) {

@@ -24,9 +24,9 @@ int cli_results_open(cli_results *r, const char *json_path, const char *csv_path
 /* True unless one of them writes to standard output: the table for people
  * goes there then, and would mix with it. */
 int cli_results_table_wanted(const cli_results *r);
-/* Closes both; when ok and every write succeeded, renames both into place,
- * else removes both temporaries, so a run never leaves one of the two
- * looking complete. Returns 0, or prints one line (when ok) and returns 1. */
+/* Closes both; when ok, no signal was caught (cli/signals.h) and every
+ * write succeeded, renames both into place, else removes both
+ * temporaries, so a run never leaves one of the two looking complete. Returns 0, or prints one line (when ok) and returns 1. */
 int cli_results_close(cli_results *r, int ok);
 
 /* JSON: values written with %.17g, non-finite numbers as null. */

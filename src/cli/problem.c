@@ -1,6 +1,7 @@
 #include "cli/problem.h"
 
 #include "cli/generators.h"
+#include "cli/signals.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +98,9 @@ const cli_opt cli_model_options[] = {
 
 int cli_library_error(void) {
   cli_error("%s", js_last_error());
-  return 1;
+  /* After SIGINT or SIGTERM the library's error is the interruption (it
+   * says where it stopped). */
+  return cli_signal_caught() ? 128 + cli_signal_caught() : 1;
 }
 
 /* --classes and --per-class; opt->classes points into `classes`. */

@@ -6,7 +6,9 @@
 #include "cli/analysis.h"
 #include "cli/output.h"
 #include "cli/problem.h"
+#include "cli/signals.h"
 #include "cli/solver_args.h"
+#include "cli/train_checkpoint.h"
 #include "cli/train_track.h"
 #include "cli/verbs.h"
 
@@ -16,7 +18,7 @@
 
 static struct {
   const char *steps, *lr, *optimizer, *batch, *every, *space, *rank, *cutoff, *corrupt,
-      *save, *csv, *json;
+      *save, *csv, *json, *checkpoint, *checkpoint_every, *resume;
   int linearized, quiet;
 } args;
 
@@ -37,6 +39,12 @@ static const cli_opt train_options[] = {
     {"corrupt", "RHO", "give a fraction RHO of the training labels another class", &args.corrupt,
      NULL},
     {"save", "DIR", "write the final weights to DIR/W1.npy ... WL.npy", &args.save, NULL},
+    {"checkpoint", "DIR", "keep the run's state in DIR/checkpoint (written atomically)",
+     &args.checkpoint, NULL},
+    {"checkpoint-every", "N", "a checkpoint every N steps (default T/10, at least 1)",
+     &args.checkpoint_every, NULL},
+    {"resume", "DIR", "continue the run whose checkpoint is in DIR (same options)",
+     &args.resume, NULL},
     {"csv", "FILE", "write the rows as CSV to FILE (- for stdout)", &args.csv, NULL},
     {"json", "FILE", "write the settings and rows as JSON to FILE (- for stdout)", &args.json,
      NULL},
@@ -95,6 +103,16 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
       cli_rank_parse("rank", args.rank, args.cutoff, 10, &st->solver) ||
       (args.corrupt && cli_double("corrupt", args.corrupt, 0, 1, &st->corrupt)))
     return 2;
+  if (args.checkpoint_every && !args.checkpoint) {
+    cli_error("--checkpoint-every applies with --checkpoint DIR");
+    return 2;
+  }
+  opt->checkpoint_every = opt->steps / 10 > 0 ? opt->steps / 10 : 1;
+  if (args.checkpoint_every &&
+      cli_int("checkpoint-every", args.checkpoint_every, 1, INT64_MAX, &opt->checkpoint_every))
+    return 2;
+  if (!args.checkpoint)
+    opt->checkpoint_every = 0;
   if (args.batch && opt->optimizer != JS_OPTIM_SGD) {
     cli_error("--batch applies to --optimizer sgd");
     return 2;
@@ -193,6 +211,9 @@ int cli_train(int argc, char **argv) {
   train_track tr = {0};
   cli_results out = {0};
   double *theta = NULL;
+  train_checkpoint cp = {.dir = args.checkpoint, .track = &tr};
+  ckpt_file resume_file = {0};
+  js_train_snapshot resume_from;
   char error[1024] = "";
   int wrote = 0; /* the rows are in the output files */
   if ((rc = cli_problem_load(&pb)) || (rc = cli_problem_load_test(&pb, &test)) ||
@@ -228,10 +249,29 @@ int cli_train(int argc, char **argv) {
     goto done;
   }
   js_net_get_params(pb.net, theta);
+  train_checkpoint_identify(&cp, &st.train, st.space, st.corrupt, theta);
+  if (args.resume &&
+      (rc = train_checkpoint_resume(&cp, args.resume, &resume_file, &resume_from)))
+    goto done;
+  if (args.resume)
+    st.train.resume = &resume_from;
+  st.train.checkpoint = train_checkpoint_write;
+  st.train.checkpoint_ctx = &cp;
   if ((rc = cli_problem_save_init(&pb)))
     goto done;
   int status = js_train(&model, pb.data->y, &st.train, train_track_step, &tr, theta);
   cli_progress_done(&tr.progress);
+  if (cp.failed) { /* a checkpoint could not be written; its message is out */
+    rc = 1;
+    goto done;
+  }
+  if (status == JS_ECANCELED) { /* no rows: an interrupted run leaves no output */
+    if (cp.written >= 0)
+      cli_error("%s; --resume %s continues from step %lld", js_last_error(), cp.dir,
+                (long long)cp.written);
+    rc = cp.written >= 0 ? 128 + cli_signal_caught() : cli_library_error();
+    goto done;
+  }
   if (tr.failed) { /* the test forward pass failed; its message is out */
     rc = 1;
     goto done;
@@ -268,6 +308,7 @@ done:
   if (cli_results_close(&out, wrote) && rc == 0)
     rc = 1;
   free(theta);
+  cli_checkpoint_free(&resume_file);
   js_model_release(&model);
   js_model_release(&test_model);
   train_track_free(&tr);

@@ -1,9 +1,7 @@
 #include "core/error.h"
 
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 static _Thread_local char last_message[1024];
 
@@ -18,6 +16,7 @@ const char *js_errstr(int status) {
   case JS_ELIMIT: return "size limit exceeded";
   case JS_ENUMERIC: return "non-finite number";
   case JS_EARPACK: return "ARPACK error";
+  case JS_ECANCELED: return "canceled";
   default: return "unknown status";
   }
 }
@@ -32,16 +31,4 @@ int js_fail(int status, const char *fmt, ...) {
   vsnprintf(last_message, sizeof last_message, fmt, ap);
   va_end(ap);
   return status;
-}
-
-void *js_alloc(size_t count, size_t size, const char *what) {
-  if (size != 0 && count > SIZE_MAX / size) {
-    js_fail(JS_ENOMEM, "%s: size %zu x %zu overflows", what, count, size);
-    return NULL;
-  }
-  void *p = calloc(count ? count : 1, size ? size : 1);
-  if (!p)
-    js_fail(JS_ENOMEM, "%s: cannot allocate %.3g MiB", what,
-            (double)count * (double)size / 1048576.0);
-  return p;
 }

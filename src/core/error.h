@@ -3,6 +3,7 @@
 #ifndef JS_CORE_ERROR_H
 #define JS_CORE_ERROR_H
 
+#include "core/alloc.h" /* every file that reports errors allocates too */
 #include "jacspec.h"
 
 #if defined(__GNUC__)
@@ -13,9 +14,5 @@
 
 int js_fail(int status, const char *fmt, ...) JS_PRINTF(2, 3);
 void js_clear_error(void);
-
-/* calloc of count * size bytes, checked for overflow and failure: sets the
- * message (naming `what`) and returns NULL on failure. */
-void *js_alloc(size_t count, size_t size, const char *what);
 
 #endif

@@ -130,10 +130,14 @@ int js_dataset_csv(const char *path, const char *label_column, js_dataset **out)
   for (const char *p = first; (p = strchr(p, ',')); p++)
     n_cols++;
   /* Rows are at most one a line: the first, one per newline after it, and
-   * a last line without a newline. */
-  int64_t max_rows = 2;
-  for (const char *p = cursor.next; (p = strchr(p, '\n')); p++)
-    max_rows++;
+   * a last line without a newline. Each row after the first also holds
+   * n_cols - 1 commas, which bounds them too: a wide first line over many
+   * blank lines must not ask for (lines x columns) cells. */
+  int64_t max_rows = 2, commas = 0;
+  for (const char *p = cursor.next; (p = strpbrk(p, ",\n")); p++)
+    *p == ',' ? commas++ : max_rows++;
+  if (n_cols > 1 && commas / (n_cols - 1) + 2 < max_rows)
+    max_rows = commas / (n_cols - 1) + 2;
   cells = js_alloc((size_t)n_cols, sizeof *cells, "CSV cells");
   names = js_alloc((size_t)n_cols, sizeof *names, "CSV header");
   first_copy = js_alloc(strlen(first) + 1, 1, "CSV header");

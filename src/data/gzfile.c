@@ -39,9 +39,9 @@ int js_read_gz(const char *path, unsigned char **bytes, size_t *size) {
   for (;;) {
     if (capacity - used < CHUNK + 1) {
       capacity = capacity ? 2 * capacity : 4 * (size_t)CHUNK;
-      unsigned char *grown = realloc(buf, capacity);
+      unsigned char *grown = js_realloc(buf, capacity, 1, path);
       if (!grown) {
-        rc = js_fail(JS_ENOMEM, "%s: cannot allocate %zu bytes to read it", path, capacity);
+        rc = JS_ENOMEM;
         goto done;
       }
       buf = grown;

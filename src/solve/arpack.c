@@ -98,6 +98,14 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
              workd, workl, lworkl, &info);
     if (ido != -1 && ido != 1)
       break;
+    /* Between products: ARPACK holds no state outside these arrays, so
+     * stopping here frees everything. What has converged so far is not
+     * known until dseupd, which needs a finished iteration. */
+    if (js_cancel_requested()) {
+      status = js_fail(JS_ECANCELED, "svds: interrupted after %lld products",
+                       (long long)products);
+      goto done;
+    }
     status = js_gram_apply(g, workd + ipntr[0] - 1, workd + ipntr[1] - 1);
     if (status)
       goto done;

@@ -49,6 +49,11 @@ static int form_explicit(js_linop *op, double *j) {
                          : NULL;
   int status = eye && (part || !by_rows) ? JS_OK : JS_ENOMEM;
   for (int64_t k0 = 0; k0 < count && status == JS_OK; k0 += block) {
+    if (js_cancel_requested()) {
+      status = js_fail(JS_ECANCELED, "svds: interrupted after %lld of the %lld products "
+                       "forming J", (long long)k0, (long long)count);
+      break;
+    }
     int64_t b = count - k0 < block ? count - k0 : block;
     memset(eye, 0, sizeof(double) * (size_t)(count * b));
     for (int64_t k = 0; k < b; k++)

@@ -7,8 +7,16 @@ import tempfile
 JACSPEC = sys.argv[1]
 
 
+def check_sanitizers(stderr, args):
+    """In the sanitizer build a report (even one that let the program go
+    on, or a leak at exit) fails the test, whatever the exit status."""
+    if "Sanitizer" in stderr or "runtime error:" in stderr:
+        sys.exit(f"sanitizer report: jacspec {' '.join(args)}\n{stderr}")
+
+
 def run(*args, expect=0):
     proc = subprocess.run([JACSPEC, *args], capture_output=True, text=True, timeout=300)
+    check_sanitizers(proc.stderr, args)
     if expect is not None and proc.returncode != expect:
         sys.exit(f"exit {proc.returncode}, expected {expect}: jacspec {' '.join(args)}\n"
                  f"stdout: {proc.stdout}\nstderr: {proc.stderr}")

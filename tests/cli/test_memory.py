@@ -1,0 +1,68 @@
+"""CLI tests of the --mem promise: a run's peak resident set (the child's
+ru_maxrss from wait4) stays within its budget, which already holds the
+planner's fixed 16 MiB allowance for the program's code and BLIS's packing
+buffers. Each case finds the smallest budget that works (the refusal names
+it), then runs at 1.1x that budget (no cache, small batches) and at 4x
+(activation cache on). Skipped (exit 77) in the sanitizer build, where
+AddressSanitizer's shadow memory and quarantine are outside any plan.
+
+usage: test_memory.py JACSPEC CASE   (meson runs one CASE per test)
+"""
+import os
+import re
+import subprocess
+import sys
+
+from clitest import JACSPEC, check_sanitizers, fails, main
+
+PROBLEM = ["--data", "gmm:n=1500,classes=3,dim=50", "--hidden", "400", "--threads", "1",
+           "--quiet"]
+
+
+def sanitized():
+    with open(JACSPEC, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def peak_within(verb, extra, budget_kib):
+    cmd = [JACSPEC, verb, *PROBLEM, *extra, "--mem", f"{budget_kib}K", "--verbose"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    check_sanitizers(err, cmd)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"exit {status}: {' '.join(cmd)}\n{err}")
+    plan = next((l for l in err.splitlines() if "memory plan" in l), "")
+    peak_kib = usage.ru_maxrss  # Linux: KiB
+    print(f"{verb} --mem {budget_kib}K: peak {peak_kib} KiB "
+          f"({peak_kib / budget_kib:.2f} of the budget); {plan}")
+    if peak_kib > budget_kib:
+        sys.exit(f"peak RSS {peak_kib} KiB exceeds the budget of {budget_kib} KiB\n{plan}")
+    return plan
+
+
+def smallest_budget(verb, extra):
+    line = fails(verb, *PROBLEM, *extra, "--mem", "1M", words=["smallest budget"])
+    return int(re.search(r"smallest budget that works is (\d+) KiB", line).group(1))
+
+
+def promise(verb, extra):
+    if sanitized():
+        sys.exit(77)
+    least = smallest_budget(verb, extra)
+    if "cache off" not in peak_within(verb, extra, int(least * 1.1)):
+        sys.exit("the tight budget should leave the cache off")
+    if "cache on" not in peak_within(verb, extra, least * 4):
+        sys.exit("four times the smallest budget should hold the cache")
+
+
+def case_spectrum_budget(tmp):
+    promise("spectrum", ["--top", "10"])
+
+
+def case_train_budget(tmp):
+    promise("train", ["--steps", "5", "--lr", "0.01", "--rank", "5"])
+
+
+if __name__ == "__main__":
+    main(globals())
