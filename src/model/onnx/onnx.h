@@ -26,10 +26,10 @@ int js_onnx_read_tensor_file(const char *path, js_onnx_array *out);
 /* What js_net_load_onnx does not offer, for the ONNX node tests, whose
  * weights are graph inputs: */
 typedef struct js_onnx_extras {
-  /* graph inputs that are constants with these values, as if they were
-   * initializers (a float one of rank >= 1 becomes a trained tensor) */
+  /* graph inputs 2 .. n_feeds + 1 are constants of these values, as if
+   * they were initializers (a float one of rank >= 1 becomes a trained
+   * tensor); input 1 is the data */
   int n_feeds;
-  const char *const *feed_names;
   const js_onnx_array *feeds;
   /* a data input of another rank than 2 or 4 is read as (N, rest): its
    * sample is flat, of the product of the rest (elementwise ops only mean

@@ -327,13 +327,16 @@ static int read_initializers(js_onnx_reader *r, const js_onnx_extras *x) {
     if (rc || (rc = add_constant(r, t->name, &a)))
       return rc;
   }
+  if (x && (size_t)x->n_feeds >= r->graph->n_input)
+    return js_fail(JS_EFORMAT, "%s: %d constant inputs for a graph of %zu inputs", r->path,
+                   x->n_feeds, r->graph->n_input);
   for (int f = 0; x && f < x->n_feeds; f++) {
     js_onnx_array a = x->feeds[f];
     a.data = js_alloc((size_t)(a.size ? a.size : 1), sizeof(double), "feed");
     if (!a.data)
       return JS_ENOMEM;
     memcpy(a.data, x->feeds[f].data, sizeof(double) * (size_t)a.size);
-    int rc = add_constant(r, x->feed_names[f], &a);
+    int rc = add_constant(r, r->graph->input[f + 1]->name, &a);
     if (rc)
       return rc;
   }
