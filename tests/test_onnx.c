@@ -132,7 +132,6 @@ static void test_node_cases(void **state) {
   closedir(d);
   qsort(names, (size_t)n, sizeof *names, compare_names);
   int ran = 0, skipped = 0, failed = 0;
-  char runs[16384] = "";
   for (int c = 0; c < n; c++) {
     char dir[4096], why[1024] = "";
     snprintf(dir, sizeof dir, "%s/%s", NODE_DATA, names[c]);
@@ -148,8 +147,7 @@ static void test_node_cases(void **state) {
     }
     if (result == 1) {
       ran++;
-      snprintf(runs + strlen(runs), sizeof runs - strlen(runs), "  run   %-52s %d set(s), "
-               "max |error| %.1e\n", names[c], sets, max_err);
+      print_message("  run   %-52s %d set(s), max |error| %.1e\n", names[c], sets, max_err);
     } else if (result == 0) {
       skipped++;
       const char *reason = strstr(why, "model.onnx: ");
@@ -164,7 +162,6 @@ static void test_node_cases(void **state) {
         failed++;
       }
   }
-  print_message("%s", runs);
   print_message("node tests: %d run, %d skipped, %d failed\n", ran, skipped, failed);
   for (int c = 0; c < n; c++)
     free(names[c]);
