@@ -264,12 +264,13 @@ int js_graph_add_conv2d(js_net *net, int input, const js_conv2d_options *opt,
   int64_t hw[2];
   if ((rc = window_output(&w, in, what, hw)))
     return rc;
+  /* Before append, which may move the nodes `in` points into. */
+  int64_t wshape[4] = {opt->filters, in->dim[0], w.kernel[0], w.kernel[1]};
+  int64_t fan_in = in->dim[0] * w.kernel[0] * w.kernel[1];
   int id = append(net, JS_OP_CONV2D, input, (js_shape){3, {opt->filters, hw[0], hw[1]}});
   if (id < 0)
     return id;
   net->nodes[id].window = w;
-  int64_t wshape[4] = {opt->filters, in->dim[0], w.kernel[0], w.kernel[1]};
-  int64_t fan_in = in->dim[0] * w.kernel[0] * w.kernel[1];
   rc = add_param(net, id, 0, weight_name, 4, wshape, (js_init){JS_INIT_HE, 0}, fan_in);
   if (!rc && bias_name)
     rc = add_param(net, id, 1, bias_name, 1, &opt->filters, (js_init){JS_INIT_ZEROS, 0},
