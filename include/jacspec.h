@@ -460,6 +460,30 @@ int js_net_create_arch(const char *spec, const js_shape *input, int64_t n_output
 int js_net_save_tensors(const js_net *net, const char *dir);
 int js_net_load_tensors(js_net *net, const char *dir);
 
+/* ONNX model files (README "ONNX models": the op table). A build without
+ * protobuf-c has both functions, returning JS_EINVAL with a message. */
+typedef struct js_onnx_options {
+  int64_t max_tensor_size; /* largest tensor (entries) a file may declare */
+} js_onnx_options;
+/* max_tensor_size = 2^31. */
+void js_onnx_options_init_defaults(js_onnx_options *opt);
+/* Reads an ONNX model (opsets up to 17) as a network (opt NULL: defaults).
+ * The graph's one data input of shape (N, d) or (N, C, H, W) (N symbolic or
+ * a number) gives the sample shape (d) or (C, H, W); its one output is f.
+ * Every floating-point initializer of rank >= 1 becomes a trained tensor
+ * of the same name, except batch normalisation's running mean and
+ * variance, which are folded into its affine form; tensors jacspec adds
+ * (an Add's scale of ones) are not trained. JS_EIO when the file cannot be
+ * read; JS_EFORMAT, with one line naming the file, the node and its op
+ * type, for a corrupt file or an op, attribute or broadcast outside the
+ * supported subset (never a silently different network). */
+int js_net_load_onnx(const char *path, const js_onnx_options *opt, js_net **out);
+/* Writes net, with its current values, as an ONNX model (opset 13, double
+ * precision) that js_net_load_onnx reads back to the same function and
+ * tensor names. The file appears complete or not at all (PATH.tmp, then
+ * renamed). JS_EIO when it cannot be written. */
+int js_net_save_onnx(const js_net *net, const char *path);
+
 /* ---------------------------------------------------------------- resources */
 
 /* Threads for the BLIS kernels and the elementwise (OpenMP) loops, for the

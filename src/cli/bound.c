@@ -196,7 +196,7 @@ int cli_bound(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
-  if ((rc = cli_problem_save_init(&pb)))
+  if ((rc = cli_problem_save_init(&pb)) || (rc = cli_problem_save_model(pb.net)))
     goto done;
   if (cli_results_table_wanted(&out))
     print_terms(stdout, &pb, &in, &b, lambda_1, js_space_rank(sp));

@@ -1,6 +1,6 @@
 /* The data and the network every verb works on, from the shared options:
- * --data/--x/--labels/--targets for the data, --hidden/--act/--train/--nu/
- * --seed/--init/--save-init for the model, --threads/--mem/--verbose for
+ * --data/--x/--labels/--targets for the data, --model/--hidden/--act/--train/
+ * --nu/--seed/--init/--save-init/--save-model for the model, --threads/--mem/--verbose for
  * how its products run. */
 #ifndef JS_CLI_PROBLEM_H
 #define JS_CLI_PROBLEM_H
@@ -37,6 +37,9 @@ void cli_problem_describe(const cli_problem *pb, FILE *f);
  * reject it, and before any training changes the weights, so a refused run
  * leaves no directory behind. Returns 0, or prints one line and returns 1. */
 int cli_problem_save_init(cli_problem *pb);
+/* Writes net to --save-model's FILE.onnx, if given: the verbs call it where
+ * they call cli_problem_save_init, train with the trained network. */
+int cli_problem_save_model(const js_net *net);
 void cli_problem_free(cli_problem *pb);
 /* Fits batch size and caching of pb->jac to --mem (or half the physical
  * memory) next to the solver's memory, before any product; --verbose

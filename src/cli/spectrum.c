@@ -173,7 +173,7 @@ int cli_spectrum(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
-  if ((rc = cli_problem_save_init(&pb)) ||
+  if ((rc = cli_problem_save_init(&pb)) || (rc = cli_problem_save_model(pb.net)) ||
       (args.save_vectors && (rc = save_vectors(res, args.save_vectors))))
     goto done;
   if (cli_results_table_wanted(&out))

@@ -165,7 +165,7 @@ int cli_split(int argc, char **argv) {
     rc = 1;
     goto done;
   }
-  if ((rc = cli_problem_save_init(&pb)))
+  if ((rc = cli_problem_save_init(&pb)) || (rc = cli_problem_save_model(pb.net)))
     goto done;
   if (js_space_align(sp, pb.data->y, row.coef, &row.labels) ||
       js_space_align(sp, residual, row.coef + r, &row.residual)) {

@@ -297,8 +297,11 @@ int cli_train(int argc, char **argv) {
     write_json(out.json.f, &pb, &st, &tr, error[0] ? error : NULL);
   wrote = 1;
   js_net_set_params(pb.net, theta); /* the network now holds the trained weights */
-  if (args.save && status == JS_OK && js_net_save_tensors(pb.net, args.save)) {
-    rc = cli_library_error();
+  int saved = status != JS_OK ? 0
+              : args.save && js_net_save_tensors(pb.net, args.save) ? cli_library_error()
+                                                                    : cli_problem_save_model(pb.net);
+  if (saved) {
+    rc = saved;
     wrote = 0; /* the run failed: its CSV and JSON are not left behind */
     goto done;
   }
