@@ -756,6 +756,71 @@ typedef struct js_bound {
  * negative norm). B may be Inf (the terms then are Inf). */
 int js_bound_theorem33(const js_bound_inputs *in, js_bound *out);
 
+/* The analytic (infinite-width) kernel of the paper's Definition 3.1, the
+ * multiclass NTK Sigma(X) = I_K (x) Sigma~(X) with the n x n
+ *   Sigma~(X) = E_w[(phi'(X w) phi'(X w)^T) (.) X X^T],  w ~ N(0, I_d).
+ * For the paper's initialisation (W_0 i.i.d. N(0, 1), V Rademacher times
+ * nu / sqrt(k K)) the Jacobian of W_1 obeys E[J J^T] = (nu^2 / K) Sigma(X)
+ * exactly (README, "The analytic kernel"): K / nu^2 J J^T -> Sigma(X) as the
+ * width k grows, at the rate 1 / sqrt(k).
+ * Entries: closed forms for linear (X X^T), relu (the degree-0 arc-cosine
+ * kernel (pi - theta_ij) / (2 pi) times x_i^T x_j), leaky:s
+ * ((1 + s^2)(pi - theta) + 2 s theta) / (2 pi) times x_i^T x_j) and quadratic
+ * ((x_i^T x_j)^2); two-dimensional Gauss-Hermite quadrature over the joint
+ * Gaussian of (x_i^T w, x_j^T w) for softplus, tanh and sigmoid. */
+typedef struct js_ntk js_ntk;
+
+typedef struct js_ntk_options {
+  int64_t nodes;      /* Gauss-Hermite nodes per dimension, 2..64: exact to
+                         1e-15 for softplus and sigmoid on unit-norm inputs,
+                         1e-7 for tanh (whose phi' is narrower than the
+                         Gaussian); larger norms converge more slowly (README) */
+  size_t dense_limit; /* bytes the n x n kernel may take to be formed; above
+                         it the kernel is a matrix-free operator whose rows
+                         are computed on the fly at every product */
+  double tol;         /* conjugate gradients: relative residual per column;
+                         Lanczos: ARPACK's tolerance */
+  int64_t max_iter;   /* conjugate-gradient iterations (0: 10 n) */
+  uint64_t seed;      /* Lanczos start vector (matrix-free eigenvalues) */
+} js_ntk_options;
+/* 64 nodes, dense_limit 1 GiB, tol 1e-10, max_iter 0, seed 1. */
+void js_ntk_options_init_defaults(js_ntk_options *opt);
+
+/* The kernel of the n rows of x (n x d, row-major; copied). opt may be NULL.
+ * Dense when 8 n^2 <= opt->dense_limit (the kernel is then computed here).
+ * JS_EINVAL for sizes < 1, an unknown activation, nodes outside 2..64. */
+int js_ntk_create(const double *x, int64_t n, int64_t d, js_activation act,
+                  const js_ntk_options *opt, js_ntk **out);
+void js_ntk_free(js_ntk *ntk);
+int64_t js_ntk_size(const js_ntk *ntk); /* n */
+int js_ntk_is_dense(const js_ntk *ntk);
+/* out (count x n, row-major) = rows first..first+count-1 of Sigma~. */
+int js_ntk_rows(const js_ntk *ntk, int64_t first, int64_t count, double *out);
+/* Sigma~ as an n x n operator (symmetric: both products apply it); owned
+ * by the kernel. */
+js_linop *js_ntk_operator(js_ntk *ntk);
+/* The `top` largest eigenvalues of Sigma~ (descending, into largest) and
+ * the `smallest` smallest (ascending, into lowest); either count may be 0.
+ * Dense: LAPACK's dsyevr. Matrix-free: Lanczos (js_svds) on Sigma~ for the
+ * top ones and on lambda_1 I - Sigma~ for the smallest, which are then
+ * accurate to about tol * lambda_1 in absolute terms. JS_EINVAL for counts
+ * outside 0..n (0..n-1 matrix-free), JS_ENOCONV, JS_EARPACK. */
+int js_ntk_eigenvalues(js_ntk *ntk, int64_t top, int64_t smallest, double *largest,
+                       double *lowest);
+/* y^T Sigma(X)^{-1} y = sum_l y_l^T Sigma~^{-1} y_l over the K columns y_l of
+ * the n x K sample-major targets y (the quantity of the paper's (3.4)), by
+ * conjugate gradients on each column; *iterations (may be NULL) receives
+ * the largest count a column took. JS_ENOCONV (value from the last
+ * iterate) when a column misses opt->tol within opt->max_iter. */
+int js_ntk_quadratic_form(js_ntk *ntk, const double *y, int64_t n_outputs, double *value,
+                          int64_t *iterations);
+/* ||K / nu^2 J J^T - Sigma(X)||_F / ||Sigma(X)||_F for a Jacobian `jacobian`
+ * (nK x p) of the paper's network V phi(W x) with respect to W on the same
+ * inputs, formed from nK products J (J^T e_c) in blocks. JS_EINVAL when
+ * its rows are not a multiple of n or nu <= 0. */
+int js_ntk_empirical_distance(js_ntk *ntk, js_linop *jacobian, double nu,
+                              double *distance);
+
 /* The linear model of the paper's section 2.1: X = U V^T + Z (n x d) with
  * U (n x r) and V (d x r) uniformly random orthonormal (Sigma = I_r),
  * Z i.i.d. N(0, sigma_x^2 / n); real targets (K = 1, labels NULL)
