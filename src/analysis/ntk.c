@@ -34,6 +34,7 @@ struct js_ntk {
   js_ntk_options opt;
   double *x;       /* n x d */
   double *norm;    /* n: ||x_i|| */
+  double *unit;    /* n x d: x_i / ||x_i|| (0 for x_i = 0) */
   double *node;    /* Q: sqrt(2) t_a, so that z = node is N(0, 1)-distributed */
   double *weight;  /* Q: w_a / sqrt(pi), summing to 1 */
   double *matrix;  /* n x n when dense, else NULL */
@@ -75,11 +76,10 @@ static int gauss_hermite(int q, double *node, double *weight) {
 }
 
 /* E[phi'(u) phi'(v)] by quadrature: u = s_i z_1, v = s_j (rho z_1 +
- * sqrt(1 - rho^2) z_2) with z_1, z_2 independent N(0, 1). */
-static double quadrature(const js_ntk *k, double s_i, double s_j, double rho) {
+ * c z_2) with z_1, z_2 independent N(0, 1) and c = sqrt(1 - rho^2). */
+static double quadrature(const js_ntk *k, double s_i, double s_j, double rho, double c) {
   int64_t q = k->opt.nodes;
   double args[MAX_NODES * MAX_NODES], first[MAX_NODES] = {0};
-  double c = sqrt(fmax(0.0, 1.0 - rho * rho));
   for (int64_t a = 0; a < q; a++) {
     first[a] = s_i * k->node[a];
     for (int64_t b = 0; b < q; b++)
@@ -97,10 +97,26 @@ static double quadrature(const js_ntk *k, double s_i, double s_j, double rho) {
   return sum;
 }
 
-/* E[phi'(u) phi'(v)] for norms s_i, s_j and Gram entry g = x_i^T x_j. */
-static double expectation(const js_ntk *k, double s_i, double s_j, double g) {
-  double rho = fmax(-1.0, fmin(1.0, g / (s_i * s_j)));
-  double theta = acos(rho);
+/* The angle between x_i and x_j. acos(rho) and sqrt(1 - rho^2) amplify the
+ * rounding of rho near +-1 to its square root (1e-8 from 1e-16), so there
+ * the angle comes from the unit vectors by Kahan's
+ * 2 atan2(||a - b||, ||a + b||), exact to rounding. */
+static double angle(const js_ntk *k, int64_t i, int64_t j, double rho) {
+  if (fabs(rho) < 0.9)
+    return acos(rho);
+  const double *a = k->unit + i * k->d, *b = k->unit + j * k->d;
+  double minus = 0, plus = 0;
+  for (int64_t c = 0; c < k->d; c++) {
+    minus += (a[c] - b[c]) * (a[c] - b[c]);
+    plus += (a[c] + b[c]) * (a[c] + b[c]);
+  }
+  return 2.0 * atan2(sqrt(minus), sqrt(plus));
+}
+
+/* E[phi'(u) phi'(v)] for samples i, j with Gram entry g = x_i^T x_j. */
+static double expectation(const js_ntk *k, int64_t i, int64_t j, double g) {
+  double s_i = k->norm[i], s_j = k->norm[j];
+  double theta = angle(k, i, j, fmax(-1.0, fmin(1.0, g / (s_i * s_j))));
   switch (k->act.kind) {
   case JS_ACT_LINEAR: return 1.0;
   /* P(u > 0, v > 0) = (pi - theta) / (2 pi) (Sheppard): the arc-cosine kernel
@@ -113,7 +129,7 @@ static double expectation(const js_ntk *k, double s_i, double s_j, double g) {
     return ((1.0 + s * s) * (PI - theta) + 2.0 * s * theta) / (2.0 * PI);
   }
   case JS_ACT_QUADRATIC: return g; /* phi'(z) = z: E[u v] */
-  default: return quadrature(k, s_i, s_j, rho);
+  default: return quadrature(k, s_i, s_j, cos(theta), sin(theta));
   }
 }
 
@@ -122,7 +138,7 @@ static void kernel_row(const js_ntk *k, int64_t i, int64_t j0, const double *gra
                        double *out) {
   for (int64_t j = j0; j < k->n; j++)
     out[j] = k->norm[i] > 0 && k->norm[j] > 0
-                 ? expectation(k, k->norm[i], k->norm[j], gram[j]) * gram[j]
+                 ? expectation(k, i, j, gram[j]) * gram[j]
                  : 0.0; /* x_i = 0: the factor x_i^T x_j is 0 */
 }
 
@@ -196,6 +212,7 @@ void js_ntk_free(js_ntk *ntk) {
   js_linop_free(ntk->shifted);
   free(ntk->x);
   free(ntk->norm);
+  free(ntk->unit);
   free(ntk->node);
   free(ntk->weight);
   free(ntk->matrix);
@@ -240,19 +257,23 @@ int js_ntk_create(const double *x, int64_t n, int64_t d, js_activation act,
   k->block_rows = k->block_rows > n ? n : k->block_rows;
   k->x = js_alloc((size_t)(n * d), sizeof(double), "ntk: inputs");
   k->norm = js_alloc((size_t)n, sizeof(double), "ntk: norms");
+  k->unit = js_alloc((size_t)(n * d), sizeof(double), "ntk: directions");
   k->node = js_alloc((size_t)opt->nodes, sizeof(double), "ntk: nodes");
   k->weight = js_alloc((size_t)opt->nodes, sizeof(double), "ntk: weights");
   if (dense)
     k->matrix = js_alloc((size_t)n * (size_t)n, sizeof(double), "ntk: the dense kernel");
   else
     k->block = js_alloc((size_t)(k->block_rows * n), sizeof(double), "ntk: row block");
-  if (!k->x || !k->norm || !k->node || !k->weight || !(k->matrix || k->block)) {
+  if (!k->x || !k->norm || !k->unit || !k->node || !k->weight || !(k->matrix || k->block)) {
     js_ntk_free(k);
     return JS_ENOMEM;
   }
   memcpy(k->x, x, sizeof(double) * (size_t)(n * d));
-  for (int64_t i = 0; i < n; i++)
+  for (int64_t i = 0; i < n; i++) {
     k->norm[i] = js_nrm2(d, k->x + i * d);
+    for (int64_t c = 0; c < d; c++)
+      k->unit[i * d + c] = k->norm[i] > 0 ? k->x[i * d + c] / k->norm[i] : 0.0;
+  }
   if ((status = gauss_hermite((int)opt->nodes, k->node, k->weight)) ||
       (status = js_linop_create(n, n, apply_kernel, k, &k->op)) ||
       (status = js_linop_create(n, n, apply_shifted, k, &k->shifted))) {

@@ -460,13 +460,17 @@ int cli_problem_plan(cli_problem *pb, const js_svds_options *solver) {
   return 0;
 }
 
-int cli_problem_load(cli_problem *pb) {
+int cli_problem_load_data(cli_problem *pb) {
   memset(pb, 0, sizeof *pb);
   js_jacobian_options_init_defaults(&pb->jac);
   int rc = apply_threads();
   if (rc)
     return rc;
-  rc = load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
+  return load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
+}
+
+int cli_problem_load(cli_problem *pb) {
+  int rc = cli_problem_load_data(pb);
   if (rc || (rc = build_model(pb)))
     return rc;
   if (model_args.list_params) {

@@ -298,5 +298,92 @@ def case_bad_test_data(tmp):
     no_files(tmp)
 
 
+# ---------------------------------------------------------------- ntk
+
+def unit_rows(n, d, seed):
+    rnd = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        v = [rnd.gauss(0, 1) for _ in range(d)]
+        s = math.sqrt(sum(a * a for a in v))
+        rows.append([a / s for a in v])
+    return rows
+
+
+def solve(a, b):
+    """Gaussian elimination with partial pivoting (a is n x n, b length n)."""
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        p = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[p] = m[p], m[c]
+        for r in range(c + 1, n):
+            f = m[r][c] / m[c][c]
+            for k in range(c, n + 1):
+                m[r][k] -= f * m[c][k]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        x[r] = (m[r][n] - sum(m[r][k] * x[k] for k in range(r + 1, n))) / m[r][r]
+    return x
+
+
+def case_ntk_relu_closed_form(tmp):
+    """Sigma~_ij = (1/4 + asin(rho)/(2 pi)) x_i^T x_j (Sheppard): the sum and
+    the sum of squares of all eigenvalues are its trace and squared Frobenius
+    norm; y^T Sigma^-1 y from a dense solve here."""
+    n, d, K = 8, 5, 2
+    x = unit_rows(n, d, 3)
+    labels = [i % K for i in range(n)]
+    npyio.write(f"{tmp}/X.npy", [a for row in x for a in row], (n, d))
+    npyio.write(f"{tmp}/y.npy", labels, (n,), "<i8")
+    res = as_json("ntk", "--x", f"{tmp}/X.npy", "--labels", f"{tmp}/y.npy", "--act", "relu",
+                  "--top", str(n), "--smallest", "2")
+    g = [[sum(a * b for a, b in zip(xi, xj)) for xj in x] for xi in x]
+    # rho_ii = 1 exactly: asin amplifies the rounding of g_ii near 1
+    k = [[(0.25 + math.asin(1.0 if i == j else g[i][j]) / (2 * math.pi)) * g[i][j]
+          for j in range(n)] for i in range(n)]
+    ev = res["eigenvalues"]
+    assert len(ev) == n and ev == sorted(ev, reverse=True), ev
+    assert close(sum(ev), sum(k[i][i] for i in range(n)), 1e-12), (sum(ev), n / 2)
+    assert close(sum(e * e for e in ev), sum(v * v for row in k for v in row), 1e-12)
+    assert close(res["lambda_min"], ev[-1], 1e-12), res
+    q = 0.0
+    for c in range(K):
+        yc = [1.0 if lab == c else 0.0 for lab in labels]
+        q += sum(a * b for a, b in zip(yc, solve(k, yc)))
+    assert close(res["y_sigma_inv_y"], q, 1e-8), (res["y_sigma_inv_y"], q)
+    assert res["cg_converged"] and res["dense"] and res["method"] == "closed form"
+
+
+def case_ntk_matrix_free_matches_dense(tmp):
+    for act in ("relu", "sigmoid"):
+        data = ["--data", "gmm:n=30,classes=2,clusters=2,dim=40,sigma=0.5", "--act", act,
+                "--top", "4", "--smallest", "1", "--nodes", "16"]
+        dense = as_json("ntk", *data)
+        free = as_json("ntk", *data, "--dense-limit", "1")
+        assert dense["dense"] and not free["dense"]
+        for a, b in zip(dense["eigenvalues"], free["eigenvalues"]):
+            assert close(a, b, 1e-9), (a, b)
+        assert abs(dense["lambda_min"] - free["lambda_min"]) <= 1e-7 * dense["eigenvalues"][0]
+        assert close(dense["y_sigma_inv_y"], free["y_sigma_inv_y"], 1e-6)
+
+
+def case_ntk_empirical_kernel_converges(tmp):
+    """The distance of K/nu^2 J J^T to Sigma(X) falls like 1/sqrt(k): width
+    x64 gives about 1/8 (accepted: below 1/3)."""
+    data = ["--data", "gmm:n=30,classes=2,clusters=1,dim=8", "--act", "softplus",
+            "--top", "1", "--nu", "3"]
+    narrow = as_json("ntk", *data, "--hidden", "40")["empirical_distance"]
+    wide = as_json("ntk", *data, "--hidden", "2560")["empirical_distance"]
+    assert wide < narrow / 3 and wide < 0.1, (narrow, wide)
+
+
+def case_ntk_bad_options(tmp):
+    fails("ntk", "--data", "gmm:n=20", "--top", "21", words=["--top"], code=2)
+    fails("ntk", "--data", "gmm:n=20", "--nu", "2", words=["--hidden"], code=2)
+    fails("ntk", "--data", "gmm:n=20", "--nodes", "65", words=["--nodes"], code=2)
+    fails("ntk", "--data", "gmm:n=20", "--act", "cubic", words=["--act"], code=2)
+
+
 if __name__ == "__main__":
     main(globals())
