@@ -248,8 +248,12 @@ typedef struct js_activation {
 int js_activation_parse(const char *text, js_activation *out);
 /* Writes the canonical name (e.g. "leaky:0.1") into buf. */
 void js_activation_name(js_activation act, char *buf, size_t size);
-/* sup |phi'(z)|: the B of the paper's Theorem 3.3 (Inf for quadratic). */
+/* sup |phi'(z)| (Inf for quadratic). */
 double js_activation_derivative_bound(js_activation act);
+/* sup |phi''(z)|: 0 for linear, Inf for relu and leaky (slope != 1: phi'
+ * jumps, phi'' is a Dirac mass), 1/4 softplus, 4 / (3 sqrt 3) tanh,
+ * 1 / (6 sqrt 3) sigmoid, 1 quadratic. Theorems 3.2 and 3.3 take B >= both. */
+double js_activation_second_derivative_bound(js_activation act);
 
 /* How a parameter tensor is drawn by js_net_initialize. fan_in is the
  * tensor's inputs per output (dense: in features; conv2d: C kh kw). */
@@ -639,6 +643,12 @@ typedef struct js_alignment {
  * z holds NaN or Inf. */
 int js_space_align(const js_space *space, const double *z, double *coef,
                    js_alignment *out);
+/* ||J^T Pi_N z|| = ||J^T z - sum_s lambda_s (u_s^T z) v_s|| (one product
+ * with J^T; jacobian is the operator the space was computed from):
+ * (sum_{s>r} lambda_s^2 (u_s^T z)^2)^{1/2}, the nuisance part of the
+ * early-stopping value of the paper's Definition 6.1. */
+int js_space_nuisance_gradient(const js_space *space, js_linop *jacobian, const double *z,
+                               double *norm);
 
 /* A model to train: any differentiable f(theta) in R^{nK} of p parameters
  * on n samples (K = n_outputs / n_samples outputs each, sample-major), given
@@ -741,6 +751,12 @@ typedef struct js_bound_inputs {
   double res_norm;     /* ||r_0|| */
   double res_nuisance; /* ||Pi_N r_0|| */
   double res_pinv;     /* ||J_I^+ r_0|| */
+  /* For the hypotheses and Theorem 6.21 (0 or NaN: unknown, their results
+   * NaN): */
+  double input_norm;   /* ||X|| (spectral norm of the n x d inputs) */
+  double nuisance_gradient; /* ||J^T Pi_N r_0|| = (sum_{s>r} lambda_s^2
+                               <u_s, r_0>^2)^{1/2} (js_space_nuisance_gradient);
+                               NaN: unknown */
 } js_bound_inputs;
 typedef struct js_bound {
   double bias;          /* 2 ||Pi_N r_0|| / sqrt(n) */
@@ -750,11 +766,60 @@ typedef struct js_bound {
   double total;         /* the sum of the four: the bound on Err_D(W_T) */
   double c_r;           /* C_r */
   double iterations;    /* T = Gamma / (eta alpha^2) */
+  /* The hypotheses (Theorem 3.3, Theorem 6.21): */
+  double alpha_bar;     /* alpha / (nu B n^(1/4) ||X||^(1/2)): the normalised cut-off */
+  double width_required; /* (6.57): k >= 25600 C_r^2 Gamma^4 / (alpha_bar^8 nu^2 B^2 zeta^2) */
+  double lr_max;        /* 1 / (nu^2 B^2 ||X||^2): the largest eta allowed */
+  double distance;      /* D_{alpha,Gamma} = B_{alpha,Gamma} / alpha (Definition 6.1):
+                           (||J_I^+ r_0||^2 + Gamma^2 / alpha^4 ||J^T Pi_N r_0||^2)^{1/2} */
+  double variance_621;  /* 12 nu B D_{alpha,Gamma} / sqrt(n) (6.58): <= variance */
+  double total_621;     /* the bound (6.58) with variance_621 */
 } js_bound;
 /* JS_EINVAL naming the input out of range (non-finite, n < 1, alpha or
  * eta <= 0, Gamma < 1, delta outside (0, 1], zeta outside [0, 1/2], a
  * negative norm). B may be Inf (the terms then are Inf). */
 int js_bound_theorem33(const js_bound_inputs *in, js_bound *out);
+
+/* Theorem 3.2 (random initialisation): the information space is that of
+ * J = Sigma(X)^{1/2} (Definition 3.1) with cut-off alpha_0 on its singular
+ * values sqrt(eigenvalues of Sigma~), the labels y in place of r_0, the
+ * output scale fixed by the theorem at nu = zeta / (50 B sqrt(log 2K)). */
+typedef struct js_bound32_inputs {
+  int64_t n_samples, n_outputs; /* n, K */
+  double deriv_bound;  /* B >= |phi'|, |phi''| */
+  double cutoff;       /* alpha_0 > 0 */
+  double gamma, delta, zeta;
+  double lr;           /* eta > 0, or 0: the theorem's largest, lr_max */
+  double input_norm;   /* ||X|| */
+  double y_norm;       /* ||y|| */
+  double y_nuisance;   /* ||Pi_N y|| */
+  double y_pinv;       /* ||J_I^+ y|| */
+} js_bound32_inputs;
+typedef struct js_bound32 {
+  double nu;            /* zeta / (50 B sqrt(log 2K)) (6.85) */
+  double alpha_bar;     /* alpha_0 / (B sqrt(K) n^(1/4) ||X||^(1/2)) */
+  double bias;          /* 2 ||Pi_N y|| / sqrt(n) */
+  double variance;      /* 12 B sqrt(K) / sqrt(n) (||J_I^+ y|| + Gamma/alpha_0 ||Pi_N y||) */
+  double zeta_term;     /* 12 (1 + Gamma / (alpha_bar (n ||X||^2)^(1/4))) zeta */
+  double confidence;    /* 5 sqrt(log(2/delta) / n) */
+  double approximation; /* 2 e^-Gamma */
+  double total;
+  double lr_max;        /* 1 / (nu^2 B^2 ||X||^2) */
+  double lr;            /* eta used */
+  double iterations;    /* T = Gamma K / (eta nu^2 alpha_0^2) */
+  double width_required; /* (6.86): 12e7 Gamma^4 K^4 B^8 ||X||^4 n^2 log n /
+                            (c^4 zeta^4 alpha_0^8), c = ||Pi_I y|| / ||y|| */
+} js_bound32;
+/* JS_EINVAL naming an input out of range (as js_bound_theorem33; K >= 1,
+ * ||X|| > 0). */
+int js_bound_theorem32(const js_bound32_inputs *in, js_bound32 *out);
+
+/* eta_max = 1 / (nu^2 B^2 ||X||^2): the step size Theorems 3.2 and 3.3
+ * allow (0 when a factor is Inf). */
+double js_bound_lr_max(double nu, double deriv_bound, double input_norm);
+
+/* ||X||: the largest singular value of the n x d inputs, by Lanczos. */
+int js_dataset_input_norm(const js_dataset *data, double *norm);
 
 /* The analytic (infinite-width) kernel of the paper's Definition 3.1, the
  * multiclass NTK Sigma(X) = I_K (x) Sigma~(X) with the n x n
@@ -814,6 +879,12 @@ int js_ntk_eigenvalues(js_ntk *ntk, int64_t top, int64_t smallest, double *large
  * iterate) when a column misses opt->tol within opt->max_iter. */
 int js_ntk_quadratic_form(js_ntk *ntk, const double *y, int64_t n_outputs, double *value,
                           int64_t *iterations);
+/* The information space of Sigma~^{1/2} (the paper's J = Sigma(X)^{1/2} of
+ * Theorem 3.2, one of its K identical blocks): the eigenvectors of Sigma~
+ * with sqrt(eigenvalue) > cutoff, singular values sqrt(eigenvalue), by
+ * Lanczos in cut-off mode (u_s = v_s). JS_EINVAL when cutoff^2 is not
+ * below lambda_1. */
+int js_ntk_space(js_ntk *ntk, double cutoff, js_space **out);
 /* ||K / nu^2 J J^T - Sigma(X)||_F / ||Sigma(X)||_F for a Jacobian `jacobian`
  * (nK x p) of the paper's network V phi(W x) with respect to W on the same
  * inputs, formed from nK products J (J^T e_c) in blocks. JS_EINVAL when

@@ -505,3 +505,24 @@ int js_ntk_empirical_distance(js_ntk *ntk, js_linop *jacobian, double nu,
   free(row);
   return status;
 }
+
+int js_ntk_space(js_ntk *ntk, double cutoff, js_space **out) {
+  if (!ntk || !out || !(cutoff > 0 && isfinite(cutoff)))
+    return js_fail(JS_EINVAL, "ntk: space: NULL argument or cut-off %g", cutoff);
+  js_svds_options so;
+  js_svds_options_init_defaults(&so);
+  so.cutoff = cutoff * cutoff; /* on the eigenvalues of Sigma~ */
+  so.tol = ntk->opt.tol;
+  so.seed = ntk->opt.seed;
+  so.want_vectors = 1;
+  js_svds_result *res = NULL;
+  int status = js_svds(ntk->op, &so, &res);
+  if (!status) {
+    /* Sigma~^{1/2} has the same vectors and the square roots as values. */
+    for (int64_t s = 0; s < res->rank; s++)
+      res->sigma[s] = sqrt(res->sigma[s]);
+    status = js_space_create(res, 0, cutoff, out);
+  }
+  js_svds_result_free(res);
+  return status;
+}

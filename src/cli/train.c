@@ -23,7 +23,8 @@ static struct {
 
 static const cli_opt train_options[] = {
     {"steps", "T", "number of updates (default 100)", &args.steps, NULL},
-    {"lr", "auto|ETA", "learning rate; auto: 1 / lambda_1^2 of J(theta_0) (default auto)",
+    {"lr", "auto|theory|ETA", "learning rate; auto: 1 / lambda_1^2 of J(theta_0); theory: "
+     "the eta_max = 1 / (nu^2 B^2 ||X||^2) Theorems 3.2 and 3.3 assume (default auto)",
      &args.lr, NULL},
     {"optimizer", "NAME", "gd, sgd or adam (default gd)", &args.optimizer, NULL},
     {"batch", "B", "sgd: samples per step (default 32, at most n)", &args.batch, NULL},
@@ -96,6 +97,8 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
       cli_rank_parse("rank", args.rank, args.cutoff, 10, &st->solver) ||
       (args.corrupt && cli_double("corrupt", args.corrupt, 0, 1, &st->corrupt)))
     return 2;
+  if (opt->lr == CLI_LR_THEORY && cli_theory_lr(pb, "train", &opt->lr))
+    return 2;
   if (args.batch && opt->optimizer != JS_OPTIM_SGD) {
     cli_error("--batch applies to --optimizer sgd");
     return 2;
@@ -148,6 +151,8 @@ static void write_json(FILE *f, const cli_problem *pb, const settings *st,
   json_int(&j, "steps", st->train.steps);
   json_number(&j, "lr", tr->lr);
   json_bool(&j, "lr_auto", st->train.lr <= 0);
+  json_string(&j, "lr_rule", st->train.lr <= 0 ? "auto" : args.lr && strcmp(args.lr, "theory")
+                                                              == 0 ? "theory" : "given");
   json_string(&j, "optimizer", optimizer_names[st->train.optimizer]);
   if (st->train.optimizer == JS_OPTIM_SGD)
     json_int(&j, "batch", st->train.batch);

@@ -252,6 +252,32 @@ def case_bound_terms(tmp):
         assert any(line.startswith(name) for line in out.splitlines()), (name, out)
 
 
+def case_bound_hypotheses(tmp):
+    """eta_max = 1/(nu^2 B^2 ||X||^2) against ||X|| from spectrum of the linear
+    model (J = X for --hidden none, K = 1); violations named one a line."""
+    b = as_json("bound", *SMALL, "--cutoff", "0.5", "--lr", "theory")
+    assert close(b["lr"], b["lr_max"]) and close(b["lr_max"], 1 / b["input_norm"] ** 2)
+    assert b["variance_621"] <= b["variance"] * (1 + 1e-12), b
+    assert any("width" in v for v in b["violations"]), b["violations"]
+    assert not any("eta" in v for v in b["violations"]), b["violations"]
+    data, _ = label_files(tmp)
+    npyio.write(f"{tmp}/t.npy", [0.0] * 30, (30,))
+    x = as_json("spectrum", "--x", f"{tmp}/X.npy", "--targets", f"{tmp}/t.npy", "--hidden",
+                "none", "--top", "1")["singular_values"][0]
+    bx = as_json("bound", *data, "--cutoff", "0.5")["input_norm"]
+    assert close(bx, x, 1e-8), (bx, x)
+    auto = as_json("bound", *SMALL, "--cutoff", "0.5")
+    assert any("eta" in v for v in auto["violations"]), auto["violations"]
+    relu = as_json("bound", *SMALL, "--cutoff", "0.5", "--act", "relu", "--train", "all")
+    assert any("unbounded" in v for v in relu["violations"])
+    assert any("trained tensors" in v for v in relu["violations"])
+    t32 = as_json("bound", *SMALL, "--cutoff", "0.3", "--theorem", "3.2")
+    assert t32["theorem"] == "3.2" and close(t32["iterations"],
+                                             3 * 1 * t32["input_norm"] ** 2 / 0.3 ** 2), t32
+    train = as_json("train", *SMALL, "--lr", "theory", "--steps", "2", "--space", "none")
+    assert close(train["lr"], b["lr_max"]) and train["lr_rule"] == "theory"
+
+
 # ---------------------------------------------------------------- bad input
 
 def no_files(tmp):
