@@ -157,6 +157,7 @@ static void write_json(FILE *f, const cli_problem *pb, const settings *st,
   if (st->train.optimizer == JS_OPTIM_SGD)
     json_int(&j, "batch", st->train.batch);
   json_int(&j, "seed", (int64_t)st->train.seed);
+  json_string(&j, "error_kind", train_track_error_kind(pb->data));
   json_int(&j, "every", tr->every);
   if (st->space == SPACE_NONE || st->space == SPACE_FINAL)
     json_string(&j, "space", st->space == SPACE_NONE ? "none" : "final");
@@ -184,8 +185,9 @@ int cli_train(int argc, char **argv) {
   int rc = cli_parse("train",
                      "Gradient descent on 0.5 ||f(theta) - y||^2 through the VJP operator,\n"
                      "with the residual tracked on the information and nuisance spaces.\n"
-                     "Rows: step, loss, train_error, test_error (the fraction misclassified,\n"
-                     "or 0.5 ||r||^2 for real targets), res_info = ||Pi_I r_t||, res_nuisance =\n"
+                     "Rows: step, loss, train_error, test_error (the fraction misclassified;\n"
+                     "for +-1 targets the fraction of wrong signs; 0.5 ||r||^2 for other real\n"
+                     "targets), res_info = ||Pi_I r_t||, res_nuisance =\n"
                      "||Pi_N r_t|| (test_res_*: on the test data, with the Jacobian on the test\n"
                      "inputs), dist_from_init = ||theta_t - theta_0||, lin_gap = ||r_t - r~_t||,\n"
                      "lin_dist = ||theta_t - theta~_t||.",

@@ -71,10 +71,27 @@ void train_track_free(train_track *tr) {
   free(tr->theta_space);
 }
 
-/* The fraction of samples whose largest output is not their label, or for
- * real-valued targets the loss 0.5 ||r||^2. */
+const char *train_track_error_kind(const js_dataset *data) {
+  if (data->labels)
+    return "class";
+  for (int64_t i = 0; i < data->n_samples * data->n_outputs; i++)
+    if (data->y[i] != 1.0 && data->y[i] != -1.0)
+      return "loss";
+  return "sign";
+}
+
+/* The fraction of samples whose largest output is not their label; for
+ * +-1 targets (parity, binary tasks) the fraction of outputs whose sign
+ * differs from the target's (the misclassification rate, not a loss); for
+ * other real-valued targets the loss 0.5 ||r||^2. */
 static double error_of(const js_dataset *data, const double *residual) {
   int64_t n = data->n_samples, K = data->n_outputs;
+  if (!data->labels && train_track_error_kind(data)[0] == 's') {
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < n * K; i++) /* f = r + y: wrong when sign(f) != y */
+      wrong += (residual[i] + data->y[i]) * data->y[i] <= 0;
+    return (double)wrong / (double)(n * K);
+  }
   if (!data->labels) {
     double sum = 0;
     for (int64_t i = 0; i < n * K; i++)

@@ -37,6 +37,10 @@ typedef struct train_track {
   cli_progress progress;
 } train_track;
 
+/* What train_error and test_error measure on data: "class" (labels: the
+ * fraction misclassified), "sign" (every target +-1: the fraction of
+ * outputs of the wrong sign) or "loss" (other real targets: 0.5 ||r||^2). */
+const char *train_track_error_kind(const js_dataset *data);
 /* Allocates the rows (and kept residuals); returns 0 or prints, returns 1. */
 int train_track_init(train_track *tr);
 void train_track_free(train_track *tr);
