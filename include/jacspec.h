@@ -687,6 +687,7 @@ typedef enum {
   JS_OPTIM_ADAM /* Adam (Kingma and Ba) on the gradient J^T r */
 } js_optimizer;
 
+#define JS_MAX_LR_DECAYS 16
 typedef struct js_train_options {
   int64_t steps;        /* T >= 1 updates */
   double lr;            /* eta > 0; <= 0: automatic, 1 / lambda_1^2 of J(theta_0) */
@@ -695,16 +696,24 @@ typedef struct js_train_options {
   uint64_t seed;        /* SGD sample draws and the lambda_1 solve's start */
   int linearized;       /* also train f_lin(theta) = f(theta_0) + J_0 (theta - theta_0) */
   double beta1, beta2, epsilon; /* Adam */
+  /* Learning-rate schedule (the paper's section 4: x0.1 at given epochs):
+   * the update to theta_t uses eta times the product of decay_factors[i]
+   * over the i with decay_steps[i] <= t. Steps ascending, >= 1; factors
+   * finite and > 0. */
+  int n_decays;         /* 0..JS_MAX_LR_DECAYS */
+  int64_t decay_steps[JS_MAX_LR_DECAYS];
+  double decay_factors[JS_MAX_LR_DECAYS];
 } js_train_options;
 /* T = 100, automatic eta, GD, batch 32, seed 1, not linearised, Adam's
- * beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8. */
+ * beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, no decay. */
 void js_train_options_init_defaults(js_train_options *opt);
 
 /* What the callback sees after each step (step 0 is theta_0). Pointers are
  * valid during the call only. */
 typedef struct js_train_state {
   int64_t step;            /* t, 0..T */
-  double lr;               /* eta in use */
+  double lr;               /* eta of the update that reached theta_t (step 0:
+                              of the first update), after the schedule */
   double loss;             /* 0.5 ||r_t||^2 over all samples */
   const double *residual;  /* r_t = f(theta_t) - y, length nK */
   const double *theta;     /* theta_t, length p */

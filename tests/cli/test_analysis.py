@@ -278,6 +278,35 @@ def case_bound_hypotheses(tmp):
     assert close(train["lr"], b["lr_max"]) and train["lr_rule"] == "theory"
 
 
+def case_train_lr_decay_epochs(tmp):
+    """SGD on n = 40 with B = 10: an epoch is 4 steps; x0.1 from epoch 2
+    (step 8), x0.5 from epoch 3 (step 12); the lr column shows eta_t."""
+    res = as_json("train", *SMALL, "--optimizer", "sgd", "--batch", "10", "--epochs", "5",
+                  "--lr", "0.2", "--lr-decay", "2:0.1,3:0.5", "--every", "1", "--space", "none")
+    assert res["steps"] == 20 and res["steps_per_epoch"] == 4, res["steps"]
+    assert [d["step"] for d in res["lr_decay"]] == [8, 12]
+    for row in res["rows"][1:]:
+        t = row["step"]
+        eta = 0.2 * (0.1 if t >= 8 else 1) * (0.5 if t >= 12 else 1)
+        assert close(row["lr"], eta, 1e-15), (t, row["lr"], eta)
+    fails("train", *SMALL, "--lr-decay", "5:0.1,3:0.1", words=["--lr-decay"], code=2)
+    fails("train", *SMALL, "--epochs", "3", words=["--epochs"], code=2)
+
+
+def case_train_sign_error(tmp):
+    """+-1 targets: train_error is the fraction of outputs of the wrong sign."""
+    res = as_json("train", "--data", "parity:n=60,bits=8,degree=1", "--hidden", "16",
+                  "--steps", "3", "--space", "none")
+    assert res["error_kind"] == "sign"
+    for row in res["rows"]:
+        assert 0 <= row["train_error"] <= 1 and row["train_error"] * 60 == round(
+            row["train_error"] * 60), row
+    low = as_json("train", "--data", "lowrank:n=30,dim=40,rank=3", "--hidden", "none",
+                  "--no-normalize", "--steps", "2", "--space", "none")
+    assert low["error_kind"] == "loss" and close(low["rows"][0]["train_error"],
+                                                 low["rows"][0]["loss"])
+
+
 # ---------------------------------------------------------------- bad input
 
 def no_files(tmp):
