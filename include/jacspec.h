@@ -590,6 +590,10 @@ typedef struct js_svds_result {
   double seconds;
 } js_svds_result;
 void js_svds_result_free(js_svds_result *res);
+/* out[s] = ||u_s||_inf sqrt(nK) for s < res->rank: 1 for a perfectly spread
+ * (delocalised) left vector, sqrt(nK) for one on a single output. JS_EINVAL
+ * when res has no vectors. */
+int js_svds_delocalization(const js_svds_result *res, double *out);
 
 /* Top singular triplets of op by Lanczos (ARPACK dsaupd/dseupd) on the Gram
  * operator of the chosen side. Returns JS_OK, or JS_ENOCONV with *out set

@@ -307,6 +307,17 @@ def case_train_sign_error(tmp):
                                                  low["rows"][0]["loss"])
 
 
+def case_spectrum_delocalization(tmp):
+    """delocalization_s = max_i |u_s[i]| sqrt(nK), from the saved U."""
+    data, _ = label_files(tmp)
+    spec = as_json("spectrum", *data, "--top", "3", "--save-vectors", f"{tmp}/v")
+    (rows, r), u = npyio.read(f"{tmp}/v_U.npy")
+    for s_ in range(r):
+        top = max(abs(u[i * r + s_]) for i in range(rows)) * math.sqrt(rows)
+        assert close(spec["delocalization"][s_], top, 1e-14), (spec["delocalization"], top)
+        assert 1 <= top <= math.sqrt(rows)
+
+
 # ---------------------------------------------------------------- bad input
 
 def no_files(tmp):
