@@ -90,7 +90,7 @@ int cli_theory_inputs(const cli_problem *pb, const char *verb, cli_theory *t) {
   *t = (cli_theory){0};
   const js_net *net = pb->net;
   if (!pb->mlp || js_net_find_tensor(net, "W2") < 0) {
-    cli_error("%s: Theorems 3.2 and 3.3 are about the paper's network V phi(W x), an MLP "
+    cli_error("%s: Theorem 3.3 (and 3.2) is about the paper's network V phi(W x), an MLP "
               "with a hidden layer (--hidden), not %s", verb, pb->model_name);
     return 2;
   }
