@@ -520,7 +520,7 @@ int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) 
   return 0;
 }
 
-int cli_problem_load(cli_problem *pb) {
+int cli_problem_load_data(cli_problem *pb) {
   memset(pb, 0, sizeof *pb);
   js_jacobian_options_init_defaults(&pb->jac);
   int rc = apply_threads();
@@ -530,7 +530,11 @@ int cli_problem_load(cli_problem *pb) {
     cli_error("--normalize and --no-normalize contradict each other");
     return 2;
   }
-  rc = load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
+  return load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
+}
+
+int cli_problem_load(cli_problem *pb) {
+  int rc = cli_problem_load_data(pb);
   if (rc || (rc = build_model(pb)))
     return rc;
   if (model_args.list_params) {

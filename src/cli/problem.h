@@ -30,6 +30,8 @@ typedef struct cli_problem {
  * or prints one line and returns a non-zero exit code. With --list-params
  * it prints the parameter tensors and exits. */
 int cli_problem_load(cli_problem *pb);
+/* Only the data (and --threads): for verbs without a network (ntk). */
+int cli_problem_load_data(cli_problem *pb);
 /* The "# data ..." and "# network ..., trained ..." header lines. */
 void cli_problem_describe(const cli_problem *pb, FILE *f);
 /* Writes the weights the network was created with to --save-init's DIR, if

@@ -74,7 +74,7 @@ static const char *side_name(js_side side) {
 }
 
 static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *res,
-                        int dense) {
+                        const double *deloc, int dense) {
   cli_problem_describe(pb, f);
   fprintf(f, "# J is %lld x %lld (nK x p); %s\n", (long long)res->rows,
           (long long)res->cols,
@@ -90,14 +90,15 @@ static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *re
   if (res->smallest)
     fprintf(f, "# the %lld smallest, ascending; residuals relative to sigma_1 = %.6g\n",
             (long long)res->requested, res->scale);
-  fprintf(f, "%6s  %22s  %13s  %13s\n", "s", "sigma_s", "|Jv-su|/s1", "|J'u-sv|/s1");
+  fprintf(f, "%6s  %22s  %13s  %13s  %10s\n", "s", "sigma_s", "|Jv-su|/s1", "|J'u-sv|/s1",
+          "deloc");
   for (int64_t s = 0; s < res->rank; s++)
-    fprintf(f, "%6lld  %22.15e  %13.3e  %13.3e\n", (long long)s + 1, res->sigma[s],
-            res->residual_u[s], res->residual_v[s]);
+    fprintf(f, "%6lld  %22.15e  %13.3e  %13.3e  %10.4g\n", (long long)s + 1, res->sigma[s],
+            res->residual_u[s], res->residual_v[s], deloc[s]);
 }
 
 static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res,
-                       int dense) {
+                       const double *deloc, int dense) {
   json_writer j;
   json_begin(&j, f);
   json_string(&j, "data", pb->data_name);
@@ -123,6 +124,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res
                                                                   : res->residual_v[s]);
   json_close_array(&j);
   json_numbers(&j, "residuals_u", res->rank, res->residual_u);
+  json_numbers(&j, "delocalization", res->rank, deloc);
   json_numbers(&j, "residuals_v", res->rank, res->residual_v);
   json_int(&j, "jvp_count", res->n_apply);
   json_int(&j, "vjp_count", res->n_apply_t);
@@ -151,13 +153,14 @@ int cli_spectrum(int argc, char **argv) {
   cli_problem pb;
   js_linop *op = NULL;
   js_svds_result *res = NULL;
+  double *deloc = NULL; /* ||u_s||_inf sqrt(nK) */
   cli_results out = {0};
   js_svds_options opt;
   cli_progress progress;
   if ((rc = cli_problem_load(&pb)) || (rc = parse_solver(&opt, pb.seed)) ||
       (rc = cli_problem_plan(&pb, &opt)))
     goto done;
-  opt.want_vectors = args.save_vectors != NULL;
+  opt.want_vectors = 1; /* for the delocalisation of each u_s */
   cli_progress_init(&progress, args.quiet);
   opt.progress = cli_progress_report;
   opt.progress_ctx = &progress;
@@ -176,10 +179,15 @@ int cli_spectrum(int argc, char **argv) {
   if ((rc = cli_problem_save_init(&pb)) || (rc = cli_problem_save_model(pb.net)) ||
       (args.save_vectors && (rc = save_vectors(res, args.save_vectors))))
     goto done;
+  if (!(deloc = malloc(sizeof(double) * (size_t)(res->rank + 1))) ||
+      js_svds_delocalization(res, deloc)) {
+    rc = deloc ? cli_library_error() : (cli_error("spectrum: out of memory"), 1);
+    goto done;
+  }
   if (cli_results_table_wanted(&out))
-    print_table(stdout, &pb, res, args.dense);
+    print_table(stdout, &pb, res, deloc, args.dense);
   if (out.json.f)
-    write_json(out.json.f, &pb, res, args.dense);
+    write_json(out.json.f, &pb, res, deloc, args.dense);
   if (out.csv.f)
     write_csv(out.csv.f, res);
   /* Partial convergence: what converged is reported, and the exit says so. */
@@ -190,6 +198,7 @@ int cli_spectrum(int argc, char **argv) {
 done:
   if (cli_results_close(&out, rc == 0 || rc == 3) && rc == 0)
     rc = 1;
+  free(deloc);
   js_svds_result_free(res);
   js_linop_free(op);
   cli_problem_free(&pb);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* The columns after `step`, and which runs have them. */
-enum { ALWAYS, WITH_TEST, WITH_SPACE, WITH_TEST_SPACE, WITH_LIN };
+enum { ALWAYS, WITH_TEST, WITH_SPACE, WITH_TEST_SPACE, WITH_LIN, WITH_SCHEDULE };
 static const struct {
   const char *name;
   size_t offset;
@@ -26,6 +26,7 @@ static const struct {
     {"dist_from_init", offsetof(train_row, dist_from_init), ALWAYS},
     {"lin_gap", offsetof(train_row, lin_gap), WITH_LIN},
     {"lin_dist", offsetof(train_row, lin_dist), WITH_LIN},
+    {"lr", offsetof(train_row, lr), WITH_SCHEDULE},
 };
 enum { N_COLUMNS = sizeof columns / sizeof columns[0] };
 
@@ -35,6 +36,7 @@ static int has_column(const train_track *tr, int c) {
   case WITH_SPACE: return tr->has_space;
   case WITH_TEST_SPACE: return tr->test && tr->has_space;
   case WITH_LIN: return tr->linearized;
+  case WITH_SCHEDULE: return tr->scheduled;
   default: return 1;
   }
 }
@@ -71,10 +73,27 @@ void train_track_free(train_track *tr) {
   free(tr->theta_space);
 }
 
-/* The fraction of samples whose largest output is not their label, or for
- * real-valued targets the loss 0.5 ||r||^2. */
+const char *train_track_error_kind(const js_dataset *data) {
+  if (data->labels)
+    return "class";
+  for (int64_t i = 0; i < data->n_samples * data->n_outputs; i++)
+    if (data->y[i] != 1.0 && data->y[i] != -1.0)
+      return "loss";
+  return "sign";
+}
+
+/* The fraction of samples whose largest output is not their label; for
+ * +-1 targets (parity, binary tasks) the fraction of outputs whose sign
+ * differs from the target's (the misclassification rate, not a loss); for
+ * other real-valued targets the loss 0.5 ||r||^2. */
 static double error_of(const js_dataset *data, const double *residual) {
   int64_t n = data->n_samples, K = data->n_outputs;
+  if (!data->labels && train_track_error_kind(data)[0] == 's') {
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < n * K; i++) /* f = r + y: wrong when sign(f) != y */
+      wrong += (residual[i] + data->y[i]) * data->y[i] <= 0;
+    return (double)wrong / (double)(n * K);
+  }
   if (!data->labels) {
     double sum = 0;
     for (int64_t i = 0; i < n * K; i++)
@@ -111,7 +130,8 @@ int train_track_step(void *ctx, const js_train_state *st) {
                      .test_res_info = NAN, .test_res_nuisance = NAN,
                      .dist_from_init = st->dist_from_init,
                      .lin_gap = st->lin_gap,
-                     .lin_dist = st->lin_dist};
+                     .lin_dist = st->lin_dist,
+                     .lr = st->lr};
   int64_t m = n_outputs(tr->train), m_test = n_outputs(tr->test);
   if (tr->test) {
     if (tr->test_model->forward(tr->test_model->ctx, st->theta, tr->test_residual)) {
