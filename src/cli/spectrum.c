@@ -17,7 +17,8 @@ static const cli_opt spectrum_options[] = {
     {"cutoff", "ALPHA", "instead of --top: all singular values above ALPHA", &args.cutoff, NULL},
     {"smallest", "R", "instead of --top: the R smallest singular triplets (ascending)",
      &args.smallest, NULL},
-    {"dense", NULL, "form J explicitly and use LAPACK's SVD (reference)", NULL, &args.dense},
+    {"dense", NULL, "the same as --method dense: LAPACK's SVD of the explicit J (reference)",
+     NULL, &args.dense},
     {"dense-limit", "SIZE", "largest explicit J for --dense (default 1G)", &args.dense_limit,
      NULL},
     {"json", "FILE", "write the results as JSON to FILE (- for stdout)", &args.json, NULL},
@@ -38,6 +39,8 @@ static int parse_solver(js_svds_options *opt, uint64_t seed) {
                      args.smallest ? args.smallest : args.top, args.cutoff, 20, opt))
     return 2;
   opt->smallest = args.smallest != NULL;
+  if (args.dense)
+    opt->method = JS_SVDS_DENSE;
   if (args.dense_limit && cli_bytes("dense-limit", args.dense_limit, &opt->dense_limit))
     return 2;
   return 0;
@@ -73,14 +76,21 @@ static const char *side_name(js_side side) {
   return side == JS_SIDE_PARAMS ? "params" : "outputs";
 }
 
-static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *res,
-                        int dense) {
+/* What computed the triplets, for the table's header. */
+static const char *method_description(const js_svds_result *res) {
+  switch (res->method) {
+  case JS_SVDS_DENSE: return "dense LAPACK SVD of the explicit J";
+  case JS_SVDS_GKL: return "Golub-Kahan-Lanczos bidiagonalisation of J";
+  default:
+    return res->side == JS_SIDE_PARAMS ? "Lanczos on J^T J (params side)"
+                                       : "Lanczos on J J^T (outputs side)";
+  }
+}
+
+static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *res) {
   cli_problem_describe(pb, f);
   fprintf(f, "# J is %lld x %lld (nK x p); %s\n", (long long)res->rows,
-          (long long)res->cols,
-          dense ? "dense LAPACK SVD of the explicit J"
-                : (res->side == JS_SIDE_PARAMS ? "Lanczos on J^T J (params side)"
-                                                : "Lanczos on J J^T (outputs side)"));
+          (long long)res->cols, method_description(res));
   fprintf(f, "# %lld of %lld triplets converged, %lld restarts, %lld J and %lld J^T products, %.3f s\n",
           (long long)res->rank, (long long)res->requested, (long long)res->iterations,
           (long long)res->n_apply, (long long)res->n_apply_t, res->seconds);
@@ -96,8 +106,7 @@ static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *re
             res->residual_u[s], res->residual_v[s]);
 }
 
-static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res,
-                       int dense) {
+static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res) {
   json_writer j;
   json_begin(&j, f);
   json_string(&j, "data", pb->data_name);
@@ -105,7 +114,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res
   json_int(&j, "dim", pb->data->dim);
   json_int(&j, "n_outputs", pb->data->n_outputs);
   json_int(&j, "n_params", res->cols);
-  json_string(&j, "method", dense ? "dense" : "lanczos");
+  json_string(&j, "method", cli_method_name(res->method));
   json_string(&j, "side", side_name(res->side));
   json_int(&j, "rank", res->rank);
   json_int(&j, "requested", res->requested);
@@ -148,7 +157,7 @@ int cli_spectrum(int argc, char **argv) {
                      argc, argv, groups);
   if (rc)
     return rc == 1 ? 0 : rc;
-  cli_problem pb;
+  cli_problem pb = {0};
   js_linop *op = NULL;
   js_svds_result *res = NULL;
   cli_results out = {0};
@@ -167,7 +176,7 @@ int cli_spectrum(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
-  int status = args.dense ? js_svds_dense(op, &opt, &res) : js_svds(op, &opt, &res);
+  int status = js_svds(op, &opt, &res);
   cli_progress_done(&progress);
   if (status != JS_OK && status != JS_ENOCONV) {
     rc = cli_library_error();
@@ -177,9 +186,9 @@ int cli_spectrum(int argc, char **argv) {
       (args.save_vectors && (rc = save_vectors(res, args.save_vectors))))
     goto done;
   if (cli_results_table_wanted(&out))
-    print_table(stdout, &pb, res, args.dense);
+    print_table(stdout, &pb, res);
   if (out.json.f)
-    write_json(out.json.f, &pb, res, args.dense);
+    write_json(out.json.f, &pb, res);
   if (out.csv.f)
     write_csv(out.csv.f, res);
   /* Partial convergence: what converged is reported, and the exit says so. */
