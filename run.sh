@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")"
 
 PACKAGES="build-essential meson ninja-build pkg-config python3 libarpack2-dev
-libblis-dev liblapack-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist"
+libblis-dev liblapack-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist gnuplot-nox"
 
 deps() {
   missing=""

@@ -549,8 +549,20 @@ typedef enum {
   JS_SIDE_PARAMS   /* Lanczos on J^T J (size p) */
 } js_side;
 
-typedef void (*js_progress_fn)(void *ctx, const char *stage, int64_t done,
-                               int64_t total);
+/* Where a long computation stands, for a progress display. */
+typedef struct js_progress {
+  const char *stage;  /* "lanczos" (ARPACK on the Gram side), "gkl", "density",
+                         or a caller's own ("train" on the command line) */
+  int64_t done;       /* lanczos, density: Gram products (one J and one J^T
+                         each); gkl: steps (one J and one J^T each) */
+  int64_t total;      /* what done reaches at the end; 0 when not known */
+  int64_t restarts;   /* Lanczos restarts so far; -1 when not known */
+  int64_t converged;  /* triplets converged so far; -1 when not known */
+  int64_t wanted;     /* triplets asked for; 0 outside a triplet solve */
+} js_progress;
+/* Called after each product (or block of them); the struct is valid during
+ * the call only. */
+typedef void (*js_progress_fn)(void *ctx, const js_progress *progress);
 
 /* How js_svds computes the triplets. */
 typedef enum {
@@ -584,9 +596,11 @@ typedef struct js_svds_options {
   uint64_t seed;     /* start vector */
   int want_vectors;  /* keep u and v in the result */
   size_t dense_limit; /* bytes the explicit J may take in js_svds_dense */
-  js_progress_fn progress; /* called after each Gram product with stage
-                              "lanczos", done = products so far, total = 0
-                              (ARPACK does not signal restarts); may be NULL */
+  js_progress_fn progress; /* after each product: stage "lanczos" (the Gram
+                              side: restarts counted from the Lanczos step
+                              ARPACK asks for, converged not known until
+                              the end) or "gkl" (restarts and converged
+                              known); total 0; may be NULL */
   void *progress_ctx;
 } js_svds_options;
 void js_svds_options_init_defaults(js_svds_options *opt);
@@ -674,7 +688,8 @@ typedef struct js_density_options {
   int log_bins;     /* bins of equal width in log sigma (needs range_lo > 0) */
   double cutoff;    /* alpha > 0: estimate c(alpha); 0: not computed */
   js_progress_fn progress; /* stage "density", done = Gram products so far,
-                              total = probes * m (fewer after breakdowns) */
+                              total = probes * m (fewer after breakdowns);
+                              restarts and converged -1 */
   void *progress_ctx;
 } js_density_options;
 void js_density_options_init_defaults(js_density_options *opt);

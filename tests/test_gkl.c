@@ -190,6 +190,14 @@ static void test_decaying(void **state) {
   linear_case(spectrum_decaying, "geometric 10 -> 3.6e-5", 10, 15);
 }
 
+/* The last progress report of a solve. */
+static void keep_last(void *ctx, const js_progress *p) {
+  js_progress *last = ctx;
+  assert_string_equal(p->stage, "gkl");
+  assert_true(p->done >= 1 && p->converged <= p->wanted);
+  *last = *p;
+}
+
 /* A basis smaller than the matrix: thick restarts at both ends. (On the
  * geometric spectrum the smallest, 3.6e-5 .. 4.9e-5 below sigma_1 = 10, sit in
  * a cluster of relative width 1e-11 of A^T A's spectrum: restarted Krylov
@@ -208,9 +216,17 @@ static void test_restarted(void **state) {
     opt.smallest = smallest;
     opt.ncv = smallest ? 40 : 12;
     opt.top = 5;
+    js_progress last = {0};
+    opt.progress = keep_last;
+    opt.progress_ctx = &last;
     js_svds_result *res = NULL;
     assert_int_equal(js_svds(lm.op, &opt, &res), JS_OK);
     assert_true(res->iterations > 0);
+    /* Progress sees the restarts (the smallest add a top-1 solve's before). */
+    assert_int_equal(last.wanted, 5);
+    if (!smallest)
+      assert_int_equal(last.restarts, res->iterations);
+    assert_true(last.restarts <= res->iterations);
     for (int64_t k = 0; k < 5; k++) {
       double exact = smallest ? ref.s[ref.mn - 1 - k] : ref.s[k];
       if (fabs(res->sigma[k] - exact) > REL_TOL * exact)

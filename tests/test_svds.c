@@ -474,16 +474,20 @@ static void test_reproducible(void **state) {
 }
 
 typedef struct progress_log {
-  int64_t calls, last_done;
+  int64_t calls, last_done, restarts;
 } progress_log;
 
-static void record_progress(void *ctx, const char *stage, int64_t done, int64_t total) {
+static void record_progress(void *ctx, const js_progress *p) {
   progress_log *log = ctx;
-  assert_string_equal(stage, "lanczos");
-  assert_true(done > log->last_done);
-  assert_int_equal(total, 0);
+  assert_string_equal(p->stage, "lanczos");
+  assert_true(p->done > log->last_done);
+  assert_int_equal(p->total, 0);
+  assert_int_equal(p->wanted, 5);
+  assert_int_equal(p->converged, -1);
+  assert_true(p->restarts >= log->restarts);
   log->calls++;
-  log->last_done = done;
+  log->last_done = p->done;
+  log->restarts = p->restarts;
 }
 
 /* Progress reports each Gram product: the last count is the number of
@@ -492,7 +496,7 @@ static void test_progress(void **state) {
   (void)state;
   problem pb;
   problem_init(&pb, 120, 300, spectrum_gapped, 101);
-  progress_log log = {0, 0};
+  progress_log log = {0, 0, 0};
   js_svds_options opt = options(5, JS_SIDE_OUTPUTS);
   opt.progress = record_progress;
   opt.progress_ctx = &log;
@@ -501,6 +505,8 @@ static void test_progress(void **state) {
   assert_true(log.calls > 0);
   assert_int_equal(log.calls, log.last_done);
   assert_int_equal(log.last_done, res->n_apply - 5);
+  /* The restarts seen from the Lanczos steps ARPACK asked for are its own. */
+  assert_int_equal(log.restarts, res->iterations);
   js_svds_result_free(res);
   problem_free(&pb);
 }

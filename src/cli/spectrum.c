@@ -1,6 +1,7 @@
 /* jacspec spectrum: the top singular values (and vectors) of the Jacobian
  * of a network on a data set, at the network's weights. */
 #include "cli/output.h"
+#include "cli/plot.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"
 #include "cli/verbs.h"
@@ -141,6 +142,45 @@ static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res
   json_end(&j);
 }
 
+/* The singular values on a log axis against their index, the cut-off
+ * marked. */
+static int plot(cli_plot *p, const js_svds_result *res, double cutoff) {
+  if (!p->image)
+    return 0;
+  if (cli_plot_open(p))
+    return 1;
+  fprintf(p->f, "# s sigma_s\n");
+  for (int64_t s = 0; s < res->rank; s++) {
+    fprintf(p->f, "%lld ", (long long)s + 1);
+    cli_plot_value(p->f, res->sigma[s]);
+    fputc('\n', p->f);
+  }
+  char commands[2048];
+  int used = snprintf(commands, sizeof commands,
+                      "set logscale y\nset format y '10^{%%L}'\nset grid\n"
+                      "set xlabel '%s'\nset ylabel 'singular value {/Symbol s}_s'\n"
+                      "set title 'J is %lld x %lld: %s'\n",
+                      res->smallest ? "s (ascending from {/Symbol s}_{min})" : "s",
+                      (long long)res->rows, (long long)res->cols,
+                      res->method == JS_SVDS_GKL     ? "Golub-Kahan-Lanczos"
+                      : res->method == JS_SVDS_DENSE ? "dense SVD"
+                                                     : "Lanczos on the Gram side");
+  /* Cut-off mode keeps the values above alpha: the range reaches down to it. */
+  if (cutoff > 0 && res->rank > 0)
+    used += snprintf(commands + used, sizeof commands - (size_t)used,
+                     "set yrange [%.10g:%.10g]\n", cutoff / 1.5, res->sigma[0] * 1.5);
+  if (cutoff > 0)
+    used += snprintf(commands + used, sizeof commands - (size_t)used,
+                     "set arrow from graph 0, first %.10g to graph 1, first %.10g nohead "
+                     "dashtype 2 linecolor rgb 'red'\n"
+                     "set label 'cut-off {/Symbol a} = %.4g' at graph 0.98, first %.10g "
+                     "right offset 0,0.8 textcolor rgb 'red' front\n",
+                     cutoff, cutoff, cutoff, cutoff);
+  snprintf(commands + used, sizeof commands - (size_t)used,
+           "plot data using 1:2 with linespoints pointtype 7 pointsize 0.6 notitle\n");
+  return cli_plot_finish(p, commands);
+}
+
 static void write_csv(FILE *f, const js_svds_result *res) {
   fprintf(f, "s,singular_value,residual_u,residual_v\n");
   for (int64_t s = 0; s < res->rank; s++)
@@ -150,7 +190,8 @@ static void write_csv(FILE *f, const js_svds_result *res) {
 
 int cli_spectrum(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
-                                          cli_solver_options, spectrum_options, NULL};
+                                          cli_solver_options, spectrum_options,
+                                          cli_plot_options, NULL};
   int rc = cli_parse("spectrum",
                      "Top singular values (and vectors) of the Jacobian J = df/dtheta of a\n"
                      "network on a data set, without forming J (ARPACK Lanczos).",
@@ -163,7 +204,10 @@ int cli_spectrum(int argc, char **argv) {
   cli_results out = {0};
   js_svds_options opt;
   cli_progress progress;
-  if ((rc = cli_problem_load(&pb)) || (rc = parse_solver(&opt, pb.seed)) ||
+  cli_plot picture;
+  int plot_rc = 0;
+  if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) ||
+      (rc = parse_solver(&opt, pb.seed)) ||
       (rc = cli_problem_plan(&pb, &opt)))
     goto done;
   opt.want_vectors = args.save_vectors != NULL;
@@ -191,6 +235,8 @@ int cli_spectrum(int argc, char **argv) {
     write_json(out.json.f, &pb, res);
   if (out.csv.f)
     write_csv(out.csv.f, res);
+  /* A failed drawing fails the run but keeps its results. */
+  plot_rc = plot(&picture, res, opt.cutoff);
   /* Partial convergence: what converged is reported, and the exit says so. */
   if (status == JS_ENOCONV) {
     cli_error("%s", js_last_error());
@@ -199,6 +245,8 @@ int cli_spectrum(int argc, char **argv) {
 done:
   if (cli_results_close(&out, rc == 0 || rc == 3) && rc == 0)
     rc = 1;
+  if (rc == 0)
+    rc = plot_rc;
   js_svds_result_free(res);
   js_linop_free(op);
   cli_problem_free(&pb);

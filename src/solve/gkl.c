@@ -53,6 +53,7 @@ typedef struct gkl {
   double anorm;      /* largest alpha, beta seen: an estimate of ||A|| */
   int64_t products;  /* pairs of products (one A, one A^T) so far */
   int64_t restarts, converged; /* so far; converged: a prefix of the wanted */
+  int64_t wanted;    /* r */
   js_rng rng;
 } gkl;
 
@@ -177,8 +178,11 @@ static int extend(gkl *g, int64_t l) {
     }
     g->beta = beta;
     g->products++;
-    if (g->opt->progress)
-      g->opt->progress(g->opt->progress_ctx, "gkl", g->products, 0);
+    if (g->opt->progress) {
+      js_progress p = {.stage = "gkl", .done = g->products, .restarts = g->restarts,
+                       .converged = g->converged, .wanted = g->wanted};
+      g->opt->progress(g->opt->progress_ctx, &p);
+    }
   }
   return JS_OK;
 }
@@ -266,6 +270,7 @@ int js_gkl(js_linop *op, const js_svds_options *opt, int64_t r, int64_t k, doubl
   int status = gkl_init(&g, op, opt, k);
   if (status)
     return status;
+  g.wanted = r;
   for (int64_t i = 0; i < g.n; i++)
     g.p[i] = js_rng_normal(&g.rng);
   js_scal(g.n, 1.0 / js_nrm2(g.n, g.p), g.p);
