@@ -602,25 +602,58 @@ typedef enum {
   JS_SIDE_PARAMS   /* Lanczos on J^T J (size p) */
 } js_side;
 
-typedef void (*js_progress_fn)(void *ctx, const char *stage, int64_t done,
-                               int64_t total);
+/* Where a long computation stands, for a progress display. */
+typedef struct js_progress {
+  const char *stage;  /* "lanczos" (ARPACK on the Gram side), "gkl", "density",
+                         or a caller's own ("train" on the command line) */
+  int64_t done;       /* lanczos, density: Gram products (one J and one J^T
+                         each); gkl: steps (one J and one J^T each) */
+  int64_t total;      /* what done reaches at the end; 0 when not known */
+  int64_t restarts;   /* Lanczos restarts so far; -1 when not known */
+  int64_t converged;  /* triplets converged so far; -1 when not known */
+  int64_t wanted;     /* triplets asked for; 0 outside a triplet solve */
+} js_progress;
+/* Called after each product (or block of them); the struct is valid during
+ * the call only. */
+typedef void (*js_progress_fn)(void *ctx, const js_progress *progress);
+
+/* How js_svds computes the triplets. */
+typedef enum {
+  JS_SVDS_AUTO,  /* GKL for the smallest; else the Gram side, switching to GKL
+                    (and solving again) when the request reaches below
+                    1e-4 lambda_1 (lambda_r, or the cut-off), where the Gram
+                    side's error eps lambda_1^2 / lambda becomes visible */
+  JS_SVDS_GRAM,  /* ARPACK's Lanczos on the smaller Gram operator: one J and
+                    one J^T product a step, memory n x ncv on that side; a
+                    singular value carries an error ~ eps lambda_1^2 / lambda */
+  JS_SVDS_GKL,   /* Golub-Kahan-Lanczos bidiagonalisation of J itself,
+                    thick-restarted (IRLBA): one J and one J^T product a
+                    step, memory (nK + p) x ncv; error ~ eps lambda_1 */
+  JS_SVDS_DENSE  /* js_svds_dense: LAPACK's SVD of the explicit J */
+} js_svds_method;
 
 typedef struct js_svds_options {
   int64_t top;       /* r: number of triplets (used when cutoff <= 0) */
   int smallest;      /* 1: the r smallest triplets instead of the top r
-                        (ARPACK which = SA on the Gram operator; not with
-                        cutoff) */
+                        (not with cutoff) */
+  js_svds_method method;
   double cutoff;     /* alpha > 0: all singular values above alpha */
   js_side side;
-  double tol;        /* ARPACK relative tolerance on the Gram eigenvalues */
-  int64_t ncv;       /* Lanczos basis size (0: min(max(2r+1, 20), n)) */
-  int64_t max_iter;  /* ARPACK restarts */
+  double tol;        /* Gram: ARPACK's relative tolerance on the eigenvalues;
+                        GKL: a triplet converges when its residual bound
+                        ||J^T u - lambda v|| <= tol lambda_1 */
+  int64_t ncv;       /* Lanczos basis size (0: min(max(2r+1, 20), n), 256 in
+                        place of 20 for the smallest; n = the Gram side's
+                        size, min(nK, p) for GKL, which clamps to it) */
+  int64_t max_iter;  /* restarts */
   uint64_t seed;     /* start vector */
   int want_vectors;  /* keep u and v in the result */
   size_t dense_limit; /* bytes the explicit J may take in js_svds_dense */
-  js_progress_fn progress; /* called after each Gram product with stage
-                              "lanczos", done = products so far, total = 0
-                              (ARPACK does not signal restarts); may be NULL */
+  js_progress_fn progress; /* after each product: stage "lanczos" (the Gram
+                              side: restarts counted from the Lanczos step
+                              ARPACK asks for, converged not known until
+                              the end) or "gkl" (restarts and converged
+                              known); total 0; may be NULL */
   void *progress_ctx;
 } js_svds_options;
 void js_svds_options_init_defaults(js_svds_options *opt);
@@ -631,7 +664,9 @@ typedef struct js_svds_result {
   int64_t rank;       /* triplets returned (converged ones) */
   int64_t requested;  /* triplets asked for (the last request, in cutoff mode) */
   int64_t rows, cols; /* nK and p */
-  js_side side;       /* the side actually used (never JS_SIDE_AUTO) */
+  js_side side;       /* the Gram side used (never JS_SIDE_AUTO); for GKL and
+                         dense, the one the Gram method would have used */
+  js_svds_method method; /* the method that gave the triplets (never AUTO) */
   double *sigma;      /* rank singular values */
   double *u;          /* rows x rank (NULL unless want_vectors) */
   double *v;          /* cols x rank (NULL unless want_vectors) */
@@ -640,7 +675,8 @@ typedef struct js_svds_result {
   int converged;      /* 1 if every requested triplet converged */
   int smallest;       /* the r smallest: sigma ascending (sigma_min first) */
   double scale;       /* lambda_1, the residuals' scale (for the smallest,
-                         from a separate top-1 solve, its products counted) */
+                         from a separate top-1 solve by the same method, its
+                         products counted) */
   /* Numerical rank: when the top r asked for reach singular values that
    * are zero to working precision (sigma_s <= max(nK, p) eps lambda_1, or,
    * on the Gram side, sqrt(eps) lambda_1 with a residual that shows the
@@ -660,9 +696,10 @@ void js_svds_result_free(js_svds_result *res);
  * when res has no vectors. */
 int js_svds_delocalization(const js_svds_result *res, double *out);
 
-/* Top singular triplets of op by Lanczos (ARPACK dsaupd/dseupd) on the Gram
- * operator of the chosen side. Returns JS_OK, or JS_ENOCONV with *out set
- * to the triplets that did converge; JS_ECANCELED (*out NULL) when
+/* Singular triplets of op by opt->method (js_svds_method): ARPACK's Lanczos
+ * (dsaupd/dseupd) on the Gram operator of the chosen side, GKL on op
+ * itself, or the dense path. Returns JS_OK, or JS_ENOCONV with *out set to
+ * the triplets that did converge; JS_ECANCELED (*out NULL) when
  * js_cancel_request stopped it between two products. */
 int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out);
 /* The same from LAPACK's SVD of the explicitly formed matrix, formed from
@@ -670,8 +707,10 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out);
  * for every row); JS_ELIMIT when rows*cols*8 exceeds opt->dense_limit. */
 int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out);
 /* Bytes js_svds allocates for an operator of rows x cols under opt: the
- * Lanczos basis and ARPACK's work arrays on the Gram side, the scratch of
- * the other side and the result (for cut-off mode, at its first rank). */
+ * Lanczos basis and ARPACK's work arrays on the Gram side (GKL: both bases,
+ * (rows + cols) x ncv), the scratch of the other side and the result (for
+ * cut-off mode, at its first rank). JS_SVDS_AUTO counts the larger of the
+ * Gram side and GKL, since it may switch; the dense path is not counted. */
 size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t cols);
 
 /* ---------------------------------------------------------------- density */
@@ -707,7 +746,8 @@ typedef struct js_density_options {
   int log_bins;     /* bins of equal width in log sigma (needs range_lo > 0) */
   double cutoff;    /* alpha > 0: estimate c(alpha); 0: not computed */
   js_progress_fn progress; /* stage "density", done = Gram products so far,
-                              total = probes * m (fewer after breakdowns) */
+                              total = probes * m (fewer after breakdowns);
+                              restarts and converged -1 */
   void *progress_ctx;
 } js_density_options;
 void js_density_options_init_defaults(js_density_options *opt);

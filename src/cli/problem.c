@@ -482,13 +482,23 @@ static int memory_budget(size_t *budget) {
 
 static double mib(size_t bytes) { return (double)bytes / (1024.0 * 1024.0); }
 
-int cli_problem_plan(cli_problem *pb, const js_svds_options *solver) {
+int cli_problem_plan(cli_problem *pb, js_svds_options *solver) {
   int64_t rows = pb->data->n_samples * pb->data->n_outputs;
   int64_t p = js_net_n_params(pb->net);
   /* The residual check multiplies a block of all r triplets at once. A rank
    * out of range is left to the solver, which names the limit. */
   int64_t min_dim = rows < p ? rows : p;
   int64_t block = solver->top > 0 && solver->top < min_dim ? solver->top : 1;
+  /* auto on a top r plans for GKL's two bases, which it may switch to; where
+   * they do not fit next to the products, it stays on the Gram side. */
+  size_t budget;
+  js_memory_plan plan;
+  if (memory_budget(&budget))
+    return 2;
+  if (solver->method == JS_SVDS_AUTO && !solver->smallest && budget > 0 &&
+      js_plan_memory(pb->net, pb->jac.precision, pb->data->n_samples, block,
+                     js_svds_memory_bytes(solver, rows, p), budget, &plan) == JS_ENOMEM)
+    solver->method = JS_SVDS_GRAM;
   return cli_problem_plan_bytes(pb, js_svds_memory_bytes(solver, rows, p), block);
 }
 

@@ -45,9 +45,11 @@ int cli_problem_save_model(const js_net *net);
 void cli_problem_free(cli_problem *pb);
 /* Fits batch size and caching of pb->jac to --mem (or half the physical
  * memory) next to the solver's memory, before any product; --verbose
- * prints the plan. Returns 0, or prints one line and returns non-zero
- * (1 when the budget is too small, naming the smallest that works). */
-int cli_problem_plan(cli_problem *pb, const js_svds_options *solver);
+ * prints the plan. Under --method auto on a top r, where GKL's memory (which
+ * auto may switch to) does not fit, sets solver->method to the Gram side.
+ * Returns 0, or prints one line and returns non-zero (1 when the budget is
+ * too small, naming the smallest that works). */
+int cli_problem_plan(cli_problem *pb, js_svds_options *solver);
 /* The same for any solver: solver_bytes of its memory next to the network,
  * products in blocks of up to `block` vectors. */
 int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block);

@@ -5,6 +5,7 @@
  * corruption (section 4) and test data. */
 #include "cli/analysis.h"
 #include "cli/output.h"
+#include "cli/plot.h"
 #include "cli/problem.h"
 #include "cli/signals.h"
 #include "cli/solver_args.h"
@@ -254,10 +255,59 @@ static void write_json(FILE *f, const cli_problem *pb, const settings *st,
   json_end(&j);
 }
 
+/* curve `name` of the rows, if present, as a gnuplot plot item. */
+static int curve(char *buf, size_t size, const train_track *tr, const char *name,
+                 const char *title, int *items) {
+  if (!train_track_has(tr, name))
+    return 0;
+  return snprintf(buf, size, "%s data using 'step':'%s' with lines linewidth 2 title '%s'",
+                  (*items)++ ? "," : "plot", name, title);
+}
+
+/* The paper's Figures 6-8: the residual on I and N (or the loss, without
+ * spaces) and the train and test errors over the steps, side by side. The
+ * data is the table itself, its header naming the columns. */
+static int plot(cli_plot *p, const train_track *tr) {
+  if (!p->image)
+    return 0;
+  if (cli_plot_open(p))
+    return 1;
+  train_track_print(tr, p->f);
+  char commands[4096];
+  size_t size = sizeof commands;
+  int items = 0, used = snprintf(commands, size,
+                                 "set multiplot layout 1,2\nset grid\nset xlabel 'step'\n"
+                                 "set key top right\n");
+  if (train_track_has(tr, "res_info")) {
+    used += snprintf(commands + used, size - (size_t)used,
+                     "set title 'residual on the information and nuisance spaces'\n"
+                     "set ylabel 'norm'\n");
+    used += curve(commands + used, size - (size_t)used, tr, "res_info",
+                  "||{/Symbol P}_I r_t|| train", &items);
+    used += curve(commands + used, size - (size_t)used, tr, "res_nuisance",
+                  "||{/Symbol P}_N r_t|| train", &items);
+    used += curve(commands + used, size - (size_t)used, tr, "test_res_info",
+                  "||{/Symbol P}_I r_t|| test", &items);
+    used += curve(commands + used, size - (size_t)used, tr, "test_res_nuisance",
+                  "||{/Symbol P}_N r_t|| test", &items);
+  } else {
+    used += snprintf(commands + used, size - (size_t)used,
+                     "set title 'loss (no spaces: --space none)'\nset ylabel '0.5 ||r_t||^2'\n");
+    used += curve(commands + used, size - (size_t)used, tr, "loss", "loss", &items);
+  }
+  items = 0;
+  used += snprintf(commands + used, size - (size_t)used,
+                   "\nset title 'error'\nset ylabel 'error'\n");
+  used += curve(commands + used, size - (size_t)used, tr, "train_error", "train", &items);
+  used += curve(commands + used, size - (size_t)used, tr, "test_error", "test", &items);
+  snprintf(commands + used, size - (size_t)used, "\nunset multiplot\n");
+  return cli_plot_finish(p, commands);
+}
+
 int cli_train(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
                                           cli_test_data_options, cli_solver_options,
-                                          train_options, NULL};
+                                          train_options, cli_plot_options, NULL};
   int rc = cli_parse("train",
                      "Gradient descent on 0.5 ||f(theta) - y||^2 through the VJP operator,\n"
                      "with the residual tracked on the information and nuisance spaces.\n"
@@ -270,7 +320,7 @@ int cli_train(int argc, char **argv) {
                      argc, argv, groups);
   if (rc)
     return rc == 1 ? 0 : rc;
-  cli_problem pb;
+  cli_problem pb = {0};
   js_dataset *test = NULL;
   js_model model = {0}, test_model = {0};
   settings st;
@@ -282,7 +332,9 @@ int cli_train(int argc, char **argv) {
   js_train_snapshot resume_from;
   char error[1024] = "";
   int wrote = 0; /* the rows are in the output files */
-  if ((rc = cli_problem_load(&pb)) || (rc = cli_problem_load_test(&pb, &test)) ||
+  cli_plot picture;
+  int plot_rc = 0;
+  if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) || (rc = cli_problem_load_test(&pb, &test)) ||
       (rc = parse_settings(&pb, test, &st)) || (rc = cli_problem_plan(&pb, &st.solver)))
     goto done;
   if (!isnan(st.corrupt) &&
@@ -363,6 +415,7 @@ int cli_train(int argc, char **argv) {
   if (out.json.f)
     write_json(out.json.f, &pb, &st, &tr, error[0] ? error : NULL);
   wrote = 1;
+  plot_rc = plot(&picture, &tr); /* a failed drawing keeps the results */
   js_net_set_params(pb.net, theta); /* the network now holds the trained weights */
   int saved = status != JS_OK ? 0
               : args.save && js_net_save_tensors(pb.net, args.save) ? cli_library_error()
@@ -377,6 +430,8 @@ int cli_train(int argc, char **argv) {
 done:
   if (cli_results_close(&out, wrote) && rc == 0)
     rc = 1;
+  if (rc == 0)
+    rc = plot_rc;
   free(theta);
   cli_checkpoint_free(&resume_file);
   js_model_release(&model);

@@ -116,7 +116,7 @@ int train_track_step(void *ctx, const js_train_state *st) {
   train_track *tr = ctx;
   tr->lr = st->lr;
   tr->last_step = st->step;
-  cli_progress_report(&tr->progress, "train", st->step, tr->steps);
+  cli_progress_count(&tr->progress, "train", st->step, tr->steps);
   if (st->step == tr->space_step)
     memcpy(tr->theta_space, st->theta, sizeof(double) * (size_t)tr->n_params);
   if (st->step % tr->every != 0 && st->step != tr->steps)
@@ -193,6 +193,13 @@ void train_track_print(const train_track *tr, FILE *f) {
         fprintf(f, "  %*.6g", width(c), column(&tr->rows[k], c));
     fputc('\n', f);
   }
+}
+
+int train_track_has(const train_track *tr, const char *name) {
+  for (int c = 0; c < N_COLUMNS; c++)
+    if (strcmp(columns[c].name, name) == 0)
+      return has_column(tr, c);
+  return 0;
 }
 
 void train_track_csv(const train_track *tr, FILE *f) {

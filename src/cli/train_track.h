@@ -56,6 +56,8 @@ int train_track_project(train_track *tr, const js_space *space, const js_space *
  * "rows"; absent quantities are left out. */
 void train_track_print(const train_track *tr, FILE *f);
 void train_track_csv(const train_track *tr, FILE *f);
+/* 1 when the column `name` (res_info, test_error, ...) is in the rows. */
+int train_track_has(const train_track *tr, const char *name);
 void train_track_json(const train_track *tr, json_writer *j);
 
 #endif

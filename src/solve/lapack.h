@@ -30,4 +30,9 @@ void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n
 void dstev_(const char *jobz, const int *n, double *d, double *e, double *z,
             const int *ldz, double *work, int *info, size_t jobz_len);
 
+/* a (m x n column-major, destroyed) = u diag(s) vt by dgesdd_: s (min(m, n))
+ * descending, u (m x min), vt (min x n), column-major. JS_OK, JS_ENOMEM, or
+ * JS_ENOCONV when LAPACK's SVD did not converge. */
+int js_lapack_svd(double *a, int m, int n, double *s, double *u, double *vt);
+
 #endif
