@@ -111,7 +111,8 @@ static Onnx__AttributeProto *add_attribute(writer *w, Onnx__NodeProto *node, con
   a->name = copy;
   a->has_type = 1;
   a->type = type;
-  memcpy(list, node->attribute, sizeof *list * node->n_attribute);
+  if (node->n_attribute) /* memcpy from NULL is undefined even for 0 bytes */
+    memcpy(list, node->attribute, sizeof *list * node->n_attribute);
   list[node->n_attribute++] = a;
   node->attribute = list;
   return a;
@@ -159,7 +160,8 @@ static char *add_init(writer *w, char *name, int ndim, const int64_t *dims, cons
   Onnx__TensorProto init = ONNX__TENSOR_PROTO__INIT;
   *t = init;
   t->name = name;
-  memcpy(dims_copy, dims, sizeof(int64_t) * (size_t)ndim);
+  if (ndim) /* a scalar has no dims (and dims may be NULL) */
+    memcpy(dims_copy, dims, sizeof(int64_t) * (size_t)ndim);
   t->n_dims = (size_t)ndim;
   t->dims = dims_copy;
   t->has_data_type = 1;
