@@ -777,6 +777,21 @@ int64_t js_space_cols(const js_space *space); /* p */
 /* lambda_1 >= ... >= lambda_r (r values, owned by the space). */
 const double *js_space_singular_values(const js_space *space);
 
+/* u_1..u_r (nK x r, column after column, owned by the space). */
+const double *js_space_left_vectors(const js_space *space);
+
+/* How far two information spaces I_a and I_b of R^{nK} (of ranks r_a and
+ * r_b, e.g. I(theta_0) and I(theta_t): the paper's adaptation of the
+ * Jacobian, Tables 1-3) are from each other. The singular values
+ * cos(phi_1) >= ... of the r_a x r_b matrix U_a^T U_b (LAPACK dgesvd) are
+ * the cosines of the principal angles phi_1 <= phi_2 <= ...; angles (may
+ * be NULL) receives the min(r_a, r_b) angles in radians, ascending, and
+ * *overlap (may be NULL) ||U_a^T U_b||_F^2 / min(r_a, r_b) = the mean of
+ * cos^2(phi_s): 1 when the smaller space lies in the other, about
+ * max(r_a, r_b) / nK for a uniformly random one. Cost O(nK r_a r_b).
+ * JS_EINVAL for NULL spaces or spaces of different nK. */
+int js_space_overlap(const js_space *a, const js_space *b, double *angles, double *overlap);
+
 /* pz = Pi_I z = sum_s (u_s^T z) u_s; z and pz have length nK (they may
  * not overlap). */
 int js_space_project(const js_space *space, const double *z, double *pz);
