@@ -1146,11 +1146,22 @@ typedef struct js_lowrank_options {
   double sigma_x, sigma_y;
   uint64_t task_seed;
   uint64_t seed;
+  /* 0: Z and z come from seed too, after U. Otherwise from a stream of
+   * their own seeded with noise_seed, so data sets that differ only in it
+   * share the clean part U V^T and U g (the paper's population loss of
+   * section 2.1 is the mean over such draws). */
+  uint64_t noise_seed;
 } js_lowrank_options;
-/* n = 100, d = 500, r = 10, sigma_x = sigma_y = 1, task_seed = seed = 1
- * (the paper's Figure 2). */
+/* n = 100, d = 500, r = 10, sigma_x = sigma_y = 1, task_seed = seed = 1,
+ * noise_seed = 0 (the paper's Figure 2). */
 void js_lowrank_options_init_defaults(js_lowrank_options *opt);
 int js_dataset_lowrank(const js_lowrank_options *opt, js_dataset **out);
+/* The clean model behind js_dataset_lowrank's data for the same options:
+ * u (n x r, column after column) the orthonormal basis U of the column
+ * space of the uncorrupted inputs U V^T (the paper's information space of
+ * Figure 2b, Pi_I = U U^T), v (d x r, likewise) V, and w_star (d) the true
+ * w* = V g; any of them may be NULL. JS_EINVAL as js_dataset_lowrank. */
+int js_lowrank_basis(const js_lowrank_options *opt, double *u, double *v, double *w_star);
 
 #ifdef __cplusplus
 }
