@@ -86,7 +86,8 @@ static Onnx__NodeProto *add_node(writer *w, const char *op, const char *name, in
     return NULL;
   Onnx__NodeProto init = ONNX__NODE_PROTO__INIT;
   *node = init;
-  memcpy(in, inputs, sizeof(char *) * (size_t)n_in);
+  if (n_in)
+    memcpy(in, inputs, sizeof(char *) * (size_t)n_in);
   out[0] = output;
   node->n_input = (size_t)n_in;
   node->input = in;
@@ -111,7 +112,8 @@ static Onnx__AttributeProto *add_attribute(writer *w, Onnx__NodeProto *node, con
   a->name = copy;
   a->has_type = 1;
   a->type = type;
-  memcpy(list, node->attribute, sizeof *list * node->n_attribute);
+  if (node->n_attribute) /* memcpy's source may not be NULL, even for 0 bytes */
+    memcpy(list, node->attribute, sizeof *list * node->n_attribute);
   list[node->n_attribute++] = a;
   node->attribute = list;
   return a;
@@ -139,7 +141,8 @@ static void attr_ints(writer *w, Onnx__NodeProto *node, const char *name, size_t
   Onnx__AttributeProto *a = add_attribute(w, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
   int64_t *copy = own(w, sizeof(int64_t) * n);
   if (a && copy) {
-    memcpy(copy, v, sizeof(int64_t) * n);
+    if (n)
+      memcpy(copy, v, sizeof(int64_t) * n);
     a->n_ints = n;
     a->ints = copy;
   }
@@ -159,7 +162,8 @@ static char *add_init(writer *w, char *name, int ndim, const int64_t *dims, cons
   Onnx__TensorProto init = ONNX__TENSOR_PROTO__INIT;
   *t = init;
   t->name = name;
-  memcpy(dims_copy, dims, sizeof(int64_t) * (size_t)ndim);
+  if (ndim) /* a scalar's dims may be NULL, and memcpy's source may not */
+    memcpy(dims_copy, dims, sizeof(int64_t) * (size_t)ndim);
   t->n_dims = (size_t)ndim;
   t->dims = dims_copy;
   t->has_data_type = 1;
