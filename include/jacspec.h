@@ -231,6 +231,14 @@ void js_parity_options_init_defaults(js_parity_options *opt);
  * JS_EINVAL for sizes out of range. */
 int js_dataset_parity(const js_parity_options *opt, int64_t *subset,
                       js_dataset **out);
+/* The cross-predictability CP = E_{S,S'} (E_x chi_S(x) chi_S'(x))^2 of the
+ * parities of `degree` among `bits` coordinates, S and S' drawn uniformly
+ * (Abbe and Sandon; the universality talk in papers/): E_x chi_S chi_S' is
+ * 1 when S = S' and 0 otherwise, so CP = 1 / C(bits, degree). A gradient
+ * method with noise learns such a class only after a number of steps
+ * polynomial in 1/CP. NaN for sizes out of range (degree outside
+ * 0..bits); 0 when C(bits, degree) overflows a double. */
+double js_parity_cross_predictability(int64_t bits, int64_t degree);
 
 /* Permutes the samples (rows of x and y, and labels) together by a
  * Fisher-Yates shuffle drawn from the seed: the same seed gives the same
@@ -817,6 +825,21 @@ int64_t js_space_cols(const js_space *space); /* p */
 /* lambda_1 >= ... >= lambda_r (r values, owned by the space). */
 const double *js_space_singular_values(const js_space *space);
 
+/* u_1..u_r (nK x r, column after column, owned by the space). */
+const double *js_space_left_vectors(const js_space *space);
+
+/* How far two information spaces I_a and I_b of R^{nK} (of ranks r_a and
+ * r_b, e.g. I(theta_0) and I(theta_t): the paper's adaptation of the
+ * Jacobian, Tables 1-3) are from each other. The singular values
+ * cos(phi_1) >= ... of the r_a x r_b matrix U_a^T U_b (LAPACK dgesvd) are
+ * the cosines of the principal angles phi_1 <= phi_2 <= ...; angles (may
+ * be NULL) receives the min(r_a, r_b) angles in radians, ascending, and
+ * *overlap (may be NULL) ||U_a^T U_b||_F^2 / min(r_a, r_b) = the mean of
+ * cos^2(phi_s): 1 when the smaller space lies in the other, about
+ * max(r_a, r_b) / nK for a uniformly random one. Cost O(nK r_a r_b).
+ * JS_EINVAL for NULL spaces or spaces of different nK. */
+int js_space_overlap(const js_space *a, const js_space *b, double *angles, double *overlap);
+
 /* pz = Pi_I z = sum_s (u_s^T z) u_s; z and pz have length nK (they may
  * not overlap). */
 int js_space_project(const js_space *space, const double *z, double *pz);
@@ -928,10 +951,27 @@ typedef struct js_train_options {
   int n_decays;         /* 0..JS_MAX_LR_DECAYS */
   int64_t decay_steps[JS_MAX_LR_DECAYS];
   double decay_factors[JS_MAX_LR_DECAYS];
+  /* How the Jacobian adapts during training (the paper's Tables 1-3),
+   * measured at steps 0, E, 2E, ... and T for E = measure_every (0: never)
+   * into js_train_state:
+   * taylor != 0: taylor_rem = ||f(theta_t) - f(theta_0) - J_0 (theta_t -
+   *   theta_0)||, the remainder of the first-order Taylor expansion at
+   *   theta_0 (O(||theta_t - theta_0||^2) for a smooth model): one product
+   *   with J_0 per measured step;
+   * overlap_rank r >= 1 (below min(nK, p)): space_overlap = ||U_0^T
+   *   U_t||_F^2 / r between I(theta_0) and I(theta_t) (js_space_overlap),
+   *   the top r triplets of J(theta_t) by Lanczos (js_svds defaults, tol
+   *   1e-12, start vector from seed) at every measured step, plus one such
+   *   solve at theta_0: each costs about as many products as `jacspec
+   *   split --rank r` (tens of products per triplet), far more than a
+   *   training step. */
+  int64_t measure_every;
+  int taylor;
+  int64_t overlap_rank;
 } js_train_options;
 /* T = 100, automatic eta, GD, batch 32, seed 1, not linearised, Adam's
  * beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, no checkpoints, no resume,
- * no decay. */
+ * no decay, nothing measured. */
 void js_train_options_init_defaults(js_train_options *opt);
 
 /* What the callback sees after each step (step 0 is theta_0). Pointers are
@@ -948,6 +988,9 @@ typedef struct js_train_state {
   const double *lin_residual; /* r~_t = f_lin(theta~_t) - y */
   double lin_gap;             /* ||r_t - r~_t|| */
   double lin_dist;            /* ||theta_t - theta~_t|| */
+  /* At measured steps (js_train_options.measure_every), else NaN: */
+  double taylor_rem;          /* ||f(theta_t) - f(theta_0) - J_0 (theta_t - theta_0)|| */
+  double space_overlap;       /* ||U_0^T U_t||_F^2 / r of I(theta_0) and I(theta_t) */
 } js_train_state;
 /* Returns 0 to go on, non-zero to stop training (js_train then returns
  * JS_OK). */
@@ -1143,11 +1186,22 @@ typedef struct js_lowrank_options {
   double sigma_x, sigma_y;
   uint64_t task_seed;
   uint64_t seed;
+  /* 0: Z and z come from seed too, after U. Otherwise from a stream of
+   * their own seeded with noise_seed, so data sets that differ only in it
+   * share the clean part U V^T and U g (the paper's population loss of
+   * section 2.1 is the mean over such draws). */
+  uint64_t noise_seed;
 } js_lowrank_options;
-/* n = 100, d = 500, r = 10, sigma_x = sigma_y = 1, task_seed = seed = 1
- * (the paper's Figure 2). */
+/* n = 100, d = 500, r = 10, sigma_x = sigma_y = 1, task_seed = seed = 1,
+ * noise_seed = 0 (the paper's Figure 2). */
 void js_lowrank_options_init_defaults(js_lowrank_options *opt);
 int js_dataset_lowrank(const js_lowrank_options *opt, js_dataset **out);
+/* The clean model behind js_dataset_lowrank's data for the same options:
+ * u (n x r, column after column) the orthonormal basis U of the column
+ * space of the uncorrupted inputs U V^T (the paper's information space of
+ * Figure 2b, Pi_I = U U^T), v (d x r, likewise) V, and w_star (d) the true
+ * w* = V g; any of them may be NULL. JS_EINVAL as js_dataset_lowrank. */
+int js_lowrank_basis(const js_lowrank_options *opt, double *u, double *v, double *w_star);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,8 @@
 /* Parity data: +-1 inputs, targets the product over the hidden subset,
- * checked against a brute-force search for the subset; reproducible. */
+ * checked against a brute-force search for the subset; reproducible. The
+ * cross-predictability against its definition, E_{S,S'} (E_x chi_S(x)
+ * chi_S'(x))^2 by enumeration of every pair of subsets and every x, and
+ * against Pascal's triangle. */
 #include "jacspec.h"
 
 #include <stdarg.h>
@@ -7,6 +10,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <math.h>
 #include <string.h>
 
 enum { N = 300, BITS = 8, DEGREE = 3 };
@@ -125,11 +129,52 @@ static void test_bad_sizes(void **state) {
   assert_null(data);
 }
 
+/* CP by its definition on {-1, +1}^bits: subsets as bit masks of
+ * `degree` bits, chi_S(x) = (-1)^popcount(S & x) for x read as a mask of
+ * the coordinates equal to -1. */
+static double cross_predictability_by_enumeration(int bits, int degree) {
+  double sum = 0;
+  int pairs = 0;
+  for (unsigned s = 0; s < 1u << bits; s++)
+    for (unsigned t = 0; t < 1u << bits; t++) {
+      if (__builtin_popcount(s) != degree || __builtin_popcount(t) != degree)
+        continue;
+      double mean = 0;
+      for (unsigned x = 0; x < 1u << bits; x++)
+        mean += (__builtin_popcount((s ^ t) & x) % 2 ? -1.0 : 1.0) / (double)(1u << bits);
+      sum += mean * mean;
+      pairs++;
+    }
+  return sum / pairs;
+}
+
+static void test_cross_predictability(void **state) {
+  (void)state;
+  for (int bits = 1; bits <= 7; bits++)
+    for (int degree = 0; degree <= bits; degree++) {
+      double want = cross_predictability_by_enumeration(bits, degree);
+      assert_true(fabs(js_parity_cross_predictability(bits, degree) - want) <= 1e-15);
+    }
+  /* C(n, k) by Pascal's triangle up to n = 60 (exact below 2^53, and
+   * rounded alike above). */
+  static double row[61];
+  row[0] = 1;
+  for (int n = 1; n <= 60; n++) {
+    for (int k = n; k > 0; k--)
+      row[k] += row[k - 1];
+    for (int k = 0; k <= n; k++)
+      assert_true(fabs(js_parity_cross_predictability(n, k) * row[k] - 1) <= 1e-14);
+  }
+  assert_true(isnan(js_parity_cross_predictability(5, 6)));
+  assert_true(isnan(js_parity_cross_predictability(5, -1)));
+  assert_true(isnan(js_parity_cross_predictability(0, 0)));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_targets_are_the_parity), cmocka_unit_test(test_reproducible),
       cmocka_unit_test(test_task_seed), cmocka_unit_test(test_degree_extremes),
-      cmocka_unit_test(test_bad_sizes),
+      cmocka_unit_test(test_bad_sizes), cmocka_unit_test(test_cross_predictability),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,10 @@
  *     equal the explicit iterations, each Jacobian taken at the theta it
  *     was asked for;
  *   - the network's model changes nothing on the network;
+ *   - the Taylor remainder ||f(theta_t) - f(theta_0) - J_0 (theta_t -
+ *     theta_0)|| equals the explicit one, is exactly 0 at step 0 and
+ *     quadratic in the step size; the overlap of I(theta_t) with I(theta_0)
+ *     equals that of the dense SVDs' top vectors;
  *   - a diverging run stops with JS_ENUMERIC naming the step; the callback
  *     can stop the loop; bad options are refused.
  *
@@ -108,6 +112,7 @@ typedef struct record {
   double residual[STEPS + 1][M];
   double lin_residual[STEPS + 1][M];
   double lin_gap[STEPS + 1], lin_dist[STEPS + 1], dist[STEPS + 1];
+  double taylor[STEPS + 1], overlap[STEPS + 1];
 } record;
 
 static int keep(void *ctx, const js_train_state *st) {
@@ -124,6 +129,8 @@ static int keep(void *ctx, const js_train_state *st) {
     memcpy(rec->lin_residual[t], st->lin_residual, sizeof rec->lin_residual[t]);
   rec->lin_gap[t] = st->lin_gap;
   rec->lin_dist[t] = st->lin_dist;
+  rec->taylor[t] = st->taylor_rem;
+  rec->overlap[t] = st->space_overlap;
   return t == rec->stop_at;
 }
 
@@ -597,6 +604,115 @@ static void test_divergence_names_the_step(void **state) {
   free(rec);
 }
 
+/* The remainder of the first-order expansion at theta_0, from the
+ * reference network: ||f(theta) - f(theta_0) - J_0 (theta - theta_0)||. */
+static double reference_taylor(fixture *fx, const double *theta) {
+  double j0[M * P], f0[M], f[M], step[P], lin[M];
+  js_net_set_params(fx->ref, fx->theta0);
+  ref_jacobian(&fx->arch, fx->ref, fx->x, N_SAMPLES, j0);
+  ref_forward(&fx->arch, fx->ref, fx->x, N_SAMPLES, f0);
+  js_net_set_params(fx->ref, theta);
+  ref_forward(&fx->arch, fx->ref, fx->x, N_SAMPLES, f);
+  for (int64_t j = 0; j < P; j++)
+    step[j] = theta[j] - fx->theta0[j];
+  ref_apply(j0, M, P, 0, 1, step, lin);
+  double rem = 0;
+  for (int64_t i = 0; i < M; i++)
+    rem += (f[i] - f0[i] - lin[i]) * (f[i] - f0[i] - lin[i]);
+  return sqrt(rem);
+}
+
+/* The states of `steps` GD steps of size eta from theta_0, measured every
+ * `every` steps (the Taylor remainder when taylor, the overlap of rank
+ * overlap_rank when > 0). */
+static record *train_measured(fixture *fx, int64_t steps, double eta, int taylor,
+                              int64_t overlap_rank, int64_t every) {
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.steps = steps;
+  opt.lr = eta;
+  opt.taylor = taylor;
+  opt.overlap_rank = overlap_rank;
+  opt.measure_every = every;
+  record *rec = new_record();
+  double theta[P];
+  memcpy(theta, fx->theta0, sizeof theta);
+  assert_int_equal(js_train(&fx->model, fx->y, &opt, keep, rec, theta), JS_OK);
+  return rec;
+}
+
+/* The Taylor remainder of one GD step of size eta. */
+static double one_step_taylor(fixture *fx, double eta) {
+  record *rec = train_measured(fx, 1, eta, 1, 0, 1);
+  double rem = rec->taylor[1];
+  free(rec);
+  return rem;
+}
+
+/* On the tanh net (smooth): exactly 0 at theta_0, the explicit remainder
+ * at every step, and O(||theta_t - theta_0||^2): one step of eta / 2
+ * moves theta half as far, so the remainder falls about fourfold (the
+ * cubic term makes it 4 (1 + O(eta)); accepted within 3.6..4.4). */
+static void test_taylor_remainder(void **state) {
+  fixture *fx = *state;
+  record *rec = train_measured(fx, STEPS, 0.05, 1, 0, 5);
+  assert_true(rec->taylor[0] == 0);
+  for (int64_t t = 1; t <= STEPS; t++) {
+    if (t % 5) {
+      assert_true(isnan(rec->taylor[t]));
+      continue;
+    }
+    double want = reference_taylor(fx, rec->theta[t]);
+    assert_true(want > 0 && fabs(rec->taylor[t] - want) <= 1e-8 * want + 1e-13);
+  }
+  double ratio = one_step_taylor(fx, 0.1) / one_step_taylor(fx, 0.05);
+  print_message("Taylor remainder at T = %d: %.3g at ||theta_T - theta_0|| = %.3g; "
+                "halving one step divides it by %.4f\n", STEPS, rec->taylor[STEPS],
+                rec->dist[STEPS], ratio);
+  assert_true(ratio > 3.6 && ratio < 4.4);
+  expect_net_untouched(fx);
+  free(rec);
+}
+
+/* ||U_0^T U_t||_F^2 / r from the dense SVDs of the explicit J(theta_0)
+ * and J(theta). */
+static double reference_overlap(fixture *fx, const double *theta, int64_t r) {
+  double j[M * P], s[MN], u0[M * MN], ut[M * MN], v[P * MN];
+  js_net_set_params(fx->ref, fx->theta0);
+  ref_jacobian(&fx->arch, fx->ref, fx->x, N_SAMPLES, j);
+  assert_int_equal(dense_svd(j, M, P, s, u0, v), 0);
+  js_net_set_params(fx->ref, theta);
+  ref_jacobian(&fx->arch, fx->ref, fx->x, N_SAMPLES, j);
+  assert_int_equal(dense_svd(j, M, P, s, ut, v), 0);
+  double sum = 0;
+  for (int64_t a = 0; a < r; a++)
+    for (int64_t b = 0; b < r; b++) {
+      double c = ref_dot(u0 + a * M, ut + b * M, M);
+      sum += c * c;
+    }
+  return sum / (double)r;
+}
+
+static void test_space_overlap(void **state) {
+  fixture *fx = *state;
+  record *rec = train_measured(fx, STEPS, 0.2, 0, 3, 25);
+  assert_true(fabs(rec->overlap[0] - 1) <= 1e-10 && isnan(rec->overlap[1]));
+  assert_true(isnan(rec->taylor[STEPS])); /* not asked for */
+  double want = reference_overlap(fx, rec->theta[STEPS], 3);
+  print_message("overlap of I(theta_%d) with I(theta_0), r = 3: %.9f (dense: %.9f)\n",
+                STEPS, rec->overlap[STEPS], want);
+  assert_true(fabs(rec->overlap[STEPS] - want) <= 1e-8);
+  assert_true(want < 1 - 1e-6); /* the space did move */
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.overlap_rank = MN; /* not below min(nK, p) */
+  double theta[P];
+  memcpy(theta, fx->theta0, sizeof theta);
+  assert_failure(js_train(&fx->model, fx->y, &opt, NULL, NULL, theta), JS_EINVAL, "rank",
+                 NULL);
+  free(rec);
+}
+
 static void test_bad_options(void **state) {
   fixture *fx = *state;
   js_train_options opt;
@@ -702,6 +818,8 @@ int main(void) {
       cmocka_unit_test(test_adam_matches_explicit),
       cmocka_unit_test(test_callback_stops),
       cmocka_unit_test(test_divergence_names_the_step),
+      cmocka_unit_test(test_taylor_remainder),
+      cmocka_unit_test(test_space_overlap),
       cmocka_unit_test(test_bad_options),
       cmocka_unit_test(test_gmm_information_falls_faster),
   };

@@ -2,7 +2,9 @@
  * its snapshot of step 8 reports the same losses, distances and linearised
  * gaps for steps 9..T, bit for bit, and ends at the same parameters as a
  * run never stopped; for GD, SGD (the sample draws) and Adam (the moments),
- * each with the linearised run. Bad snapshots are refused. */
+ * GD and Adam with the linearised run, all with the Taylor remainder and
+ * the overlap with I(theta_0) measured at every step (SGD's remainder then
+ * needs r_0 recomputed from theta_0). Bad snapshots are refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@ enum { STEPS = 20, EVERY = 4, KEEP = 8, STOP = 10 };
 /* What the training callback saw at each step. */
 typedef struct trace {
   double loss[STEPS + 1], dist[STEPS + 1], lin_gap[STEPS + 1];
+  double taylor[STEPS + 1], overlap[STEPS + 1];
   int64_t stop_after; /* the callback stops the run after this step (0: never) */
 } trace;
 
@@ -29,6 +32,8 @@ static int record(void *ctx, const js_train_state *st) {
   tr->loss[st->step] = st->loss;
   tr->dist[st->step] = st->dist_from_init;
   tr->lin_gap[st->step] = st->lin_gap;
+  tr->taylor[st->step] = st->taylor_rem;
+  tr->overlap[st->step] = st->space_overlap;
   return tr->stop_after && st->step == tr->stop_after;
 }
 
@@ -87,7 +92,10 @@ static void resume_matches(js_optimizer optimizer) {
   opt.steps = STEPS;
   opt.optimizer = optimizer;
   opt.batch = 6;
-  opt.linearized = 1;
+  opt.linearized = optimizer != JS_OPTIM_SGD;
+  opt.taylor = 1;
+  opt.overlap_rank = 2;
+  opt.measure_every = 1;
   opt.lr = optimizer == JS_OPTIM_ADAM ? 1e-2 : 0; /* GD, SGD: the automatic rate */
   trace a = {0}, b = {0};
   memcpy(straight, theta0, sizeof(double) * (size_t)p);
@@ -113,12 +121,18 @@ static void resume_matches(js_optimizer optimizer) {
     assert_memory_equal(&a.loss[s], &b.loss[s], sizeof(double));
     assert_memory_equal(&a.dist[s], &b.dist[s], sizeof(double));
     assert_memory_equal(&a.lin_gap[s], &b.lin_gap[s], sizeof(double));
+    assert_memory_equal(&a.taylor[s], &b.taylor[s], sizeof(double));
+    assert_memory_equal(&a.overlap[s], &b.overlap[s], sizeof(double));
+    assert_true(a.taylor[s] > 0 && a.overlap[s] > 0 && a.overlap[s] <= 1 + 1e-12);
   }
   assert_true(b.loss[KEEP] == 0.0); /* step KEEP itself is not reported again */
 
   /* A snapshot that lacks what the options need, or steps past the end. */
   js_train_snapshot bad = k.snap;
-  bad.lin_residual = NULL;
+  if (opt.linearized)
+    bad.lin_residual = NULL;
+  else
+    bad.order = NULL;
   opt.resume = &bad;
   assert_int_equal(js_train(model, y, &opt, NULL, NULL, resumed), JS_EINVAL);
   assert_memory_equal(resumed, straight, sizeof(double) * (size_t)p); /* untouched */

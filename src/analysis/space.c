@@ -90,6 +90,7 @@ int64_t js_space_rank(const js_space *space) { return space->rank; }
 int64_t js_space_rows(const js_space *space) { return space->rows; }
 int64_t js_space_cols(const js_space *space) { return space->cols; }
 const double *js_space_singular_values(const js_space *space) { return space->sigma; }
+const double *js_space_left_vectors(const js_space *space) { return space->u; }
 
 /* coef (r) = U^T z: the u_s are the rows of U^T, stored as the r x m
  * row-major matrix whose row s is column s of u. */

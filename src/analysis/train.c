@@ -4,7 +4,10 @@
  * f_lin(theta) = f(theta_0) + J_0 (theta - theta_0) is trained side by side
  * by the same iteration (Theorem 1 of the lecture notes): its products
  * are those of J_0, the model's Jacobian at theta_0, held for the whole
- * run; each step of the real run takes the Jacobian at theta_t.
+ * run; each step of the real run takes the Jacobian at theta_t. At the
+ * measured steps the run also records how far the model has left its
+ * linearisation (the Taylor remainder) and how far the information space
+ * has turned from I(theta_0) (the adaptation of the paper's Tables 1-3).
  *
  * Letters: m = nK outputs, p parameters, n samples, K = m / n outputs per
  * sample, B the SGD batch. */
@@ -53,6 +56,7 @@ typedef struct trainer {
   int64_t *order;    /* n: sample order, its first B entries the batch */
   js_rng rng;
   js_linop *jacobian; /* J_0: at theta_0 on all samples */
+  js_space *space0;   /* I(theta_0), with overlap_rank */
   run real, lin;
 } trainer;
 
@@ -97,6 +101,12 @@ static int check_args(const js_model *model, const double *y, const js_train_opt
   if (opt->checkpoint_every < 0 || (opt->checkpoint_every > 0 && !opt->checkpoint))
     return js_fail(JS_EINVAL, "train: checkpoints every %lld steps need an interval >= 0 "
                    "and a callback", (long long)opt->checkpoint_every);
+  int64_t min_dim = model->n_outputs < model->n_params ? model->n_outputs : model->n_params;
+  if (opt->measure_every < 0 || opt->overlap_rank < 0 || opt->overlap_rank >= min_dim)
+    return js_fail(JS_EINVAL, "train: measurements every %lld steps with an overlap of rank "
+                   "%lld: need an interval >= 0 and a rank in 0..min(nK, p) - 1 = %lld",
+                   (long long)opt->measure_every, (long long)opt->overlap_rank,
+                   (long long)min_dim - 1);
   return JS_OK;
 }
 
@@ -129,8 +139,14 @@ static void trainer_free(trainer *t) {
   free(t->batch_res);
   free(t->order);
   js_linop_free(t->jacobian);
+  js_space_free(t->space0);
   run_free(&t->real);
   run_free(&t->lin);
+}
+
+/* The Taylor remainder is measured. */
+static int taylor(const js_train_options *opt) {
+  return opt->taylor && opt->measure_every > 0;
 }
 
 static int trainer_alloc(trainer *t) {
@@ -141,9 +157,9 @@ static int trainer_alloc(trainer *t) {
   t->work_p = js_alloc((size_t)p, sizeof(double), "train: workspace");
   if (!t->theta0 || !t->work_m || !t->work_p || run_alloc(&t->real, m, p, adam))
     return JS_ENOMEM;
-  if (t->opt->linearized) {
+  if (t->opt->linearized || taylor(t->opt)) {
     t->res0 = js_alloc((size_t)m, sizeof(double), "train: r_0");
-    if (!t->res0 || run_alloc(&t->lin, m, p, adam))
+    if (!t->res0 || (t->opt->linearized && run_alloc(&t->lin, m, p, adam)))
       return JS_ENOMEM;
   }
   if (t->opt->optimizer == JS_OPTIM_SGD) {
@@ -248,13 +264,49 @@ static int real_residual(trainer *t, int64_t step, double *loss) {
   return JS_OK;
 }
 
-/* r~ = f(theta_0) - y + J_0 (theta~ - theta_0) = r_0 + J_0 (theta~ - theta_0). */
-static int lin_residual(trainer *t) {
-  run *r = &t->lin;
-  distance(t->p, r->theta, t->theta0, t->work_p);
-  int status = js_linop_apply(t->jacobian, 1, t->work_p, r->residual);
+/* out = r_0 + J_0 (theta - theta_0) = f(theta_0) + J_0 (theta - theta_0) - y:
+ * the residual of the linearised model at theta (one product with J_0). */
+static int linear_residual(trainer *t, const double *theta, double *out) {
+  distance(t->p, theta, t->theta0, t->work_p);
+  int status = js_linop_apply(t->jacobian, 1, t->work_p, out);
   if (!status)
-    js_axpy(t->m, 1.0, t->res0, r->residual);
+    js_axpy(t->m, 1.0, t->res0, out);
+  return status;
+}
+
+/* *out = I of the operator's top overlap_rank triplets. */
+static int space_of(const trainer *t, js_linop *op, js_space **out) {
+  js_svds_options so;
+  js_svds_options_init_defaults(&so);
+  so.top = t->opt->overlap_rank;
+  so.seed = t->opt->seed;
+  so.want_vectors = 1;
+  js_svds_result *res = NULL;
+  int status = js_svds(op, &so, &res);
+  if (!status)
+    status = js_space_create(res, so.top, 0, out);
+  js_svds_result_free(res);
+  return status;
+}
+
+/* The adaptation at theta_t (real run): ||r_t - (r_0 + J_0 (theta_t -
+ * theta_0))|| = ||f(theta_t) - f(theta_0) - J_0 (theta_t - theta_0)||, and
+ * the overlap of I(theta_t) with I(theta_0). */
+static int measure(trainer *t, js_train_state *state) {
+  int status = JS_OK;
+  if (taylor(t->opt) && !(status = linear_residual(t, t->real.theta, t->work_m)))
+    state->taylor_rem = distance(t->m, t->real.residual, t->work_m, t->work_m);
+  if (status || !t->space0)
+    return status;
+  js_linop *op = NULL;
+  js_space *space = NULL;
+  status = t->model->jacobian(t->model->ctx, t->real.theta, NULL, t->model->n_samples, &op);
+  if (!status)
+    status = space_of(t, op, &space);
+  if (!status)
+    status = js_space_overlap(t->space0, space, NULL, &state->space_overlap);
+  js_space_free(space);
+  js_linop_free(op);
   return status;
 }
 
@@ -277,7 +329,7 @@ static int take_step(trainer *t, int64_t step, double *loss) {
     status = gradient(t, &t->lin, t->theta0);
     if (!status) {
       descend(t, &t->lin, step);
-      status = lin_residual(t);
+      status = linear_residual(t, t->lin.theta, t->lin.residual);
     }
   }
   if (status)
@@ -286,24 +338,35 @@ static int take_step(trainer *t, int64_t step, double *loss) {
   return real_residual(t, step, loss);
 }
 
+/* Calls the callback with the state after `step` (*stop: its answer);
+ * returns the status of the measurements. */
 static int report(trainer *t, int64_t step, double loss, js_train_callback callback,
-                  void *ctx) {
+                  void *ctx, int *stop) {
+  *stop = 0;
   if (!callback)
-    return 0;
+    return JS_OK;
   js_train_state state = {.step = step,
                           .lr = t->lr,
                           .loss = loss,
                           .residual = t->real.residual,
                           .theta = t->real.theta,
                           .lin_gap = NAN,
-                          .lin_dist = NAN};
+                          .lin_dist = NAN,
+                          .taylor_rem = NAN,
+                          .space_overlap = NAN};
+  int64_t every = t->opt->measure_every;
+  int status = every > 0 && (step % every == 0 || step == t->opt->steps) ? measure(t, &state)
+                                                                          : JS_OK;
+  if (status)
+    return status;
   state.dist_from_init = distance(t->p, t->real.theta, t->theta0, t->work_p);
   if (t->opt->linearized) {
     state.lin_residual = t->lin.residual;
     state.lin_gap = distance(t->m, t->real.residual, t->lin.residual, t->work_m);
     state.lin_dist = distance(t->p, t->real.theta, t->lin.theta, t->work_p);
   }
-  return callback(ctx, &state);
+  *stop = callback(ctx, &state);
+  return JS_OK;
 }
 
 /* ---------------------------------------------------------------- snapshots */
@@ -366,6 +429,13 @@ static int hold_j0(trainer *t) {
                             &t->jacobian);
 }
 
+/* I(theta_0) of J_0, when the overlap is measured. */
+static int hold_space0(trainer *t) {
+  return t->opt->overlap_rank > 0 && t->opt->measure_every > 0
+             ? space_of(t, t->jacobian, &t->space0)
+             : JS_OK;
+}
+
 static int restore(trainer *t, const js_train_snapshot *s, double *loss) {
   int64_t p = t->p, m = t->m;
   t->base_lr = s->lr;
@@ -383,6 +453,12 @@ static int restore(trainer *t, const js_train_snapshot *s, double *loss) {
     memcpy(t->order, s->order, sizeof(int64_t) * (size_t)t->model->n_samples);
   memcpy(t->rng.s, s->rng_state, sizeof t->rng.s);
   int status = hold_j0(t);
+  if (!status && t->res0 && !s->res0) { /* the Taylor remainder's r_0 = f(theta_0) - y */
+    if (!(status = t->model->forward(t->model->ctx, t->theta0, t->res0)))
+      js_axpy(t->m, -1.0, t->y, t->res0);
+  }
+  if (!status)
+    status = hold_space0(t);
   return status ? status : real_residual(t, s->step, loss);
 }
 
@@ -398,13 +474,14 @@ static int start(trainer *t, const double *theta, double *loss) {
     status = automatic_lr(t);
   t->base_lr = t->lr;
   t->lr = scheduled_lr(t, 1);
+  if (!status && t->res0)
+    memcpy(t->res0, t->real.residual, sizeof(double) * (size_t)t->m);
   if (!status && t->opt->linearized) {
     /* At theta~_0 = theta_0 the two models agree. */
     memcpy(t->lin.theta, theta, sizeof(double) * (size_t)t->p);
     memcpy(t->lin.residual, t->real.residual, sizeof(double) * (size_t)t->m);
-    memcpy(t->res0, t->real.residual, sizeof(double) * (size_t)t->m);
   }
-  return status;
+  return status ? status : hold_space0(t);
 }
 
 /* ---------------------------------------------------------------- the loop */
@@ -427,7 +504,9 @@ int js_train(const js_model *model, const double *y, const js_train_options *opt
   if (status)
     goto done;
   int64_t first = opt->resume ? opt->resume->step + 1 : 1;
-  int stop = opt->resume ? 0 : report(&t, 0, loss, callback, ctx);
+  int stop = 0;
+  if (!opt->resume && (status = report(&t, 0, loss, callback, ctx, &stop)))
+    goto done;
   for (int64_t step = first; step <= opt->steps && !stop && !status; step++) {
     if (js_cancel_requested()) {
       status = js_fail(JS_ECANCELED, "train: interrupted at step %lld of %lld",
@@ -436,7 +515,7 @@ int js_train(const js_model *model, const double *y, const js_train_options *opt
     }
     status = take_step(&t, step, &loss);
     if (!status)
-      stop = report(&t, step, loss, callback, ctx);
+      status = report(&t, step, loss, callback, ctx, &stop);
     if (!status && !stop && opt->checkpoint_every && step % opt->checkpoint_every == 0)
       status = checkpoint(&t, step);
   }

@@ -32,6 +32,15 @@ int cli_space_compute(const js_net *net, const double *theta, const js_dataset *
   return status ? cli_library_error() : 0;
 }
 
+void cli_json_alignment(json_writer *j, const char *key, const js_alignment *a) {
+  json_object(j, key);
+  json_number(j, "norm", a->norm);
+  json_number(j, "info", a->info);
+  json_number(j, "nuisance", a->nuisance);
+  json_number(j, "pinv", a->pinv);
+  json_close_object(j);
+}
+
 void cli_subtract_targets(const js_dataset *data, double *r) {
   for (int64_t i = 0; i < data->n_samples * data->n_outputs; i++)
     r[i] -= data->y[i];

@@ -3,6 +3,7 @@
 #ifndef JS_CLI_ANALYSIS_H
 #define JS_CLI_ANALYSIS_H
 
+#include "cli/output.h"
 #include "cli/problem.h"
 #include "jacspec.h"
 
@@ -13,6 +14,10 @@
 int cli_space_compute(const js_net *net, const double *theta, const js_dataset *data,
                       const js_jacobian_options *jac, const js_svds_options *opt,
                       int quiet, js_space **space);
+
+/* An alignment (js_space_align) as the JSON object KEY: norm, info,
+ * nuisance, pinv. */
+void cli_json_alignment(json_writer *j, const char *key, const js_alignment *a);
 
 /* r -= y (the targets of data, nK values): outputs become the residual. */
 void cli_subtract_targets(const js_dataset *data, double *r);

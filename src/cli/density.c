@@ -100,9 +100,7 @@ static int save_nodes(const char *path, const js_density_result *res) {
 }
 
 static void print_table(FILE *f, const cli_problem *pb, const js_density_result *res) {
-  fprintf(f, "# data %s: n=%lld d=%lld K=%lld; J is %lld x %lld (nK x p)\n", pb->data_name,
-          (long long)pb->data->n_samples, (long long)pb->data->dim,
-          (long long)pb->data->n_outputs, (long long)res->rows, (long long)res->cols);
+  cli_problem_data_line(pb, f, res->rows, res->cols);
   fprintf(f, "# density of the %lld singular values by stochastic Lanczos quadrature on %s\n",
           (long long)res->size, res->side == JS_SIDE_PARAMS ? "J^T J" : "J J^T");
   fprintf(f, "# %lld probes x %lld steps (%lld stopped early), %lld J and %lld J^T products, "
@@ -124,7 +122,7 @@ static void print_table(FILE *f, const cli_problem *pb, const js_density_result 
 static void write_json(FILE *f, const cli_problem *pb, const js_density_result *res) {
   json_writer j;
   json_begin(&j, f);
-  json_string(&j, "data", pb->data_name);
+  cli_problem_data_json(pb, &j);
   json_int(&j, "n_samples", pb->data->n_samples);
   json_int(&j, "n_outputs", pb->data->n_outputs);
   json_int(&j, "n_params", res->cols);

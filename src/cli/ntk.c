@@ -122,8 +122,7 @@ static void print_table(FILE *f, const cli_problem *pb, const js_ntk *k, const n
   char act[64];
   js_activation_name(r->act, act, sizeof act);
   int64_t n = pb->data->n_samples, K = pb->data->n_outputs;
-  fprintf(f, "# data %s: n=%lld d=%lld K=%lld\n", pb->data_name, (long long)n,
-          (long long)pb->data->dim, (long long)K);
+  cli_problem_data_line(pb, f, 0, 0);
   fprintf(f, "# Sigma~(X) = E_w[(phi'(Xw) phi'(Xw)^T) o XX^T] (Definition 3.1), phi = %s: "
           "%s, %s\n", act, method(r->act),
           js_ntk_is_dense(k) ? "dense n x n" : "matrix-free (rows on the fly)");
@@ -149,7 +148,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_ntk *k, const nt
   int64_t n = pb->data->n_samples, K = pb->data->n_outputs;
   json_writer j;
   json_begin(&j, f);
-  json_string(&j, "data", pb->data_name);
+  cli_problem_data_json(pb, &j);
   json_int(&j, "n_samples", n);
   json_int(&j, "n_outputs", K);
   json_string(&j, "activation", act);

@@ -3,6 +3,7 @@
 #include "cli/generators.h"
 #include "cli/signals.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,10 +432,24 @@ static void list_params(const js_net *net) {
          (long long)js_net_n_params(net));
 }
 
+void cli_problem_data_line(const cli_problem *pb, FILE *f, int64_t rows, int64_t cols) {
+  fprintf(f, "# data %s: n=%lld d=%lld K=%lld", pb->data_name, (long long)pb->data->n_samples,
+          (long long)pb->data->dim, (long long)pb->data->n_outputs);
+  if (rows > 0)
+    fprintf(f, "; J is %lld x %lld (nK x p)", (long long)rows, (long long)cols);
+  if (!isnan(pb->cross_predictability))
+    fprintf(f, "; cross-predictability 1/C(bits, degree) = %.6g", pb->cross_predictability);
+  fputc('\n', f);
+}
+
+void cli_problem_data_json(const cli_problem *pb, json_writer *j) {
+  json_string(j, "data", pb->data_name);
+  if (!isnan(pb->cross_predictability))
+    json_number(j, "cross_predictability", pb->cross_predictability);
+}
+
 void cli_problem_describe(const cli_problem *pb, FILE *f) {
-  fprintf(f, "# data %s: n=%lld d=%lld K=%lld\n", pb->data_name,
-          (long long)pb->data->n_samples, (long long)pb->data->dim,
-          (long long)pb->data->n_outputs);
+  cli_problem_data_line(pb, f, 0, 0);
   fprintf(f, "# network %s, trained", pb->model_name);
   int n_trained = 0, n = js_net_n_tensors(pb->net);
   for (int t = 0; t < n; t++) {
@@ -540,7 +555,16 @@ int cli_problem_load_data(cli_problem *pb) {
     cli_error("--normalize and --no-normalize contradict each other");
     return 2;
   }
-  return load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
+  rc = load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
+  /* The spec parsed again (it was checked): the parity class's bits and
+   * degree. */
+  js_parity_options parity;
+  pb->cross_predictability = NAN;
+  const char *name = pb->data_name;
+  if (!rc && !train_args.x && strncmp(name, "parity", 6) == 0 && (!name[6] || name[6] == ':') &&
+      !cli_parity_spec(name[6] ? name + 7 : "", &parity))
+    pb->cross_predictability = js_parity_cross_predictability(parity.bits, parity.degree);
+  return rc;
 }
 
 int cli_problem_load(cli_problem *pb) {

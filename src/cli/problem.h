@@ -6,6 +6,7 @@
 #define JS_CLI_PROBLEM_H
 
 #include "cli/args.h"
+#include "cli/output.h"
 #include "jacspec.h"
 
 #include <stdio.h>
@@ -24,6 +25,9 @@ typedef struct cli_problem {
   int mlp;              /* built from --hidden/--act (no --arch) */
   js_activation act;    /* the MLP's activation */
   uint64_t seed;       /* --seed: initialisation and solver start vector */
+  /* parity: data: 1 / C(bits, degree) (js_parity_cross_predictability); NaN
+   * for other data. */
+  double cross_predictability;
 } cli_problem;
 
 /* Loads the data and builds the network from the parsed options. Returns 0,
@@ -34,6 +38,12 @@ int cli_problem_load(cli_problem *pb);
 int cli_problem_load_data(cli_problem *pb);
 /* The "# data ..." and "# network ..., trained ..." header lines. */
 void cli_problem_describe(const cli_problem *pb, FILE *f);
+/* The "# data NAME: n= d= K=" line, with "; J is ROWS x COLS (nK x p)"
+ * when rows > 0 and the cross-predictability for parity data. */
+void cli_problem_data_line(const cli_problem *pb, FILE *f, int64_t rows, int64_t cols);
+/* The JSON keys of the data: "data" (its name) and, for parity data,
+ * "cross_predictability". */
+void cli_problem_data_json(const cli_problem *pb, json_writer *j);
 /* Writes the weights the network was created with to --save-init's DIR, if
  * given. Verbs call it once the run has got past everything that can
  * reject it, and before any training changes the weights, so a refused run

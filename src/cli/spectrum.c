@@ -113,7 +113,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res
                        const double *deloc) {
   json_writer j;
   json_begin(&j, f);
-  json_string(&j, "data", pb->data_name);
+  cli_problem_data_json(pb, &j);
   json_int(&j, "n_samples", pb->data->n_samples);
   json_int(&j, "dim", pb->data->dim);
   json_int(&j, "n_outputs", pb->data->n_outputs);

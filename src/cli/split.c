@@ -1,8 +1,11 @@
 /* jacspec split: the paper's Table 1 row for the Jacobian at the network's
  * weights: how the labels y and the residual r_0 = f(theta_0) - y split
  * between the information space I (top r singular directions of J) and
- * the nuisance space N, and the size of J_I^+ applied to them. */
+ * the nuisance space N, and the size of J_I^+ applied to them; with
+ * --corrupt the labels of Table 3 and Figure 9, with --compare how far I
+ * has turned from the I of other weights (the adaptation of Tables 1-3). */
 #include "cli/analysis.h"
+#include "cli/corruption.h"
 #include "cli/output.h"
 #include "cli/plot.h"
 #include "cli/problem.h"
@@ -13,7 +16,7 @@
 #include <stdlib.h>
 
 static struct {
-  const char *rank, *cutoff, *json, *csv, *coefficients, *residual_init;
+  const char *rank, *cutoff, *json, *csv, *coefficients, *residual_init, *compare;
   int quiet;
 } args;
 
@@ -28,26 +31,30 @@ static const cli_opt split_options[] = {
      "take r0 = f(theta_0) - y at the weights in DIR (the paper's J_final row: J at the "
      "trained weights, r0 at the initial ones; default: the weights analysed)",
      &args.residual_init, NULL},
+    {"compare", "DIR", "the principal angles and the overlap ||U_a^T U_b||_F^2 / r between I "
+     "of these weights and I (same rank) of the weights in DIR (--save-init, train --save)",
+     &args.compare, NULL},
     {"coefficients", "FILE.npy",
      "write u_s^T y (row 0) and u_s^T r0 (row 1) for s <= r (2 x r)", &args.coefficients,
      NULL},
     {"quiet", NULL, "no progress on stderr", NULL, &args.quiet},
     {NULL, NULL, NULL, NULL, NULL}};
 
-/* The two vectors of a Table 1 row. */
+/* The two vectors of a Table 1 row, and what --corrupt and --compare add. */
 typedef struct split_row {
   js_alignment labels, residual;
   double *coef; /* 2 x r, row-major: u_s^T y, then u_s^T r0 */
+  const cli_corruption *corruption;
+  js_alignment delta; /* the corruption vector y_corrupted - y_clean, with --corrupt */
+  double overlap;     /* with --compare: ||U_a^T U_b||_F^2 / r */
+  double *angles;     /* with --compare: the r principal angles, ascending */
 } split_row;
 
 static void print_table(FILE *f, const cli_problem *pb, const js_space *sp, double cutoff,
                         const split_row *row) {
   const double *sigma = js_space_singular_values(sp);
   int64_t r = js_space_rank(sp);
-  fprintf(f, "# data %s: n=%lld d=%lld K=%lld; J is %lld x %lld (nK x p)\n", pb->data_name,
-          (long long)pb->data->n_samples, (long long)pb->data->dim,
-          (long long)pb->data->n_outputs, (long long)js_space_rows(sp),
-          (long long)js_space_cols(sp));
+  cli_problem_data_line(pb, f, js_space_rows(sp), js_space_cols(sp));
   fprintf(f, "# information space I = span(u_1..u_r): r = %lld", (long long)r);
   if (cutoff > 0)
     fprintf(f, " (lambda_s > alpha = %.6g)", cutoff);
@@ -63,15 +70,17 @@ static void print_table(FILE *f, const cli_problem *pb, const js_space *sp, doub
   for (int i = 0; i < 2; i++)
     fprintf(f, "%-10s  %14.6g  %14.6g  %14.6g\n", lines[i].name, lines[i].a->info,
             lines[i].a->nuisance, lines[i].a->pinv);
-}
-
-static void json_alignment(json_writer *j, const char *key, const js_alignment *a) {
-  json_object(j, key);
-  json_number(j, "norm", a->norm);
-  json_number(j, "info", a->info);
-  json_number(j, "nuisance", a->nuisance);
-  json_number(j, "pinv", a->pinv);
-  json_close_object(j);
+  if (!isnan(row->corruption->rho))
+    fprintf(f, "%-10s  %14.6g  %14.6g  %14.6g   (y_corrupted - y_clean, %lld labels changed)\n",
+            "corruption", row->delta.info, row->delta.nuisance, row->delta.pinv,
+            (long long)row->corruption->n_changed);
+  if (!args.compare)
+    return;
+  fprintf(f, "# compared with I of the weights in %s (r = %lld): overlap |U_a^T U_b|_F^2/r "
+          "= %.6g\n# principal angles (radians):", args.compare, (long long)r, row->overlap);
+  for (int64_t s = 0; s < r; s++)
+    fprintf(f, " %.6g", row->angles[s]);
+  fputc('\n', f);
 }
 
 static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, double cutoff,
@@ -80,7 +89,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, doubl
   int64_t r = js_space_rank(sp);
   const double *sigma = js_space_singular_values(sp);
   json_begin(&j, f);
-  json_string(&j, "data", pb->data_name);
+  cli_problem_data_json(pb, &j);
   json_int(&j, "n_samples", pb->data->n_samples);
   json_int(&j, "n_outputs", pb->data->n_outputs);
   json_int(&j, "n_params", js_space_cols(sp));
@@ -89,10 +98,20 @@ static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, doubl
   json_number(&j, "lambda_1", sigma[0]);
   json_number(&j, "lambda_r", sigma[r - 1]);
   json_numbers(&j, "singular_values", r, sigma);
-  json_alignment(&j, "labels", &row->labels);
-  json_alignment(&j, "residual", &row->residual);
+  cli_json_alignment(&j, "labels", &row->labels);
+  cli_json_alignment(&j, "residual", &row->residual);
   if (args.residual_init)
     json_string(&j, "residual_weights", args.residual_init);
+  cli_corruption_json(row->corruption, &j);
+  if (!isnan(row->corruption->rho))
+    cli_json_alignment(&j, "corruption", &row->delta);
+  if (args.compare) {
+    json_object(&j, "compare");
+    json_string(&j, "weights", args.compare);
+    json_number(&j, "overlap", row->overlap);
+    json_numbers(&j, "angles", r, row->angles);
+    json_close_object(&j);
+  }
   json_end(&j);
 }
 
@@ -141,26 +160,49 @@ static int plot(cli_plot *p, const js_space *sp, const split_row *row) {
   return cli_plot_finish(p, commands);
 }
 
-/* r0 = f(theta) - y at the network's weights, or at those in dir (read into
- * a copy of the network, so a bad directory fails before any solve).
- * Returns NULL after printing one line. */
+/* *out = a copy of the network with the weights in dir (read up front, so
+ * a bad directory fails before any solve). Returns 0, or prints, 1. */
+static int weights_in(const cli_problem *pb, const char *dir, js_net **out) {
+  *out = NULL;
+  if (js_net_clone(pb->net, out) || js_net_load_tensors(*out, dir))
+    return cli_library_error();
+  return 0;
+}
+
+/* r0 = f(theta) - y at the network's weights, or at those in dir. Returns
+ * NULL after printing one line. */
 static double *residual_at(const cli_problem *pb, const char *dir) {
   if (!dir)
     return cli_residual(pb->net, pb->data);
   js_net *initial = NULL;
-  double *residual = NULL;
-  if (js_net_clone(pb->net, &initial) || js_net_load_tensors(initial, dir))
-    cli_library_error();
-  else
-    residual = cli_residual(initial, pb->data);
+  double *residual = weights_in(pb, dir, &initial) ? NULL : cli_residual(initial, pb->data);
   js_net_free(initial);
   return residual;
+}
+
+/* The overlap and principal angles of sp with I of the same rank of the
+ * network `other` (the --compare weights). */
+static int compare_with(const cli_problem *pb, const js_net *other, const js_svds_options *opt,
+                        const js_space *sp, split_row *row) {
+  js_svds_options same_rank = *opt;
+  same_rank.top = js_space_rank(sp);
+  same_rank.cutoff = 0;
+  js_space *theirs = NULL;
+  int rc = cli_space_compute(other, NULL, pb->data, &pb->jac, &same_rank, args.quiet, &theirs);
+  if (!rc && !(row->angles = malloc(sizeof(double) * (size_t)same_rank.top))) {
+    cli_error("split: out of memory");
+    rc = 1;
+  }
+  if (!rc && js_space_overlap(sp, theirs, row->angles, &row->overlap))
+    rc = cli_library_error();
+  js_space_free(theirs);
+  return rc;
 }
 
 int cli_split(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
                                           cli_solver_options, split_options,
-                                          cli_plot_options, NULL};
+                                          cli_plot_options, cli_corrupt_options, NULL};
   int rc = cli_parse("split",
                      "The paper's Table 1 for the Jacobian at the network's weights (--init\n"
                      "DIR for trained ones): the fractions of the labels y and of the residual\n"
@@ -173,14 +215,18 @@ int cli_split(int argc, char **argv) {
   js_svds_options opt;
   js_space *sp = NULL;
   double *residual = NULL;
-  split_row row = {0};
+  cli_corruption corruption = {.rho = NAN};
+  split_row row = {.corruption = &corruption};
+  js_net *other = NULL;
   cli_results out = {0};
   cli_plot picture;
   int plot_rc = 0;
   if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) ||
       (rc = cli_solver_parse(&opt, pb.seed)) ||
       (rc = cli_rank_parse("rank", args.rank, args.cutoff, 10, &opt)) ||
-      (rc = cli_problem_plan(&pb, &opt)))
+      (rc = cli_corruption_parse(&corruption)) || (rc = cli_problem_plan(&pb, &opt)) ||
+      (args.compare && (rc = weights_in(&pb, args.compare, &other))) ||
+      (rc = cli_corruption_apply(&pb, &corruption)))
     goto done;
   if (!(residual = residual_at(&pb, args.residual_init))) {
     rc = 1;
@@ -197,10 +243,14 @@ int cli_split(int argc, char **argv) {
     rc = 1;
     goto done;
   }
-  if ((rc = cli_problem_save_init(&pb)) || (rc = cli_problem_save_model(pb.net)))
+  if (other && (rc = compare_with(&pb, other, &opt, sp, &row)))
+    goto done;
+  if ((rc = cli_problem_save_init(&pb)) || (rc = cli_problem_save_model(pb.net)) ||
+      (rc = cli_corruption_save_labels(&pb)))
     goto done;
   if (js_space_align(sp, pb.data->y, row.coef, &row.labels) ||
-      js_space_align(sp, residual, row.coef + r, &row.residual)) {
+      js_space_align(sp, residual, row.coef + r, &row.residual) ||
+      (corruption.delta && js_space_align(sp, corruption.delta, NULL, &row.delta))) {
     rc = cli_library_error();
     goto done;
   }
@@ -222,7 +272,10 @@ done:
   if (rc == 0)
     rc = plot_rc;
   free(row.coef);
+  free(row.angles);
   free(residual);
+  js_net_free(other);
+  cli_corruption_free(&corruption);
   js_space_free(sp);
   cli_problem_free(&pb);
   return rc;

@@ -4,6 +4,7 @@
  * linearised model side by side (Theorem 1 of the lecture notes), label
  * corruption (section 4) and test data. */
 #include "cli/analysis.h"
+#include "cli/corruption.h"
 #include "cli/output.h"
 #include "cli/plot.h"
 #include "cli/problem.h"
@@ -18,9 +19,9 @@
 #include <string.h>
 
 static struct {
-  const char *steps, *lr, *optimizer, *batch, *every, *space, *rank, *cutoff, *corrupt,
-      *save, *csv, *json, *checkpoint, *checkpoint_every, *resume, *lr_decay, *epochs;
-  int linearized, quiet;
+  const char *steps, *lr, *optimizer, *batch, *every, *space, *rank, *cutoff, *save, *csv,
+      *json, *checkpoint, *checkpoint_every, *resume, *lr_decay, *epochs;
+  int linearized, overlap, quiet;
 } args;
 
 static const cli_opt train_options[] = {
@@ -42,8 +43,8 @@ static const cli_opt train_options[] = {
      &args.cutoff, NULL},
     {"linearized", NULL, "also train f(theta_0) + J_0 (theta - theta_0); report lin_gap "
      "and lin_dist", NULL, &args.linearized},
-    {"corrupt", "RHO", "give a fraction RHO of the training labels another class", &args.corrupt,
-     NULL},
+    {"overlap", NULL, "a space_overlap column: ||U_0^T U_t||_F^2 / R of I(theta_0) and "
+     "I(theta_t) (a top-R solve at every row)", NULL, &args.overlap},
     {"save", "DIR", "write the final weights to DIR/W1.npy ... WL.npy", &args.save, NULL},
     {"checkpoint", "DIR", "keep the run's state in DIR/checkpoint (written atomically)",
      &args.checkpoint, NULL},
@@ -64,9 +65,8 @@ typedef struct settings {
   js_train_options train;
   js_svds_options solver;
   int64_t space;   /* a step, SPACE_NONE or SPACE_FINAL */
-  double corrupt;  /* rho, or NaN when not asked */
+  cli_corruption corruption;
   int64_t epoch;   /* steps per epoch with --epochs, else 0 */
-  int64_t n_corrupted;
 } settings;
 
 static const char *const optimizer_names[] = {"gd", "sgd", "adam"};
@@ -128,13 +128,18 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
   js_train_options_init_defaults(opt);
   opt->seed = pb->seed;
   opt->linearized = args.linearized;
-  st->corrupt = NAN;
+  opt->taylor = 1;
   if ((args.steps && cli_int("steps", args.steps, 1, INT64_MAX / 2, &opt->steps)) ||
       cli_lr_parse(args.lr, &opt->lr) || (args.optimizer && parse_optimizer(opt)) ||
       cli_solver_parse(&st->solver, pb->seed) ||
       cli_rank_parse("rank", args.rank, args.cutoff, 10, &st->solver) ||
-      (args.corrupt && cli_double("corrupt", args.corrupt, 0, 1, &st->corrupt)))
+      cli_corruption_parse(&st->corruption))
     return 2;
+  if (args.overlap && st->solver.cutoff > 0) {
+    cli_error("--overlap compares spaces of one rank: give --rank R, not --cutoff");
+    return 2;
+  }
+  opt->overlap_rank = args.overlap ? st->solver.top : 0;
   if (args.checkpoint_every && !args.checkpoint) {
     cli_error("--checkpoint-every applies with --checkpoint DIR");
     return 2;
@@ -174,7 +179,8 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
     return 2;
   /* Refuse a rank the space cannot have before training, not after. */
   const js_dataset *sets[2] = {pb->data, test};
-  for (int k = 0; k < 2 && st->space != SPACE_NONE && st->solver.cutoff <= 0; k++) {
+  for (int k = 0; k < 2 && (st->space != SPACE_NONE || args.overlap) && st->solver.cutoff <= 0;
+       k++) {
     int64_t m = sets[k] ? sets[k]->n_samples * sets[k]->n_outputs : INT64_MAX;
     int64_t p = js_net_n_params(pb->net), min_dim = m < p ? m : p;
     if (sets[k] && st->solver.top >= min_dim) {
@@ -207,7 +213,7 @@ static void write_json(FILE *f, const cli_problem *pb, const settings *st,
                        const train_track *tr, const char *error) {
   json_writer j;
   json_begin(&j, f);
-  json_string(&j, "data", pb->data_name);
+  cli_problem_data_json(pb, &j);
   json_int(&j, "n_samples", pb->data->n_samples);
   json_int(&j, "n_outputs", pb->data->n_outputs);
   json_int(&j, "n_params", js_net_n_params(pb->net));
@@ -245,10 +251,7 @@ static void write_json(FILE *f, const cli_problem *pb, const settings *st,
   else
     json_int(&j, "rank", st->solver.top);
   json_bool(&j, "linearized", st->train.linearized);
-  if (!isnan(st->corrupt)) {
-    json_number(&j, "corrupt", st->corrupt);
-    json_int(&j, "corrupted", st->n_corrupted);
-  }
+  cli_corruption_json(&st->corruption, &j);
   if (error)
     json_string(&j, "error", error);
   train_track_json(tr, &j);
@@ -307,7 +310,8 @@ static int plot(cli_plot *p, const train_track *tr) {
 int cli_train(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
                                           cli_test_data_options, cli_solver_options,
-                                          train_options, cli_plot_options, NULL};
+                                          train_options, cli_plot_options,
+                                          cli_corrupt_options, NULL};
   int rc = cli_parse("train",
                      "Gradient descent on 0.5 ||f(theta) - y||^2 through the VJP operator,\n"
                      "with the residual tracked on the information and nuisance spaces.\n"
@@ -315,15 +319,17 @@ int cli_train(int argc, char **argv) {
                      "for +-1 targets the fraction of wrong signs; 0.5 ||r||^2 for other real\n"
                      "targets), res_info = ||Pi_I r_t||, res_nuisance =\n"
                      "||Pi_N r_t|| (test_res_*: on the test data, with the Jacobian on the test\n"
-                     "inputs), dist_from_init = ||theta_t - theta_0||, lin_gap = ||r_t - r~_t||,\n"
-                     "lin_dist = ||theta_t - theta~_t||.",
+                     "inputs), dist_from_init = ||theta_t - theta_0||, taylor_rem = ||f(theta_t)\n"
+                     "- f(theta_0) - J_0 (theta_t - theta_0)|| (one J_0 product a row),\n"
+                     "space_overlap (--overlap), lin_gap = ||r_t - r~_t||, lin_dist =\n"
+                     "||theta_t - theta~_t||; with --corrupt, true_error against the clean labels.",
                      argc, argv, groups);
   if (rc)
     return rc == 1 ? 0 : rc;
   cli_problem pb = {0};
   js_dataset *test = NULL;
   js_model model = {0}, test_model = {0};
-  settings st;
+  settings st = {.corruption = {.rho = NAN}};
   train_track tr = {0};
   cli_results out = {0};
   double *theta = NULL;
@@ -337,23 +343,24 @@ int cli_train(int argc, char **argv) {
   if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) || (rc = cli_problem_load_test(&pb, &test)) ||
       (rc = parse_settings(&pb, test, &st)) || (rc = cli_problem_plan(&pb, &st.solver)))
     goto done;
-  if (!isnan(st.corrupt) &&
-      js_dataset_corrupt_labels(pb.data, st.corrupt, st.train.seed, &st.n_corrupted)) {
-    rc = cli_library_error();
+  if ((rc = cli_corruption_apply(&pb, &st.corruption)))
     goto done;
-  }
+  int corrupted = !isnan(st.corruption.rho);
   tr = (train_track){.n_params = js_net_n_params(pb.net), .train = pb.data, .test = test,
                      .test_model = &test_model,
                      .steps = st.train.steps, .every = st.train.steps / 100,
                      .keep_residuals = st.space != SPACE_NONE,
                      .space_step = st.space >= 0 ? st.space : -1,
                      .linearized = st.train.linearized, .last_step = -1,
-                     .scheduled = st.train.n_decays > 0};
+                     .scheduled = st.train.n_decays > 0, .overlap = args.overlap,
+                     .clean = corrupted ? &st.corruption.clean : NULL,
+                     .corruption = corrupted ? st.corruption.delta : NULL};
   if (args.every && cli_int("every", args.every, 1, INT64_MAX, &tr.every)) {
     rc = 2;
     goto done;
   }
   tr.every = tr.every < 1 ? 1 : tr.every;
+  st.train.measure_every = tr.every; /* taylor_rem (and space_overlap) on every row */
   cli_progress_init(&tr.progress, args.quiet);
   if ((rc = train_track_init(&tr)) || (rc = cli_results_open(&out, args.json, args.csv)))
     goto done;
@@ -368,7 +375,7 @@ int cli_train(int argc, char **argv) {
     goto done;
   }
   js_net_get_params(pb.net, theta);
-  train_checkpoint_identify(&cp, &st.train, st.space, st.corrupt, theta);
+  train_checkpoint_identify(&cp, &st.train, st.space, st.corruption.rho, theta);
   if (args.resume &&
       (rc = train_checkpoint_resume(&cp, args.resume, &resume_file, &resume_from)))
     goto done;
@@ -376,7 +383,7 @@ int cli_train(int argc, char **argv) {
     st.train.resume = &resume_from;
   st.train.checkpoint = train_checkpoint_write;
   st.train.checkpoint_ctx = &cp;
-  if ((rc = cli_problem_save_init(&pb)))
+  if ((rc = cli_problem_save_init(&pb)) || (rc = cli_corruption_save_labels(&pb)))
     goto done;
   int status = js_train(&model, pb.data->y, &st.train, train_track_step, &tr, theta);
   cli_progress_done(&tr.progress);
@@ -437,6 +444,7 @@ done:
   js_model_release(&model);
   js_model_release(&test_model);
   train_track_free(&tr);
+  cli_corruption_free(&st.corruption);
   js_dataset_free(test);
   cli_problem_free(&pb);
   return rc;

@@ -10,10 +10,10 @@
 static const char *const config_names[TRAIN_CONFIG_LEN] = {
     "--steps", "--optimizer", "--linearized", "--batch", "--seed", "--every",
     "--space", "--lr", "--corrupt", "number of outputs (data)", "number of parameters (model)",
-    "number of test outputs (test data)"};
+    "number of test outputs (test data)", "--overlap"};
 
-/* A train_row as 11 doubles: the step, then the ten values in order. */
-enum { ROW_VALUES = 12 };
+/* A train_row as 15 doubles: the step, then the values in order. */
+enum { ROW_VALUES = 15 };
 
 static int64_t outputs(const js_dataset *data) {
   return data ? data->n_samples * data->n_outputs : 0;
@@ -41,7 +41,7 @@ void train_checkpoint_identify(train_checkpoint *cp, const js_train_options *opt
                                       opt->optimizer == JS_OPTIM_SGD ? opt->batch : 0,
                                       (int64_t)opt->seed, tr->every, space, bits_of(opt->lr),
                                       bits_of(corrupt), outputs(tr->train), p,
-                                      outputs(tr->test)};
+                                      outputs(tr->test), opt->overlap_rank};
   memcpy(cp->config, config, sizeof config);
   uLong crc = crc32(0L, Z_NULL, 0);
   const js_dataset *sets[2] = {tr->train, tr->test};
@@ -75,7 +75,8 @@ int train_checkpoint_write(void *ctx, const js_train_snapshot *s) {
     double values[ROW_VALUES] = {(double)r->step, r->loss, r->train_error, r->test_error,
                                  r->res_info, r->res_nuisance, r->test_res_info,
                                  r->test_res_nuisance, r->dist_from_init, r->lin_gap,
-                                 r->lin_dist, r->lr};
+                                 r->lin_dist, r->lr, r->true_error, r->taylor_rem,
+                                 r->space_overlap};
     memcpy(rows + k * ROW_VALUES, values, sizeof values);
   }
   int keep = tr->keep_residuals;
@@ -167,7 +168,8 @@ static int restore_track(train_track *tr, const ckpt_file *f, int64_t step) {
   for (int64_t k = 0; k < n_rows; k++) {
     const double *v = rows + k * ROW_VALUES;
     tr->rows[k] = (train_row){(int64_t)v[0], v[1], v[2], v[3], v[4], v[5],
-                              v[6], v[7], v[8], v[9], v[10], v[11]};
+                              v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13],
+                              v[14]};
   }
   tr->n_rows = n_rows;
   tr->last_step = step;

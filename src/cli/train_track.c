@@ -10,7 +10,8 @@
 #include <string.h>
 
 /* The columns after `step`, and which runs have them. */
-enum { ALWAYS, WITH_TEST, WITH_SPACE, WITH_TEST_SPACE, WITH_LIN, WITH_SCHEDULE };
+enum { ALWAYS, WITH_TEST, WITH_SPACE, WITH_TEST_SPACE, WITH_LIN, WITH_SCHEDULE,
+       WITH_CORRUPT, WITH_OVERLAP };
 static const struct {
   const char *name;
   size_t offset;
@@ -18,12 +19,15 @@ static const struct {
 } columns[] = {
     {"loss", offsetof(train_row, loss), ALWAYS},
     {"train_error", offsetof(train_row, train_error), ALWAYS},
+    {"true_error", offsetof(train_row, true_error), WITH_CORRUPT},
     {"test_error", offsetof(train_row, test_error), WITH_TEST},
     {"res_info", offsetof(train_row, res_info), WITH_SPACE},
     {"res_nuisance", offsetof(train_row, res_nuisance), WITH_SPACE},
     {"test_res_info", offsetof(train_row, test_res_info), WITH_TEST_SPACE},
     {"test_res_nuisance", offsetof(train_row, test_res_nuisance), WITH_TEST_SPACE},
     {"dist_from_init", offsetof(train_row, dist_from_init), ALWAYS},
+    {"taylor_rem", offsetof(train_row, taylor_rem), ALWAYS},
+    {"space_overlap", offsetof(train_row, space_overlap), WITH_OVERLAP},
     {"lin_gap", offsetof(train_row, lin_gap), WITH_LIN},
     {"lin_dist", offsetof(train_row, lin_dist), WITH_LIN},
     {"lr", offsetof(train_row, lr), WITH_SCHEDULE},
@@ -37,6 +41,8 @@ static int has_column(const train_track *tr, int c) {
   case WITH_TEST_SPACE: return tr->test && tr->has_space;
   case WITH_LIN: return tr->linearized;
   case WITH_SCHEDULE: return tr->scheduled;
+  case WITH_CORRUPT: return tr->corruption != NULL;
+  case WITH_OVERLAP: return tr->overlap;
   default: return 1;
   }
 }
@@ -58,7 +64,9 @@ int train_track_init(train_track *tr) {
   tr->kept_test = malloc(sizeof(double) * (size_t)(kept * m_test + 1));
   tr->test_residual = malloc(sizeof(double) * (size_t)(m_test + 1));
   tr->theta_space = malloc(sizeof(double) * (size_t)tr->n_params);
-  if (!tr->rows || !tr->kept || !tr->kept_test || !tr->test_residual || !tr->theta_space) {
+  tr->true_residual = malloc(sizeof(double) * (size_t)(tr->corruption ? m : 1));
+  if (!tr->rows || !tr->kept || !tr->kept_test || !tr->test_residual || !tr->theta_space ||
+      !tr->true_residual) {
     cli_error("train: out of memory for %lld rows of residuals", (long long)capacity);
     return 1;
   }
@@ -71,6 +79,7 @@ void train_track_free(train_track *tr) {
   free(tr->kept_test);
   free(tr->test_residual);
   free(tr->theta_space);
+  free(tr->true_residual);
 }
 
 const char *train_track_error_kind(const js_dataset *data) {
@@ -131,8 +140,16 @@ int train_track_step(void *ctx, const js_train_state *st) {
                      .dist_from_init = st->dist_from_init,
                      .lin_gap = st->lin_gap,
                      .lin_dist = st->lin_dist,
-                     .lr = st->lr};
+                     .lr = st->lr,
+                     .true_error = NAN,
+                     .taylor_rem = st->taylor_rem,
+                     .space_overlap = st->space_overlap};
   int64_t m = n_outputs(tr->train), m_test = n_outputs(tr->test);
+  if (tr->corruption) { /* f - y_clean = r + (y_corrupted - y_clean) */
+    for (int64_t i = 0; i < m; i++)
+      tr->true_residual[i] = st->residual[i] + tr->corruption[i];
+    row->true_error = error_of(tr->clean, tr->true_residual);
+  }
   if (tr->test) {
     if (tr->test_model->forward(tr->test_model->ctx, st->theta, tr->test_residual)) {
       cli_error("%s", js_last_error());
@@ -171,6 +188,11 @@ int train_track_project(train_track *tr, const js_space *space, const js_space *
       return 1;
   }
   tr->has_space = 1;
+  if (tr->corruption) {
+    if (js_space_align(space, tr->corruption, NULL, &tr->corruption_split))
+      return cli_library_error();
+    tr->has_corruption_split = 1;
+  }
   return 0;
 }
 
@@ -193,6 +215,10 @@ void train_track_print(const train_track *tr, FILE *f) {
         fprintf(f, "  %*.6g", width(c), column(&tr->rows[k], c));
     fputc('\n', f);
   }
+  const js_alignment *a = &tr->corruption_split;
+  if (tr->has_corruption_split)
+    fprintf(f, "# corruption y_corrupted - y_clean: |Pi_I z|/|z| = %.6g, |Pi_N z|/|z| = %.6g, "
+            "|J_I^+ z|/|z| = %.6g, |z| = %.6g\n", a->info, a->nuisance, a->pinv, a->norm);
 }
 
 int train_track_has(const train_track *tr, const char *name) {
@@ -228,4 +254,6 @@ void train_track_json(const train_track *tr, json_writer *j) {
     json_close_object(j);
   }
   json_close_array(j);
+  if (tr->has_corruption_split)
+    cli_json_alignment(j, "corruption", &tr->corruption_split);
 }

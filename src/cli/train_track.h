@@ -15,6 +15,9 @@ typedef struct train_row {
   double res_info, res_nuisance, test_res_info, test_res_nuisance;
   double dist_from_init, lin_gap, lin_dist;
   double lr; /* eta of the update that reached the row's step */
+  double true_error;    /* with --corrupt: the error against the clean labels */
+  double taylor_rem;    /* ||f(theta_t) - f(theta_0) - J_0 (theta_t - theta_0)|| */
+  double space_overlap; /* ||U_0^T U_t||_F^2 / r (--overlap) */
 } train_row;
 
 typedef struct train_track {
@@ -27,6 +30,13 @@ typedef struct train_track {
   int64_t space_step;         /* copy theta at this step (-1: none) */
   int linearized;
   int scheduled;              /* a learning-rate schedule: an lr column */
+  int overlap;                /* --overlap: a space_overlap column */
+  /* --corrupt: the training data with its clean labels (borrowed) and the
+   * corruption vector y_corrupted - y_clean (nK, borrowed); NULL without. */
+  const js_dataset *clean;
+  const double *corruption;
+  int has_corruption_split;   /* corruption_split filled */
+  js_alignment corruption_split; /* the corruption vector on I and N */
   int has_space;              /* res_* columns filled */
   int failed;                 /* a step could not be recorded (message printed) */
   double lr;                  /* eta in use */
@@ -36,6 +46,7 @@ typedef struct train_track {
   double *kept, *kept_test;   /* residuals of the rows, nK (nK_test) each */
   double *theta_space;        /* theta at space_step */
   double *test_residual;      /* nK_test */
+  double *true_residual;      /* nK: f - y_clean, with --corrupt */
   cli_progress progress;
 } train_track;
 
@@ -49,7 +60,8 @@ void train_track_free(train_track *tr);
 /* The js_train_callback: ctx is a train_track. */
 int train_track_step(void *ctx, const js_train_state *state);
 /* Splits the kept residuals on the spaces of J on the training and the
- * test inputs (test may be NULL) into the res_* columns. */
+ * test inputs (test may be NULL) into the res_* columns, and the
+ * corruption vector on the training space. */
 int train_track_project(train_track *tr, const js_space *space, const js_space *test_space);
 
 /* The rows as an aligned table, CSV (header, then rows) or the JSON list

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 void js_parity_options_init_defaults(js_parity_options *opt) {
@@ -11,6 +12,19 @@ void js_parity_options_init_defaults(js_parity_options *opt) {
   opt->degree = 3;
   opt->task_seed = 1;
   opt->seed = 1;
+}
+
+double js_parity_cross_predictability(int64_t bits, int64_t degree) {
+  if (bits < 1 || degree < 0 || degree > bits)
+    return NAN;
+  /* C(bits, k) = prod_{i=1..k} (bits - k + i) / i over the smaller k, each
+   * partial product an integer (C(bits - k + i, i)), so exact while below
+   * 2^53. */
+  int64_t k = degree < bits - degree ? degree : bits - degree;
+  double choose = 1;
+  for (int64_t i = 1; i <= k; i++)
+    choose = choose * (double)(bits - k + i) / (double)i;
+  return 1.0 / choose;
 }
 
 static int ascending(const void *a, const void *b) {

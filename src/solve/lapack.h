@@ -13,6 +13,14 @@ void dgesdd_(const char *jobz, const int *m, const int *n, double *a,
              const int *ldvt, double *work, const int *lwork, int *iwork,
              int *info, size_t jobz_len);
 
+/* SVD by QR iteration, A (m x n, destroyed) = U diag(s) VT; with jobu =
+ * jobvt = "N" the singular values only: the principal angles of two
+ * spaces (src/analysis/overlap.c). */
+void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n, double *a,
+             const int *lda, double *s, double *u, const int *ldu, double *vt,
+             const int *ldvt, double *work, const int *lwork, int *info, size_t jobu_len,
+             size_t jobvt_len);
+
 /* Eigenvalues (and vectors) of a symmetric matrix by the MRRR algorithm:
  * the dense analytic kernel's spectrum (src/analysis/ntk.c). */
 void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n,

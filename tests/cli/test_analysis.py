@@ -15,7 +15,8 @@ from clitest import fails, main, run
 SMALL = ["--data", "gmm:n=40,classes=3,clusters=2,dim=6,seed=3", "--hidden", "12"]
 TEST = ["--test-data", "gmm:n=20,classes=3,clusters=2,dim=6,seed=4"]
 COLUMNS = ["step", "loss", "train_error", "test_error", "res_info", "res_nuisance",
-           "test_res_info", "test_res_nuisance", "dist_from_init", "lin_gap", "lin_dist"]
+           "test_res_info", "test_res_nuisance", "dist_from_init", "taylor_rem", "lin_gap",
+           "lin_dist"]
 
 
 def as_json(verb, *args):
@@ -127,7 +128,7 @@ def case_train_columns(tmp):
     # Absent quantities are left out.
     plain = train_rows("--steps", "4", "--space", "none")
     assert list(plain["rows"][0].keys()) == ["step", "loss", "train_error",
-                                              "dist_from_init"]
+                                              "dist_from_init", "taylor_rem"]
 
 
 def case_train_loss_falls_and_lr_auto(tmp):
@@ -195,6 +196,66 @@ def case_train_corrupt(tmp):
     bad = as_json("train", *data, "--steps", "1", "--space", "none", "--corrupt", "0.5")
     assert bad["corrupted"] == 15 and bad["corrupt"] == 0.5
     assert bad["rows"][0]["loss"] != clean["rows"][0]["loss"]
+
+
+def case_train_adaptation_and_split_compare(tmp):
+    """taylor_rem is 0 at step 0 and grows; space_overlap starts at 1 and
+    equals split --compare's overlap between the final and initial weights;
+    a space compared with itself has overlap 1 and angles 0."""
+    res = train_rows("--steps", "30", "--every", "10", "--rank", "4", "--overlap",
+                     "--save-init", f"{tmp}/w0", "--save", f"{tmp}/w1")
+    rows = res["rows"]
+    assert list(rows[0].keys())[-1] == "space_overlap"
+    assert rows[0]["taylor_rem"] == 0 and close(rows[0]["space_overlap"], 1, 1e-10), rows[0]
+    assert all(0 < r["taylor_rem"] for r in rows[1:]), rows
+    assert all(0 < r["space_overlap"] < 1 for r in rows[1:]), rows
+    moved = as_json("split", *SMALL, "--rank", "4", "--init", f"{tmp}/w1",
+                    "--compare", f"{tmp}/w0")["compare"]
+    assert moved["weights"] == f"{tmp}/w0" and len(moved["angles"]) == 4
+    assert close(moved["overlap"], rows[-1]["space_overlap"], 1e-8), (moved, rows[-1])
+    # The mean of cos^2 of the principal angles is the overlap.
+    mean_cos2 = sum(math.cos(a) ** 2 for a in moved["angles"]) / 4
+    assert close(mean_cos2, moved["overlap"], 1e-9), (mean_cos2, moved)
+    assert moved["angles"] == sorted(moved["angles"]) and moved["angles"][-1] > 1e-3
+    same = as_json("split", *SMALL, "--rank", "4", "--compare", f"{tmp}/w0")["compare"]
+    assert close(same["overlap"], 1, 1e-12) and max(same["angles"]) < 1e-6, same
+    fails("split", *SMALL, "--compare", f"{tmp}/missing", "--json", f"{tmp}/o.json",
+          words=["missing"])
+    fails("train", *SMALL, "--overlap", "--cutoff", "0.5", words=["--overlap"], code=2)
+    assert not os.path.exists(f"{tmp}/o.json")
+
+
+def case_corrupt_split_and_train_agree(tmp):
+    """split --corrupt and train --corrupt change exactly the same labels
+    (--save-labels of both, against the clean ones); train's true_error is
+    the error against the clean labels; the corruption vector's norm is
+    sqrt(2 changed) (one-hot: a 1 moves)."""
+    data, labels = label_files(tmp)
+    as_json("split", *data, "--rank", "4", "--save-labels", f"{tmp}/clean.npy")
+    s = as_json("split", *data, "--rank", "4", "--corrupt", "0.3",
+                "--save-labels", f"{tmp}/split.npy")
+    t = as_json("train", *data, "--steps", "5", "--rank", "4", "--corrupt", "0.3",
+                "--save-labels", f"{tmp}/train.npy")
+    _, clean = npyio.read(f"{tmp}/clean.npy")
+    _, by_split = npyio.read(f"{tmp}/split.npy")
+    _, by_train = npyio.read(f"{tmp}/train.npy")
+    assert clean == [float(v) for v in labels]
+    assert by_split == by_train, (by_split, by_train)
+    changed = sum(a != b for a, b in zip(clean, by_split))
+    assert changed == round(0.3 * len(labels)) == s["corrupted"] == t["corrupted"], changed
+    for res in (s, t):
+        c = res["corruption"]
+        assert close(c["norm"], math.sqrt(2 * changed)), c
+        assert close(c["info"] ** 2 + c["nuisance"] ** 2, 1, 1e-9), c
+    # Another seed, other labels.
+    as_json("split", *data, "--rank", "4", "--corrupt", "0.3", "--seed", "2",
+            "--save-labels", f"{tmp}/other.npy")
+    assert npyio.read(f"{tmp}/other.npy")[1] != by_split
+    # true_error of the corrupted run is the clean run's train_error at step 0.
+    plain = as_json("train", *data, "--steps", "5", "--rank", "4")
+    assert t["rows"][0]["true_error"] == plain["rows"][0]["train_error"]
+    assert t["rows"][0]["train_error"] != plain["rows"][0]["train_error"]
+    assert "true_error" not in plain["rows"][0] and "corruption" not in plain
 
 
 def case_train_test_data_same_mixture(tmp):

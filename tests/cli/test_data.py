@@ -5,6 +5,7 @@ usage: test_data.py JACSPEC CASE   (meson runs one CASE per test)
 """
 import gzip
 import json
+import math
 import os
 import random
 import struct
@@ -90,6 +91,12 @@ def case_csv(tmp):
 def case_parity(tmp):
     res = top("--data", "parity:n=50,bits=6,degree=2,seed=3", hidden="10")
     assert res["n_samples"] == 50 and res["n_outputs"] == 1 and res["n_params"] == 60, res
+    # Abbe-Sandon's cross-predictability of the class: 1 / C(bits, degree).
+    assert abs(res["cross_predictability"] * math.comb(6, 2) - 1) < 1e-15, res
+    table = run("spectrum", "--data", "parity:n=50,bits=6,degree=2", "--hidden", "10", "--top",
+                "2", "--quiet").stdout
+    assert "cross-predictability 1/C(bits, degree) = 0.0666667" in table.splitlines()[0], table
+    assert "cross_predictability" not in top("--data", "gmm:n=30", hidden="10")
 
 
 def case_task_seed(tmp):

@@ -86,7 +86,8 @@ static Onnx__NodeProto *add_node(writer *w, const char *op, const char *name, in
     return NULL;
   Onnx__NodeProto init = ONNX__NODE_PROTO__INIT;
   *node = init;
-  memcpy(in, inputs, sizeof(char *) * (size_t)n_in);
+  if (n_in)
+    memcpy(in, inputs, sizeof(char *) * (size_t)n_in);
   out[0] = output;
   node->n_input = (size_t)n_in;
   node->input = in;
@@ -140,7 +141,8 @@ static void attr_ints(writer *w, Onnx__NodeProto *node, const char *name, size_t
   Onnx__AttributeProto *a = add_attribute(w, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
   int64_t *copy = own(w, sizeof(int64_t) * n);
   if (a && copy) {
-    memcpy(copy, v, sizeof(int64_t) * n);
+    if (n)
+      memcpy(copy, v, sizeof(int64_t) * n);
     a->n_ints = n;
     a->ints = copy;
   }
