@@ -592,7 +592,8 @@ void js_linop_reset_counts(js_linop *op);
  * network do not change it, and it owns the cache of its forward data. It
  * borrows net (the graph) and data, which must outlive it and data->x must
  * not change. opt may be NULL (defaults). Inputs whose shape differs from
- * the network's are reshaped when they are flat and the sizes agree.
+ * the network's are reshaped when the sizes agree and either shape is flat
+ * (flat rows for an image network; images for an MLP, which flattens).
  * JS_EINVAL (naming both shapes) when they do not fit, or when the data
  * has another number of outputs than the network. Its products are not
  * safe to run from two threads at once. */
