@@ -7,8 +7,12 @@
  * run; each step of the real run takes the Jacobian at theta_t.
  *
  * Letters: m = nK outputs, p parameters, n samples, K = m / n outputs per
- * sample, B the SGD batch. */
+ * sample, B the SGD batch. With a distributed model (model->comm) m, the
+ * residuals and y are this rank's shard and theta is whole: the loss and
+ * the distances between residuals sum over the ranks, and the gradient's
+ * sum is the operator's (js_linop_set_shard): one per step. */
 #include "core/blas.h"
+#include "core/comm.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -83,6 +87,9 @@ static int check_args(const js_model *model, const double *y, const js_train_opt
   if (opt->optimizer != JS_OPTIM_GD && opt->optimizer != JS_OPTIM_SGD &&
       opt->optimizer != JS_OPTIM_ADAM)
     return js_fail(JS_EINVAL, "train: unknown optimizer %d", (int)opt->optimizer);
+  if (opt->optimizer == JS_OPTIM_SGD && js_comm_distributed(model->comm))
+    return js_fail(JS_EINVAL, "train: SGD over %d ranks is not supported (its batches "
+                   "would be drawn across the shards): use gd or adam", model->comm->size);
   if (opt->checkpoint_every < 0 || (opt->checkpoint_every > 0 && !opt->checkpoint))
     return js_fail(JS_EINVAL, "train: checkpoints every %lld steps need an interval >= 0 "
                    "and a callback", (long long)opt->checkpoint_every);
@@ -216,21 +223,23 @@ static void descend(const trainer *t, run *r, int64_t step) {
   }
 }
 
-/* out = a - b (length n) and its norm. */
-static double distance(int64_t n, const double *a, const double *b, double *out) {
+/* out = a - b (length n) and its norm, over comm's ranks (NULL: whole). */
+static double distance(const js_comm *comm, int64_t n, const double *a, const double *b,
+                       double *out) {
   for (int64_t i = 0; i < n; i++)
     out[i] = a[i] - b[i];
-  return js_nrm2(n, out);
+  return js_comm_nrm2(comm, n, out);
 }
 
 /* The real run's residual at its parameters. */
 static int real_residual(trainer *t, int64_t step, double *loss) {
   run *r = &t->real;
-  int status = t->model->forward(t->model->ctx, r->theta, r->residual);
+  int status = js_comm_agree(t->model->comm,
+                             t->model->forward(t->model->ctx, r->theta, r->residual));
   if (status)
     return status;
   js_axpy(t->m, -1.0, t->y, r->residual);
-  *loss = 0.5 * js_dot(t->m, r->residual, r->residual);
+  *loss = 0.5 * js_comm_dot(t->model->comm, t->m, r->residual, r->residual);
   if (!isfinite(*loss))
     return js_fail(JS_ENUMERIC, "train: the loss became %s at step %lld",
                    isnan(*loss) ? "NaN" : "Inf", (long long)step);
@@ -240,7 +249,7 @@ static int real_residual(trainer *t, int64_t step, double *loss) {
 /* r~ = f(theta_0) - y + J_0 (theta~ - theta_0) = r_0 + J_0 (theta~ - theta_0). */
 static int lin_residual(trainer *t) {
   run *r = &t->lin;
-  distance(t->p, r->theta, t->theta0, t->work_p);
+  distance(NULL, t->p, r->theta, t->theta0, t->work_p);
   int status = js_linop_apply(t->jacobian, 1, t->work_p, r->residual);
   if (!status)
     js_axpy(t->m, 1.0, t->res0, r->residual);
@@ -277,11 +286,12 @@ static int report(trainer *t, int64_t step, double loss, js_train_callback callb
                           .theta = t->real.theta,
                           .lin_gap = NAN,
                           .lin_dist = NAN};
-  state.dist_from_init = distance(t->p, t->real.theta, t->theta0, t->work_p);
+  state.dist_from_init = distance(NULL, t->p, t->real.theta, t->theta0, t->work_p);
   if (t->opt->linearized) {
     state.lin_residual = t->lin.residual;
-    state.lin_gap = distance(t->m, t->real.residual, t->lin.residual, t->work_m);
-    state.lin_dist = distance(t->p, t->real.theta, t->lin.theta, t->work_p);
+    state.lin_gap =
+        distance(t->model->comm, t->m, t->real.residual, t->lin.residual, t->work_m);
+    state.lin_dist = distance(NULL, t->p, t->real.theta, t->lin.theta, t->work_p);
   }
   return callback(ctx, &state);
 }
@@ -396,7 +406,7 @@ int js_train(const js_model *model, const double *y, const js_train_options *opt
   js_rng_seed(&t.rng, opt->seed);
   double loss;
   int started = 0; /* real.theta holds the parameters reached */
-  if ((status = trainer_alloc(&t)) ||
+  if ((status = js_comm_agree(model->comm, trainer_alloc(&t))) ||
       (opt->resume && (status = check_snapshot(&t, opt->resume))))
     goto done;
   started = 1; /* start and restore copy the parameters first */
@@ -406,11 +416,13 @@ int js_train(const js_model *model, const double *y, const js_train_options *opt
   int64_t first = opt->resume ? opt->resume->step + 1 : 1;
   int stop = opt->resume ? 0 : report(&t, 0, loss, callback, ctx);
   for (int64_t step = first; step <= opt->steps && !stop && !status; step++) {
-    if (js_cancel_requested()) {
-      status = js_fail(JS_ECANCELED, "train: interrupted at step %lld of %lld",
-                       (long long)step - 1, (long long)opt->steps);
+    /* Agreed, as in arpack.c: the ranks stop at the same step. */
+    status = js_cancel_requested() ? js_fail(JS_ECANCELED, "train: interrupted at step "
+                                             "%lld of %lld", (long long)step - 1,
+                                             (long long)opt->steps)
+                                   : JS_OK;
+    if ((status = js_comm_agree(model->comm, status)))
       break;
-    }
     status = take_step(&t, step, &loss);
     if (!status)
       stop = report(&t, step, loss, callback, ctx);

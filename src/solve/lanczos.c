@@ -9,6 +9,7 @@
 #include "solve/lanczos.h"
 
 #include "core/blas.h"
+#include "core/comm.h"
 #include "core/error.h"
 
 #include <math.h>
@@ -53,27 +54,32 @@ void js_lanczos_block_free(js_lanczos_block *lb) {
 }
 
 /* w -= Q (Q^T w), twice, for the k vectors Q (k x n row-major: q_i at
- * q + i*n); h is k scratch. */
-static void reorthogonalise(int64_t n, int64_t k, const double *q, double *w, double *h) {
+ * q + i*n); h is k scratch. Q^T w sums over comm's ranks (a failed sum
+ * leaves NaN in h, and so in beta, which the callers see). */
+static void reorthogonalise(const js_comm *comm, int64_t n, int64_t k, const double *q,
+                            double *w, double *h) {
   for (int pass = 0; pass < 2; pass++) {
     js_gemm(0, 0, k, 1, n, 1.0, q, n, w, 1, 0.0, h, 1);
+    if (js_comm_sum(comm, h, k))
+      for (int64_t i = 0; i < k; i++)
+        h[i] = NAN;
     js_gemm(1, 0, n, 1, k, -1.0, q, n, h, 1, 1.0, w, 1);
   }
 }
 
 /* One step j for start vector c: w (n) = G q_j on entry; sets alpha_j,
  * beta_j and q_{j+1}; returns 1 when c stops here. */
-static int advance(js_lanczos_block *lb, int64_t n, int64_t c, int64_t j, double *w,
-                   double *h, double *anorm) {
+static int advance(js_lanczos_block *lb, const js_comm *comm, int64_t n, int64_t c,
+                   int64_t j, double *w, double *h, double *anorm) {
   double *q = lb->basis + (size_t)c * (size_t)n * (size_t)lb->m;
   double *alpha = lb->alpha + c * lb->m, *beta = lb->beta + c * lb->m;
   const double *qj = q + j * n;
-  alpha[j] = js_dot(n, qj, w);
+  alpha[j] = js_comm_dot(comm, n, qj, w);
   js_axpy(n, -alpha[j], qj, w);
   if (j > 0)
     js_axpy(n, -beta[j - 1], qj - n, w);
-  reorthogonalise(n, j + 1, q, w, h);
-  beta[j] = js_nrm2(n, w);
+  reorthogonalise(comm, n, j + 1, q, w, h);
+  beta[j] = js_comm_nrm2(comm, n, w);
   /* ||T_j|| <= max_i (|alpha_i| + beta_{i-1} + beta_i) (Gershgorin). */
   double row = fabs(alpha[j]) + beta[j] + (j > 0 ? beta[j - 1] : 0.0);
   if (row > *anorm)
@@ -93,7 +99,7 @@ int js_lanczos_run(js_gram *g, js_lanczos_block *lb, const double *start,
   int64_t *active = js_alloc((size_t)b, sizeof(int64_t), "Lanczos active list");
   double *anorm = js_alloc((size_t)b, sizeof(double), "Lanczos norms");
   double *h = js_alloc((size_t)m, sizeof(double), "Lanczos coefficients");
-  if (!active || !anorm || !h)
+  if ((status = js_comm_agree(js_linop_comm(g->op), active && anorm && h ? JS_OK : JS_ENOMEM)))
     goto done;
   for (int64_t c = 0; c < b; c++) {
     double *q0 = lb->basis + (size_t)c * (size_t)n * (size_t)m;
@@ -116,7 +122,7 @@ int js_lanczos_run(js_gram *g, js_lanczos_block *lb, const double *start,
     int64_t kept = 0;
     for (int64_t a = 0; a < n_active; a++) {
       int64_t c = active[a];
-      if (!advance(lb, n, c, j, lb->y + a * n, h, &anorm[c]))
+      if (!advance(lb, g->comm, n, c, j, lb->y + a * n, h, &anorm[c]))
         active[kept++] = c;
     }
     n_active = kept;

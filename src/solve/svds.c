@@ -5,6 +5,7 @@
 #include "solve/gram.h"
 #include "solve/svds.h"
 
+#include "core/comm.h"
 #include "core/error.h"
 
 /* ncv: the user's if it still exceeds r (cut-off mode may outgrow it),
@@ -24,12 +25,12 @@ static int64_t basis_size(const js_svds_options *opt, int64_t r, int64_t n) {
  * side's vectors (u on the outputs side, v on the params side). */
 static int solve_rank(js_gram *g, const js_svds_options *opt, int64_t r, double shift,
                       js_svds_result **out) {
-  int status = js_svds_result_alloc(g->op, r, g->side, out);
+  int status = js_comm_agree(js_linop_comm(g->op), js_svds_result_alloc(g->op, r, g->side, out));
   if (status)
     return status;
   js_svds_result *res = *out;
   double *x = g->side == JS_SIDE_OUTPUTS ? res->u : res->v;
-  return js_arpack_top(g, r, basis_size(opt, r, g->n), opt, shift, res->sigma, x,
+  return js_arpack_top(g, r, basis_size(opt, r, g->n_global), opt, shift, res->sigma, x,
                        &res->rank, &res->iterations);
 }
 
@@ -50,7 +51,7 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   int status = js_svds_check(op, opt, out, 0, &r);
   if (status)
     return status;
-  int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
+  int64_t rows = js_linop_global_rows(op), cols = js_linop_cols(op);
   int64_t max_rank = (rows < cols ? rows : cols) - 1;
   int64_t n = js_gram_side(op, opt->side) == JS_SIDE_OUTPUTS ? rows : cols;
   if (opt->ncv != 0 && (opt->ncv <= r || opt->ncv > n))
