@@ -4,6 +4,7 @@
  * formula so a reader can follow the paper. */
 #include "cli/analysis.h"
 #include "cli/output.h"
+#include "cli/parallel.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"
 #include "cli/verbs.h"
@@ -183,7 +184,7 @@ int cli_bound(int argc, char **argv) {
     goto done;
   }
   double lambda_1 = js_space_singular_values(sp)[0];
-  in.n_samples = pb.data->n_samples;
+  in.n_samples = cli_samples(pb.data);
   in.nu = output_scale(pb.net);
   in.deriv_bound = js_activation_derivative_bound(pb.act);
   in.cutoff = opt.cutoff;

@@ -1,6 +1,7 @@
 /* jacspec density: the density of all min(nK, p) singular values of the
  * Jacobian by stochastic Lanczos quadrature (js_density), as a histogram. */
 #include "cli/output.h"
+#include "cli/parallel.h"
 #include "cli/problem.h"
 #include "cli/verbs.h"
 
@@ -90,14 +91,14 @@ static int save_nodes(const char *path, const js_density_result *res) {
       rows[3 * k + 2] = res->weights[k];
     }
   int64_t shape[2] = {res->n_nodes, 3};
-  int rc = js_npy_write(path, rows, 2, shape) ? cli_library_error() : 0;
+  int rc = cli_rank() == 0 && js_npy_write(path, rows, 2, shape) ? cli_library_error() : 0;
   free(rows);
   return rc;
 }
 
 static void print_table(FILE *f, const cli_problem *pb, const js_density_result *res) {
   fprintf(f, "# data %s: n=%lld d=%lld K=%lld; J is %lld x %lld (nK x p)\n", pb->data_name,
-          (long long)pb->data->n_samples, (long long)pb->data->dim,
+          (long long)cli_samples(pb->data), (long long)pb->data->dim,
           (long long)pb->data->n_outputs, (long long)res->rows, (long long)res->cols);
   fprintf(f, "# density of the %lld singular values by stochastic Lanczos quadrature on %s\n",
           (long long)res->size, res->side == JS_SIDE_PARAMS ? "J^T J" : "J J^T");
@@ -121,7 +122,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_density_result *
   json_writer j;
   json_begin(&j, f);
   json_string(&j, "data", pb->data_name);
-  json_int(&j, "n_samples", pb->data->n_samples);
+  json_int(&j, "n_samples", cli_samples(pb->data));
   json_int(&j, "n_outputs", pb->data->n_outputs);
   json_int(&j, "n_params", res->cols);
   json_string(&j, "side", res->side == JS_SIDE_PARAMS ? "params" : "outputs");
@@ -168,7 +169,7 @@ int cli_density(int argc, char **argv) {
   cli_progress progress;
   if ((rc = cli_problem_load(&pb)) || (rc = parse_options(&opt, pb.seed)))
     goto done;
-  int64_t rows = pb.data->n_samples * pb.data->n_outputs, p = js_net_n_params(pb.net);
+  int64_t rows = cli_samples(pb.data) * pb.data->n_outputs, p = js_net_n_params(pb.net);
   if ((rc = cli_problem_plan_bytes(&pb, js_density_memory_bytes(&opt, rows, p),
                                    opt.block < opt.probes ? opt.block : opt.probes)))
     goto done;

@@ -4,6 +4,7 @@
  * the nuisance space N, and the size of J_I^+ applied to them. */
 #include "cli/analysis.h"
 #include "cli/output.h"
+#include "cli/parallel.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"
 #include "cli/verbs.h"
@@ -44,7 +45,7 @@ static void print_table(FILE *f, const cli_problem *pb, const js_space *sp, doub
   const double *sigma = js_space_singular_values(sp);
   int64_t r = js_space_rank(sp);
   fprintf(f, "# data %s: n=%lld d=%lld K=%lld; J is %lld x %lld (nK x p)\n", pb->data_name,
-          (long long)pb->data->n_samples, (long long)pb->data->dim,
+          (long long)cli_samples(pb->data), (long long)pb->data->dim,
           (long long)pb->data->n_outputs, (long long)js_space_rows(sp),
           (long long)js_space_cols(sp));
   fprintf(f, "# information space I = span(u_1..u_r): r = %lld", (long long)r);
@@ -80,7 +81,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, doubl
   const double *sigma = js_space_singular_values(sp);
   json_begin(&j, f);
   json_string(&j, "data", pb->data_name);
-  json_int(&j, "n_samples", pb->data->n_samples);
+  json_int(&j, "n_samples", cli_samples(pb->data));
   json_int(&j, "n_outputs", pb->data->n_outputs);
   json_int(&j, "n_params", js_space_cols(sp));
   json_int(&j, "rank", r);
@@ -173,7 +174,8 @@ int cli_split(int argc, char **argv) {
     goto done;
   }
   int64_t shape[2] = {2, r};
-  if (args.coefficients && js_npy_write(args.coefficients, row.coef, 2, shape)) {
+  if (args.coefficients && cli_rank() == 0 &&
+      js_npy_write(args.coefficients, row.coef, 2, shape)) {
     rc = cli_library_error();
     goto done;
   }

@@ -5,6 +5,7 @@
  * corruption (section 4) and test data. */
 #include "cli/analysis.h"
 #include "cli/output.h"
+#include "cli/parallel.h"
 #include "cli/problem.h"
 #include "cli/signals.h"
 #include "cli/solver_args.h"
@@ -103,6 +104,10 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
       cli_rank_parse("rank", args.rank, args.cutoff, 10, &st->solver) ||
       (args.corrupt && cli_double("corrupt", args.corrupt, 0, 1, &st->corrupt)))
     return 2;
+  if ((args.checkpoint || args.resume) && cli_ranks() > 1) {
+    cli_error("--checkpoint and --resume run on one process (not under mpirun)");
+    return 2;
+  }
   if (args.checkpoint_every && !args.checkpoint) {
     cli_error("--checkpoint-every applies with --checkpoint DIR");
     return 2;
@@ -124,7 +129,7 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
   /* Refuse a rank the space cannot have before training, not after. */
   const js_dataset *sets[2] = {pb->data, test};
   for (int k = 0; k < 2 && st->space != SPACE_NONE && st->solver.cutoff <= 0; k++) {
-    int64_t m = sets[k] ? sets[k]->n_samples * sets[k]->n_outputs : INT64_MAX;
+    int64_t m = sets[k] ? cli_samples(sets[k]) * sets[k]->n_outputs : INT64_MAX;
     int64_t p = js_net_n_params(pb->net), min_dim = m < p ? m : p;
     if (sets[k] && st->solver.top >= min_dim) {
       cli_error("--rank %lld must be below min(nK, p) = %lld of the %s Jacobian",
@@ -157,11 +162,11 @@ static void write_json(FILE *f, const cli_problem *pb, const settings *st,
   json_writer j;
   json_begin(&j, f);
   json_string(&j, "data", pb->data_name);
-  json_int(&j, "n_samples", pb->data->n_samples);
+  json_int(&j, "n_samples", cli_samples(pb->data));
   json_int(&j, "n_outputs", pb->data->n_outputs);
   json_int(&j, "n_params", js_net_n_params(pb->net));
   if (tr->test)
-    json_int(&j, "test_samples", tr->test->n_samples);
+    json_int(&j, "test_samples", cli_samples(tr->test));
   json_int(&j, "steps", st->train.steps);
   json_number(&j, "lr", tr->lr);
   json_bool(&j, "lr_auto", st->train.lr <= 0);
@@ -297,7 +302,8 @@ int cli_train(int argc, char **argv) {
     write_json(out.json.f, &pb, &st, &tr, error[0] ? error : NULL);
   wrote = 1;
   js_net_set_params(pb.net, theta); /* the network now holds the trained weights */
-  if (args.save && status == JS_OK && js_net_save_tensors(pb.net, args.save)) {
+  if (args.save && status == JS_OK && cli_rank() == 0 &&
+      js_net_save_tensors(pb.net, args.save)) {
     rc = cli_library_error();
     wrote = 0; /* the run failed: its CSV and JSON are not left behind */
     goto done;

@@ -2,6 +2,7 @@
 
 #include "cli/analysis.h"
 #include "cli/args.h"
+#include "cli/parallel.h"
 #include "cli/problem.h"
 
 #include <math.h>
@@ -75,11 +76,12 @@ void train_track_free(train_track *tr) {
  * real-valued targets the loss 0.5 ||r||^2. */
 static double error_of(const js_dataset *data, const double *residual) {
   int64_t n = data->n_samples, K = data->n_outputs;
+  /* Sums over all ranks' samples. */
   if (!data->labels) {
     double sum = 0;
     for (int64_t i = 0; i < n * K; i++)
       sum += residual[i] * residual[i];
-    return 0.5 * sum;
+    return js_comm_sum(cli_comm(), &sum, 1) ? NAN : 0.5 * sum;
   }
   int64_t wrong = 0;
   for (int64_t i = 0; i < n; i++) {
@@ -90,7 +92,8 @@ static double error_of(const js_dataset *data, const double *residual) {
         best = l;
     wrong += best != data->labels[i];
   }
-  return (double)wrong / (double)n;
+  double count = (double)wrong; /* exact below 2^53 */
+  return js_comm_sum(cli_comm(), &count, 1) ? NAN : count / (double)cli_samples(data);
 }
 
 int train_track_step(void *ctx, const js_train_state *st) {
