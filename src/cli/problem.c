@@ -485,19 +485,23 @@ int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) 
     return rc;
   pb->jac.batch_size = plan.batch_size;
   pb->jac.cache_limit = plan.cache_limit;
-  if (compute_args.verbose && cli_ranks() > 1)
-    fprintf(cli_rank_log(), "jacspec: rank %d of %d: samples %lld..%lld (%lld); ", cli_rank(),
-            cli_ranks(), (long long)pb->data->first_sample,
+  if (!compute_args.verbose)
+    return 0;
+  /* Every rank's plan, on its own stderr (cli/parallel.h). */
+  FILE *log = cli_rank_log();
+  fprintf(log, "jacspec: ");
+  if (cli_ranks() > 1)
+    fprintf(log, "rank %d of %d: samples %lld..%lld (%lld); ", cli_rank(), cli_ranks(),
+            (long long)pb->data->first_sample,
             (long long)(pb->data->first_sample + pb->data->n_samples - 1),
             (long long)pb->data->n_samples);
-  if (compute_args.verbose)
-    fprintf(cli_ranks() > 1 ? cli_rank_log() : stderr,
-            "%smemory plan for a budget of %.1f MiB: program, data, weights and "
-            "solver %.1f MiB; activation cache %s (%.1f MiB); batches of %lld samples "
-            "(%.1f MiB workspace); %.1f MiB in all\n",
-            cli_ranks() > 1 ? "" : "jacspec: ", mib(plan.budget), mib(plan.fixed_bytes), plan.cache ? "on" : "off",
-            mib(plan.cache_bytes), (long long)plan.batch_size, mib(plan.batch_bytes),
-            mib(plan.total_bytes));
+  fprintf(log,
+          "memory plan for a budget of %.1f MiB: program, data, weights and "
+          "solver %.1f MiB; activation cache %s (%.1f MiB); batches of %lld samples "
+          "(%.1f MiB workspace); %.1f MiB in all\n",
+          mib(plan.budget), mib(plan.fixed_bytes), plan.cache ? "on" : "off",
+          mib(plan.cache_bytes), (long long)plan.batch_size, mib(plan.batch_bytes),
+          mib(plan.total_bytes));
   return 0;
 }
 

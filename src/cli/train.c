@@ -104,8 +104,8 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
       cli_rank_parse("rank", args.rank, args.cutoff, 10, &st->solver) ||
       (args.corrupt && cli_double("corrupt", args.corrupt, 0, 1, &st->corrupt)))
     return 2;
-  if ((args.checkpoint || args.resume) && cli_ranks() > 1) {
-    cli_error("--checkpoint and --resume run on one process (not under mpirun)");
+  if ((args.checkpoint || args.resume || args.corrupt) && cli_ranks() > 1) {
+    cli_error("--checkpoint, --resume and --corrupt run on one process (not under mpirun)");
     return 2;
   }
   if (args.checkpoint_every && !args.checkpoint) {

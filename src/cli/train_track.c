@@ -117,8 +117,10 @@ int train_track_step(void *ctx, const js_train_state *st) {
                      .lin_dist = st->lin_dist};
   int64_t m = n_outputs(tr->train), m_test = n_outputs(tr->test);
   if (tr->test) {
-    if (tr->test_model->forward(tr->test_model->ctx, st->theta, tr->test_residual)) {
+    int failed = tr->test_model->forward(tr->test_model->ctx, st->theta, tr->test_residual);
+    if (failed)
       cli_error("%s", js_last_error());
+    if (cli_agree(failed != 0)) { /* every rank stops at the same step */
       tr->failed = 1;
       return 1;
     }
