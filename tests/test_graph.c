@@ -942,6 +942,7 @@ static void test_describe_and_clone(void **state) {
   js_net_describe(net, again, need + 1);
   assert_string_equal(again, text);
   assert_true(js_net_tensor(net, 0) != js_net_tensor(copy, 0));
+  js_net_free(copy);
   assert_int_equal(js_net_clone(net, NULL), JS_EINVAL);
   assert_int_equal(js_net_clone(NULL, &copy), JS_EINVAL);
   assert_null(copy);
