@@ -9,8 +9,15 @@ run() {
 }
 run 1 | tee /tmp/mpi_scaling.1
 run 2 | tee /tmp/mpi_scaling.2
+# field: "products  T s/product" (wall) or "cpu T s/product".
+per_product() {
+  grep "^$1 " "$2" | sed "s/.*$3 *\([0-9.]*\) s\/product.*/\1/"
+}
 for what in "J J^T x" svds; do
-  t1=$(grep "^$what " /tmp/mpi_scaling.1 | sed 's/.*  \([0-9.]*\) s\/product.*/\1/')
-  t2=$(grep "^$what " /tmp/mpi_scaling.2 | sed 's/.*  \([0-9.]*\) s\/product.*/\1/')
-  awk -v w="$what" -v a="$t1" -v b="$t2" 'BEGIN { printf "speed-up at 2 ranks, %s: %.2fx\n", w, a / b }'
+  for clock in products cpu; do
+    a=$(per_product "$what" /tmp/mpi_scaling.1 "$clock")
+    b=$(per_product "$what" /tmp/mpi_scaling.2 "$clock")
+    awk -v w="$what" -v c="$clock" -v a="$a" -v b="$b" \
+      'BEGIN { printf "speed-up at 2 ranks, %s (%s): %.2fx\n", w, c == "cpu" ? "cpu time" : "wall", a / b }'
+  done
 done
