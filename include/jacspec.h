@@ -832,7 +832,9 @@ int js_space_create(const js_svds_result *res, int64_t rank, double cutoff,
                     js_space **out);
 void js_space_free(js_space *space);
 int64_t js_space_rank(const js_space *space); /* r */
-int64_t js_space_rows(const js_space *space); /* nK */
+/* nK: with a distributed J (res->comm), this rank's rows, and the vectors
+ * z and pz below are this rank's entries of vectors of length nK. */
+int64_t js_space_rows(const js_space *space);
 int64_t js_space_cols(const js_space *space); /* p */
 /* lambda_1 >= ... >= lambda_r (r values, owned by the space). */
 const double *js_space_singular_values(const js_space *space);
