@@ -340,8 +340,12 @@ typedef struct js_activation {
 int js_activation_parse(const char *text, js_activation *out);
 /* Writes the canonical name (e.g. "leaky:0.1") into buf. */
 void js_activation_name(js_activation act, char *buf, size_t size);
-/* sup |phi'(z)|: the B of the paper's Theorem 3.3 (Inf for quadratic). */
+/* sup |phi'(z)| (Inf for quadratic). */
 double js_activation_derivative_bound(js_activation act);
+/* sup |phi''(z)|: 0 for linear, Inf for relu and leaky (slope != 1: phi'
+ * jumps, phi'' is a Dirac mass), 1/4 softplus, 4 / (3 sqrt 3) tanh,
+ * 1 / (6 sqrt 3) sigmoid, 1 quadratic. Theorems 3.2 and 3.3 take B >= both. */
+double js_activation_second_derivative_bound(js_activation act);
 
 /* How a parameter tensor is drawn by js_net_initialize. fan_in is the
  * tensor's inputs per output (dense: in features; conv2d: C kh kw). */
@@ -527,6 +531,30 @@ int js_net_create_arch(const char *spec, const js_shape *input, int64_t n_output
 int js_net_save_tensors(const js_net *net, const char *dir);
 int js_net_load_tensors(js_net *net, const char *dir);
 
+/* ONNX model files (README "ONNX models": the op table). A build without
+ * protobuf-c has both functions, returning JS_EINVAL with a message. */
+typedef struct js_onnx_options {
+  int64_t max_tensor_size; /* largest tensor (entries) a file may declare */
+} js_onnx_options;
+/* max_tensor_size = 2^31. */
+void js_onnx_options_init_defaults(js_onnx_options *opt);
+/* Reads an ONNX model (opsets up to 17) as a network (opt NULL: defaults).
+ * The graph's one data input of shape (N, d) or (N, C, H, W) (N symbolic or
+ * a number) gives the sample shape (d) or (C, H, W); its one output is f.
+ * Every floating-point initializer of rank >= 1 becomes a trained tensor
+ * of the same name, except batch normalisation's running mean and
+ * variance, which are folded into its affine form; tensors jacspec adds
+ * (an Add's scale of ones) are not trained. JS_EIO when the file cannot be
+ * read; JS_EFORMAT, with one line naming the file, the node and its op
+ * type, for a corrupt file or an op, attribute or broadcast outside the
+ * supported subset (never a silently different network). */
+int js_net_load_onnx(const char *path, const js_onnx_options *opt, js_net **out);
+/* Writes net, with its current values, as an ONNX model (opset 13, double
+ * precision) that js_net_load_onnx reads back to the same function and
+ * tensor names. The file appears complete or not at all (PATH.tmp, then
+ * renamed). JS_EIO when it cannot be written. */
+int js_net_save_onnx(const js_net *net, const char *path);
+
 /* ---------------------------------------------------------------- resources */
 
 /* Threads for the BLIS kernels and the elementwise (OpenMP) loops, for the
@@ -662,25 +690,58 @@ typedef enum {
   JS_SIDE_PARAMS   /* Lanczos on J^T J (size p) */
 } js_side;
 
-typedef void (*js_progress_fn)(void *ctx, const char *stage, int64_t done,
-                               int64_t total);
+/* Where a long computation stands, for a progress display. */
+typedef struct js_progress {
+  const char *stage;  /* "lanczos" (ARPACK on the Gram side), "gkl", "density",
+                         or a caller's own ("train" on the command line) */
+  int64_t done;       /* lanczos, density: Gram products (one J and one J^T
+                         each); gkl: steps (one J and one J^T each) */
+  int64_t total;      /* what done reaches at the end; 0 when not known */
+  int64_t restarts;   /* Lanczos restarts so far; -1 when not known */
+  int64_t converged;  /* triplets converged so far; -1 when not known */
+  int64_t wanted;     /* triplets asked for; 0 outside a triplet solve */
+} js_progress;
+/* Called after each product (or block of them); the struct is valid during
+ * the call only. */
+typedef void (*js_progress_fn)(void *ctx, const js_progress *progress);
+
+/* How js_svds computes the triplets. */
+typedef enum {
+  JS_SVDS_AUTO,  /* GKL for the smallest; else the Gram side, switching to GKL
+                    (and solving again) when the request reaches below
+                    1e-4 lambda_1 (lambda_r, or the cut-off), where the Gram
+                    side's error eps lambda_1^2 / lambda becomes visible */
+  JS_SVDS_GRAM,  /* ARPACK's Lanczos on the smaller Gram operator: one J and
+                    one J^T product a step, memory n x ncv on that side; a
+                    singular value carries an error ~ eps lambda_1^2 / lambda */
+  JS_SVDS_GKL,   /* Golub-Kahan-Lanczos bidiagonalisation of J itself,
+                    thick-restarted (IRLBA): one J and one J^T product a
+                    step, memory (nK + p) x ncv; error ~ eps lambda_1 */
+  JS_SVDS_DENSE  /* js_svds_dense: LAPACK's SVD of the explicit J */
+} js_svds_method;
 
 typedef struct js_svds_options {
   int64_t top;       /* r: number of triplets (used when cutoff <= 0) */
   int smallest;      /* 1: the r smallest triplets instead of the top r
-                        (ARPACK which = SA on the Gram operator; not with
-                        cutoff) */
+                        (not with cutoff) */
+  js_svds_method method;
   double cutoff;     /* alpha > 0: all singular values above alpha */
   js_side side;
-  double tol;        /* ARPACK relative tolerance on the Gram eigenvalues */
-  int64_t ncv;       /* Lanczos basis size (0: min(max(2r+1, 20), n)) */
-  int64_t max_iter;  /* ARPACK restarts */
+  double tol;        /* Gram: ARPACK's relative tolerance on the eigenvalues;
+                        GKL: a triplet converges when its residual bound
+                        ||J^T u - lambda v|| <= tol lambda_1 */
+  int64_t ncv;       /* Lanczos basis size (0: min(max(2r+1, 20), n), 256 in
+                        place of 20 for the smallest; n = the Gram side's
+                        size, min(nK, p) for GKL, which clamps to it) */
+  int64_t max_iter;  /* restarts */
   uint64_t seed;     /* start vector */
   int want_vectors;  /* keep u and v in the result */
   size_t dense_limit; /* bytes the explicit J may take in js_svds_dense */
-  js_progress_fn progress; /* called after each Gram product with stage
-                              "lanczos", done = products so far, total = 0
-                              (ARPACK does not signal restarts); may be NULL */
+  js_progress_fn progress; /* after each product: stage "lanczos" (the Gram
+                              side: restarts counted from the Lanczos step
+                              ARPACK asks for, converged not known until
+                              the end) or "gkl" (restarts and converged
+                              known); total 0; may be NULL */
   void *progress_ctx;
 } js_svds_options;
 void js_svds_options_init_defaults(js_svds_options *opt);
@@ -695,7 +756,9 @@ typedef struct js_svds_result {
    * row_offset) and its comm; rows, 0 and the serial comm otherwise. */
   int64_t local_rows, row_offset;
   const js_comm *comm;
-  js_side side;       /* the side actually used (never JS_SIDE_AUTO) */
+  js_side side;       /* the Gram side used (never JS_SIDE_AUTO); for GKL and
+                         dense, the one the Gram method would have used */
+  js_svds_method method; /* the method that gave the triplets (never AUTO) */
   double *sigma;      /* rank singular values */
   double *u;          /* local_rows x rank (NULL unless want_vectors) */
   double *v;          /* cols x rank (NULL unless want_vectors) */
@@ -704,7 +767,8 @@ typedef struct js_svds_result {
   int converged;      /* 1 if every requested triplet converged */
   int smallest;       /* the r smallest: sigma ascending (sigma_min first) */
   double scale;       /* lambda_1, the residuals' scale (for the smallest,
-                         from a separate top-1 solve, its products counted) */
+                         from a separate top-1 solve by the same method, its
+                         products counted) */
   /* Numerical rank: when the top r asked for reach singular values that
    * are zero to working precision (sigma_s <= max(nK, p) eps lambda_1, or,
    * on the Gram side, sqrt(eps) lambda_1 with a residual that shows the
@@ -719,10 +783,15 @@ typedef struct js_svds_result {
   double seconds;
 } js_svds_result;
 void js_svds_result_free(js_svds_result *res);
+/* out[s] = ||u_s||_inf sqrt(nK) for s < res->rank: 1 for a perfectly spread
+ * (delocalised) left vector, sqrt(nK) for one on a single output. JS_EINVAL
+ * when res has no vectors. */
+int js_svds_delocalization(const js_svds_result *res, double *out);
 
-/* Top singular triplets of op by Lanczos (ARPACK dsaupd/dseupd) on the Gram
- * operator of the chosen side. Returns JS_OK, or JS_ENOCONV with *out set
- * to the triplets that did converge; JS_ECANCELED (*out NULL) when
+/* Singular triplets of op by opt->method (js_svds_method): ARPACK's Lanczos
+ * (dsaupd/dseupd) on the Gram operator of the chosen side, GKL on op
+ * itself, or the dense path. Returns JS_OK, or JS_ENOCONV with *out set to
+ * the triplets that did converge; JS_ECANCELED (*out NULL) when
  * js_cancel_request stopped it between two products. */
 int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out);
 /* The same from LAPACK's SVD of the explicitly formed matrix, formed from
@@ -730,8 +799,10 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out);
  * for every row); JS_ELIMIT when rows*cols*8 exceeds opt->dense_limit. */
 int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out);
 /* Bytes js_svds allocates for an operator of rows x cols under opt: the
- * Lanczos basis and ARPACK's work arrays on the Gram side, the scratch of
- * the other side and the result (for cut-off mode, at its first rank). */
+ * Lanczos basis and ARPACK's work arrays on the Gram side (GKL: both bases,
+ * (rows + cols) x ncv), the scratch of the other side and the result (for
+ * cut-off mode, at its first rank). JS_SVDS_AUTO counts the larger of the
+ * Gram side and GKL, since it may switch; the dense path is not counted. */
 size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t cols);
 
 /* ---------------------------------------------------------------- density */
@@ -767,7 +838,8 @@ typedef struct js_density_options {
   int log_bins;     /* bins of equal width in log sigma (needs range_lo > 0) */
   double cutoff;    /* alpha > 0: estimate c(alpha); 0: not computed */
   js_progress_fn progress; /* stage "density", done = Gram products so far,
-                              total = probes * m (fewer after breakdowns) */
+                              total = probes * m (fewer after breakdowns);
+                              restarts and converged -1 */
   void *progress_ctx;
 } js_density_options;
 void js_density_options_init_defaults(js_density_options *opt);
@@ -855,6 +927,12 @@ typedef struct js_alignment {
  * z holds NaN or Inf. */
 int js_space_align(const js_space *space, const double *z, double *coef,
                    js_alignment *out);
+/* ||J^T Pi_N z|| = ||J^T z - sum_s lambda_s (u_s^T z) v_s|| (one product
+ * with J^T; jacobian is the operator the space was computed from):
+ * (sum_{s>r} lambda_s^2 (u_s^T z)^2)^{1/2}, the nuisance part of the
+ * early-stopping value of the paper's Definition 6.1. */
+int js_space_nuisance_gradient(const js_space *space, js_linop *jacobian, const double *z,
+                               double *norm);
 
 /* A model to train: any differentiable f(theta) in R^{nK} of p parameters
  * on n samples (K = n_outputs / n_samples outputs each, sample-major), given
@@ -905,7 +983,7 @@ typedef enum {
  * are the caller's, read during the js_train call only. */
 typedef struct js_train_snapshot {
   int64_t step;                   /* t: the updates done, 0..T */
-  double lr;                      /* eta in use (an automatic one is kept) */
+  double lr;                      /* eta before the schedule (an automatic one is kept) */
   const double *theta0;           /* p: theta_0 */
   const double *theta;            /* p: theta_t */
   const double *moment1, *moment2; /* p each: Adam's moments */
@@ -922,6 +1000,7 @@ typedef struct js_train_snapshot {
  * that stops training (js_train returns it). */
 typedef int (*js_checkpoint_fn)(void *ctx, const js_train_snapshot *snapshot);
 
+#define JS_MAX_LR_DECAYS 16
 typedef struct js_train_options {
   int64_t steps;        /* T >= 1 updates */
   double lr;            /* eta > 0; <= 0: automatic, 1 / lambda_1^2 of J(theta_0) */
@@ -940,16 +1019,25 @@ typedef struct js_train_options {
    * resume->step + 1 .. T follow, each reported as before; step
    * resume->step itself is not reported again. */
   const js_train_snapshot *resume;
+  /* Learning-rate schedule (the paper's section 4: x0.1 at given epochs):
+   * the update to theta_t uses eta times the product of decay_factors[i]
+   * over the i with decay_steps[i] <= t. Steps ascending, >= 1; factors
+   * finite and > 0. */
+  int n_decays;         /* 0..JS_MAX_LR_DECAYS */
+  int64_t decay_steps[JS_MAX_LR_DECAYS];
+  double decay_factors[JS_MAX_LR_DECAYS];
 } js_train_options;
 /* T = 100, automatic eta, GD, batch 32, seed 1, not linearised, Adam's
- * beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, no checkpoints, no resume. */
+ * beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, no checkpoints, no resume,
+ * no decay. */
 void js_train_options_init_defaults(js_train_options *opt);
 
 /* What the callback sees after each step (step 0 is theta_0). Pointers are
  * valid during the call only. */
 typedef struct js_train_state {
   int64_t step;            /* t, 0..T */
-  double lr;               /* eta in use */
+  double lr;               /* eta of the update that reached theta_t (step 0:
+                              of the first update), after the schedule */
   double loss;             /* 0.5 ||r_t||^2 over all samples */
   const double *residual;  /* r_t = f(theta_t) - y, length nK */
   const double *theta;     /* theta_t, length p */
@@ -999,6 +1087,12 @@ typedef struct js_bound_inputs {
   double res_norm;     /* ||r_0|| */
   double res_nuisance; /* ||Pi_N r_0|| */
   double res_pinv;     /* ||J_I^+ r_0|| */
+  /* For the hypotheses and Theorem 6.21 (0 or NaN: unknown, their results
+   * NaN): */
+  double input_norm;   /* ||X|| (spectral norm of the n x d inputs) */
+  double nuisance_gradient; /* ||J^T Pi_N r_0|| = (sum_{s>r} lambda_s^2
+                               <u_s, r_0>^2)^{1/2} (js_space_nuisance_gradient);
+                               NaN: unknown */
 } js_bound_inputs;
 typedef struct js_bound {
   double bias;          /* 2 ||Pi_N r_0|| / sqrt(n) */
@@ -1008,11 +1102,134 @@ typedef struct js_bound {
   double total;         /* the sum of the four: the bound on Err_D(W_T) */
   double c_r;           /* C_r */
   double iterations;    /* T = Gamma / (eta alpha^2) */
+  /* The hypotheses (Theorem 3.3, Theorem 6.21): */
+  double alpha_bar;     /* alpha / (nu B n^(1/4) ||X||^(1/2)): the normalised cut-off */
+  double width_required; /* (6.57): k >= 25600 C_r^2 Gamma^4 / (alpha_bar^8 nu^2 B^2 zeta^2) */
+  double lr_max;        /* 1 / (nu^2 B^2 ||X||^2): the largest eta allowed */
+  double distance;      /* D_{alpha,Gamma} = B_{alpha,Gamma} / alpha (Definition 6.1):
+                           (||J_I^+ r_0||^2 + Gamma^2 / alpha^4 ||J^T Pi_N r_0||^2)^{1/2} */
+  double variance_621;  /* 12 nu B D_{alpha,Gamma} / sqrt(n) (6.58): <= variance */
+  double total_621;     /* the bound (6.58) with variance_621 */
 } js_bound;
 /* JS_EINVAL naming the input out of range (non-finite, n < 1, alpha or
  * eta <= 0, Gamma < 1, delta outside (0, 1], zeta outside [0, 1/2], a
  * negative norm). B may be Inf (the terms then are Inf). */
 int js_bound_theorem33(const js_bound_inputs *in, js_bound *out);
+
+/* Theorem 3.2 (random initialisation): the information space is that of
+ * J = Sigma(X)^{1/2} (Definition 3.1) with cut-off alpha_0 on its singular
+ * values sqrt(eigenvalues of Sigma~), the labels y in place of r_0, the
+ * output scale fixed by the theorem at nu = zeta / (50 B sqrt(log 2K)). */
+typedef struct js_bound32_inputs {
+  int64_t n_samples, n_outputs; /* n, K */
+  double deriv_bound;  /* B >= |phi'|, |phi''| */
+  double cutoff;       /* alpha_0 > 0 */
+  double gamma, delta, zeta;
+  double lr;           /* eta > 0, or 0: the theorem's largest, lr_max */
+  double input_norm;   /* ||X|| */
+  double y_norm;       /* ||y|| */
+  double y_nuisance;   /* ||Pi_N y|| */
+  double y_pinv;       /* ||J_I^+ y|| */
+} js_bound32_inputs;
+typedef struct js_bound32 {
+  double nu;            /* zeta / (50 B sqrt(log 2K)) (6.85) */
+  double alpha_bar;     /* alpha_0 / (B sqrt(K) n^(1/4) ||X||^(1/2)) */
+  double bias;          /* 2 ||Pi_N y|| / sqrt(n) */
+  double variance;      /* 12 B sqrt(K) / sqrt(n) (||J_I^+ y|| + Gamma/alpha_0 ||Pi_N y||) */
+  double zeta_term;     /* 12 (1 + Gamma / (alpha_bar (n ||X||^2)^(1/4))) zeta */
+  double confidence;    /* 5 sqrt(log(2/delta) / n) */
+  double approximation; /* 2 e^-Gamma */
+  double total;
+  double lr_max;        /* 1 / (nu^2 B^2 ||X||^2) */
+  double lr;            /* eta used */
+  double iterations;    /* T = Gamma K / (eta nu^2 alpha_0^2) */
+  double width_required; /* (6.86): 12e7 Gamma^4 K^4 B^8 ||X||^4 n^2 log n /
+                            (c^4 zeta^4 alpha_0^8), c = ||Pi_I y|| / ||y|| */
+} js_bound32;
+/* JS_EINVAL naming an input out of range (as js_bound_theorem33; K >= 1,
+ * ||X|| > 0). */
+int js_bound_theorem32(const js_bound32_inputs *in, js_bound32 *out);
+
+/* eta_max = 1 / (nu^2 B^2 ||X||^2): the step size Theorems 3.2 and 3.3
+ * allow (0 when a factor is Inf). */
+double js_bound_lr_max(double nu, double deriv_bound, double input_norm);
+
+/* ||X||: the largest singular value of the n x d inputs, by Lanczos. */
+int js_dataset_input_norm(const js_dataset *data, double *norm);
+/* The same for a data set sharded over comm's ranks (js_jacobian_options):
+ * data is this rank's shard, and the norm is the whole X's. Collective. */
+int js_dataset_input_norm_shard(const js_dataset *data, const js_comm *comm, double *norm);
+
+/* The analytic (infinite-width) kernel of the paper's Definition 3.1, the
+ * multiclass NTK Sigma(X) = I_K (x) Sigma~(X) with the n x n
+ *   Sigma~(X) = E_w[(phi'(X w) phi'(X w)^T) (.) X X^T],  w ~ N(0, I_d).
+ * For the paper's initialisation (W_0 i.i.d. N(0, 1), V Rademacher times
+ * nu / sqrt(k K)) the Jacobian of W_1 obeys E[J J^T] = (nu^2 / K) Sigma(X)
+ * exactly (README, "The analytic kernel"): K / nu^2 J J^T -> Sigma(X) as the
+ * width k grows, at the rate 1 / sqrt(k).
+ * Entries: closed forms for linear (X X^T), relu (the degree-0 arc-cosine
+ * kernel (pi - theta_ij) / (2 pi) times x_i^T x_j), leaky:s
+ * ((1 + s^2)(pi - theta) + 2 s theta) / (2 pi) times x_i^T x_j) and quadratic
+ * ((x_i^T x_j)^2); two-dimensional Gauss-Hermite quadrature over the joint
+ * Gaussian of (x_i^T w, x_j^T w) for softplus, tanh and sigmoid. */
+typedef struct js_ntk js_ntk;
+
+typedef struct js_ntk_options {
+  int64_t nodes;      /* Gauss-Hermite nodes per dimension, 2..64: exact to
+                         1e-15 for softplus and sigmoid on unit-norm inputs,
+                         1e-7 for tanh (whose phi' is narrower than the
+                         Gaussian); larger norms converge more slowly (README) */
+  size_t dense_limit; /* bytes the n x n kernel may take to be formed; above
+                         it the kernel is a matrix-free operator whose rows
+                         are computed on the fly at every product */
+  double tol;         /* conjugate gradients: relative residual per column;
+                         Lanczos: ARPACK's tolerance */
+  int64_t max_iter;   /* conjugate-gradient iterations (0: 10 n) */
+  uint64_t seed;      /* Lanczos start vector (matrix-free eigenvalues) */
+} js_ntk_options;
+/* 64 nodes, dense_limit 1 GiB, tol 1e-10, max_iter 0, seed 1. */
+void js_ntk_options_init_defaults(js_ntk_options *opt);
+
+/* The kernel of the n rows of x (n x d, row-major; copied). opt may be NULL.
+ * Dense when 8 n^2 <= opt->dense_limit (the kernel is then computed here).
+ * JS_EINVAL for sizes < 1, an unknown activation, nodes outside 2..64. */
+int js_ntk_create(const double *x, int64_t n, int64_t d, js_activation act,
+                  const js_ntk_options *opt, js_ntk **out);
+void js_ntk_free(js_ntk *ntk);
+int64_t js_ntk_size(const js_ntk *ntk); /* n */
+int js_ntk_is_dense(const js_ntk *ntk);
+/* out (count x n, row-major) = rows first..first+count-1 of Sigma~. */
+int js_ntk_rows(const js_ntk *ntk, int64_t first, int64_t count, double *out);
+/* Sigma~ as an n x n operator (symmetric: both products apply it); owned
+ * by the kernel. */
+js_linop *js_ntk_operator(js_ntk *ntk);
+/* The `top` largest eigenvalues of Sigma~ (descending, into largest) and
+ * the `smallest` smallest (ascending, into lowest); either count may be 0.
+ * Dense: LAPACK's dsyevr. Matrix-free: Lanczos (js_svds) on Sigma~ for the
+ * top ones and on lambda_1 I - Sigma~ for the smallest, which are then
+ * accurate to about tol * lambda_1 in absolute terms. JS_EINVAL for counts
+ * outside 0..n (0..n-1 matrix-free), JS_ENOCONV, JS_EARPACK. */
+int js_ntk_eigenvalues(js_ntk *ntk, int64_t top, int64_t smallest, double *largest,
+                       double *lowest);
+/* y^T Sigma(X)^{-1} y = sum_l y_l^T Sigma~^{-1} y_l over the K columns y_l of
+ * the n x K sample-major targets y (the quantity of the paper's (3.4)), by
+ * conjugate gradients on each column; *iterations (may be NULL) receives
+ * the largest count a column took. JS_ENOCONV (value from the last
+ * iterate) when a column misses opt->tol within opt->max_iter. */
+int js_ntk_quadratic_form(js_ntk *ntk, const double *y, int64_t n_outputs, double *value,
+                          int64_t *iterations);
+/* The information space of Sigma~^{1/2} (the paper's J = Sigma(X)^{1/2} of
+ * Theorem 3.2, one of its K identical blocks): the eigenvectors of Sigma~
+ * with sqrt(eigenvalue) > cutoff, singular values sqrt(eigenvalue), by
+ * Lanczos in cut-off mode (u_s = v_s). JS_EINVAL when cutoff^2 is not
+ * below lambda_1. */
+int js_ntk_space(js_ntk *ntk, double cutoff, js_space **out);
+/* ||K / nu^2 J J^T - Sigma(X)||_F / ||Sigma(X)||_F for a Jacobian `jacobian`
+ * (nK x p) of the paper's network V phi(W x) with respect to W on the same
+ * inputs, formed from nK products J (J^T e_c) in blocks. JS_EINVAL when
+ * its rows are not a multiple of n or nu <= 0. */
+int js_ntk_empirical_distance(js_ntk *ntk, js_linop *jacobian, double nu,
+                              double *distance);
 
 /* The linear model of the paper's section 2.1: X = U V^T + Z (n x d) with
  * U (n x r) and V (d x r) uniformly random orthonormal (Sigma = I_r),

@@ -32,3 +32,16 @@ double *orthonormal(int m, int k, js_rng *rng) {
   free(work);
   return q;
 }
+
+double *with_spectrum(int64_t rows, int64_t cols, double (*spectrum)(int64_t k), js_rng *rng) {
+  int64_t mn = rows < cols ? rows : cols;
+  double *u = orthonormal((int)rows, (int)mn, rng), *v = orthonormal((int)cols, (int)mn, rng);
+  double *a = calloc((size_t)(rows * cols), sizeof(double));
+  for (int64_t k = 0; a && k < mn; k++)
+    for (int64_t j = 0; j < cols; j++)
+      for (int64_t i = 0; i < rows; i++)
+        a[i + j * rows] += u[i + k * rows] * spectrum(k) * v[j + k * cols];
+  free(u);
+  free(v);
+  return a;
+}

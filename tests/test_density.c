@@ -335,11 +335,12 @@ static void test_log_bins_and_blocks(void **state) {
   problem_free(&pb);
 }
 
-static void count_calls(void *ctx, const char *stage, int64_t done, int64_t total) {
+static void count_calls(void *ctx, const js_progress *p) {
   int64_t *last = ctx;
-  assert_string_equal(stage, "density");
-  assert_true(done > *last && done <= total);
-  *last = done;
+  assert_string_equal(p->stage, "density");
+  assert_true(p->done > *last && p->done <= p->total);
+  assert_true(p->restarts == -1 && p->converged == -1);
+  *last = p->done;
 }
 
 static void test_options_and_progress(void **state) {

@@ -97,15 +97,8 @@ static void problem_init(problem *pb, int64_t rows, int64_t cols, spectrum_fn sp
   pb->mn = rows < cols ? rows : cols;
   js_rng rng;
   js_rng_seed(&rng, seed);
-  double *u = orthonormal((int)rows, (int)pb->mn, &rng);
-  double *v = orthonormal((int)cols, (int)pb->mn, &rng);
-  pb->a = alloc_doubles(rows * cols);
-  for (int64_t k = 0; k < pb->mn; k++)
-    for (int64_t j = 0; j < cols; j++)
-      for (int64_t i = 0; i < rows; i++)
-        pb->a[i + j * rows] += u[i + k * rows] * spectrum(k) * v[j + k * cols];
-  free(u);
-  free(v);
+  pb->a = with_spectrum(rows, cols, spectrum, &rng);
+  assert_non_null(pb->a);
   reference_svd(pb);
   pb->dense = (dense_op){.rows = rows, .cols = cols, .a = pb->a};
   assert_int_equal(dense_op_create(&pb->dense, &pb->op), JS_OK);
@@ -200,6 +193,7 @@ static void test_defaults(void **state) {
   assert_int_equal(opt.top, 10);
   assert_true(opt.cutoff == 0);
   assert_int_equal(opt.side, JS_SIDE_AUTO);
+  assert_int_equal(opt.method, JS_SVDS_AUTO);
   assert_true(opt.tol == 1e-12);
   assert_int_equal(opt.ncv, 0);
   assert_int_equal(opt.max_iter, 1000);
@@ -480,16 +474,20 @@ static void test_reproducible(void **state) {
 }
 
 typedef struct progress_log {
-  int64_t calls, last_done;
+  int64_t calls, last_done, restarts;
 } progress_log;
 
-static void record_progress(void *ctx, const char *stage, int64_t done, int64_t total) {
+static void record_progress(void *ctx, const js_progress *p) {
   progress_log *log = ctx;
-  assert_string_equal(stage, "lanczos");
-  assert_true(done > log->last_done);
-  assert_int_equal(total, 0);
+  assert_string_equal(p->stage, "lanczos");
+  assert_true(p->done > log->last_done);
+  assert_int_equal(p->total, 0);
+  assert_int_equal(p->wanted, 5);
+  assert_int_equal(p->converged, -1);
+  assert_true(p->restarts >= log->restarts);
   log->calls++;
-  log->last_done = done;
+  log->last_done = p->done;
+  log->restarts = p->restarts;
 }
 
 /* Progress reports each Gram product: the last count is the number of
@@ -498,7 +496,7 @@ static void test_progress(void **state) {
   (void)state;
   problem pb;
   problem_init(&pb, 120, 300, spectrum_gapped, 101);
-  progress_log log = {0, 0};
+  progress_log log = {0, 0, 0};
   js_svds_options opt = options(5, JS_SIDE_OUTPUTS);
   opt.progress = record_progress;
   opt.progress_ctx = &log;
@@ -507,6 +505,8 @@ static void test_progress(void **state) {
   assert_true(log.calls > 0);
   assert_int_equal(log.calls, log.last_done);
   assert_int_equal(log.last_done, res->n_apply - 5);
+  /* The restarts seen from the Lanczos steps ARPACK asked for are its own. */
+  assert_int_equal(log.restarts, res->iterations);
   js_svds_result_free(res);
   problem_free(&pb);
 }
@@ -553,7 +553,7 @@ static void test_rank_and_repeated(void **state) {
   problem_free(&pb);
 }
 
-/* The r smallest against LAPACK, to 1e-8 sigma_1; the graded spectrum's
+/* The r smallest on the Gram side against LAPACK, to 1e-8 sigma_1; the graded spectrum's
  * small values measured (printed): on the Gram side sigma_s carries an
  * error of about eps sigma_1^2 / sigma_s, so values near 1e-8 sigma_1 and
  * below are not resolved. */
@@ -565,6 +565,7 @@ static void smallest_against_lapack(spectrum_fn spectrum, uint64_t seed, const c
     problem_init(&pb, outputs ? 120 : 300, outputs ? 300 : 120, spectrum, seed);
     js_svds_options opt = options(r, JS_SIDE_AUTO);
     opt.smallest = 1;
+    opt.method = JS_SVDS_GRAM; /* GKL is tests/test_gkl.c's */
     js_svds_result *res = NULL;
     assert_int_equal(js_svds(pb.op, &opt, &res), JS_OK);
     assert_int_equal(res->rank, r);

@@ -156,3 +156,27 @@ int js_space_align(const js_space *space, const double *z, double *coef,
     free(c);
   return JS_OK;
 }
+
+int js_space_nuisance_gradient(const js_space *space, js_linop *jacobian, const double *z,
+                               double *norm) {
+  if (!space || !jacobian || !z || !norm)
+    return js_fail(JS_EINVAL, "space: nuisance gradient: NULL argument");
+  if (js_linop_rows(jacobian) != space->rows || js_linop_cols(jacobian) != space->cols)
+    return js_fail(JS_EINVAL, "space: the Jacobian is %lld x %lld, the space's %lld x %lld",
+                   (long long)js_linop_rows(jacobian), (long long)js_linop_cols(jacobian),
+                   (long long)space->rows, (long long)space->cols);
+  double *g = js_alloc((size_t)space->cols, sizeof *g, "space: J^T z");
+  double *coef = js_alloc((size_t)space->rank, sizeof *coef, "space: coefficients");
+  int status = g && coef ? js_linop_apply_t(jacobian, 1, z, g) : JS_ENOMEM;
+  if (!status) {
+    /* J^T z = sum_s lambda_s (u_s^T z) v_s over all s: removing the top r
+     * leaves J^T Pi_N z. */
+    coefficients(space, z, coef);
+    for (int64_t s = 0; s < space->rank; s++)
+      js_axpy(space->cols, -space->sigma[s] * coef[s], space->v + s * space->cols, g);
+    *norm = js_nrm2(space->cols, g);
+  }
+  free(g);
+  free(coef);
+  return status;
+}

@@ -29,7 +29,8 @@ void js_train_options_init_defaults(js_train_options *opt) {
                             .linearized = 0,
                             .beta1 = 0.9,
                             .beta2 = 0.999,
-                            .epsilon = 1e-8};
+                            .epsilon = 1e-8,
+                            .n_decays = 0};
 }
 
 /* One run (the model, or its linearisation): parameters, residual,
@@ -45,7 +46,8 @@ typedef struct trainer {
   const js_model *model;
   const js_train_options *opt;
   int64_t m, p, K;
-  double lr;
+  double base_lr;    /* eta before the schedule */
+  double lr;         /* eta of the current update */
   const double *y;   /* m */
   double *theta0;    /* p */
   double *res0;      /* m: r_0, the linearisation's offset */
@@ -84,6 +86,15 @@ static int check_args(const js_model *model, const double *y, const js_train_opt
         opt->epsilon > 0 && isfinite(opt->epsilon)))
     return js_fail(JS_EINVAL, "train: Adam needs 0 <= beta1, beta2 < 1 and epsilon > 0 "
                    "(got %g, %g, %g)", opt->beta1, opt->beta2, opt->epsilon);
+  if (opt->n_decays < 0 || opt->n_decays > JS_MAX_LR_DECAYS)
+    return js_fail(JS_EINVAL, "train: %d learning-rate decays, at most %d", opt->n_decays,
+                   JS_MAX_LR_DECAYS);
+  for (int i = 0; i < opt->n_decays; i++)
+    if (opt->decay_steps[i] < 1 || (i > 0 && opt->decay_steps[i] <= opt->decay_steps[i - 1]) ||
+        !(opt->decay_factors[i] > 0 && isfinite(opt->decay_factors[i])))
+      return js_fail(JS_EINVAL, "train: learning-rate decay %d (x%g at step %lld): steps must "
+                     "ascend from 1 and factors be finite and > 0", i + 1,
+                     opt->decay_factors[i], (long long)opt->decay_steps[i]);
   if (opt->optimizer != JS_OPTIM_GD && opt->optimizer != JS_OPTIM_SGD &&
       opt->optimizer != JS_OPTIM_ADAM)
     return js_fail(JS_EINVAL, "train: unknown optimizer %d", (int)opt->optimizer);
@@ -258,7 +269,16 @@ static int lin_residual(trainer *t) {
 
 /* One update of both runs from step - 1 to step, ending with the real
  * residual at theta_step. */
+/* The schedule's eta for the update to theta_step. */
+static double scheduled_lr(const trainer *t, int64_t step) {
+  double lr = t->base_lr;
+  for (int i = 0; i < t->opt->n_decays && t->opt->decay_steps[i] <= step; i++)
+    lr *= t->opt->decay_factors[i];
+  return lr;
+}
+
 static int take_step(trainer *t, int64_t step, double *loss) {
+  t->lr = scheduled_lr(t, step);
   if (t->opt->optimizer == JS_OPTIM_SGD)
     draw_batch(t);
   int status = gradient(t, &t->real, t->real.theta);
@@ -304,7 +324,7 @@ static int report(trainer *t, int64_t step, double loss, js_train_callback callb
  * model exactly as the step left it. */
 static int checkpoint(trainer *t, int64_t step) {
   js_train_snapshot s = {.step = step,
-                         .lr = t->lr,
+                         .lr = t->base_lr,
                          .theta0 = t->theta0,
                          .theta = t->real.theta,
                          .moment1 = t->real.moment1,
@@ -358,7 +378,8 @@ static int hold_j0(trainer *t) {
 
 static int restore(trainer *t, const js_train_snapshot *s, double *loss) {
   int64_t p = t->p, m = t->m;
-  t->lr = s->lr;
+  t->base_lr = s->lr;
+  t->lr = scheduled_lr(t, s->step + 1);
   copy_if(t->theta0, s->theta0, p);
   copy_if(t->real.theta, s->theta, p);
   copy_if(t->real.moment1, s->moment1, p);
@@ -385,6 +406,8 @@ static int start(trainer *t, const double *theta, double *loss) {
     status = real_residual(t, 0, loss);
   if (!status && t->opt->lr <= 0)
     status = automatic_lr(t);
+  t->base_lr = t->lr;
+  t->lr = scheduled_lr(t, 1);
   if (!status && t->opt->linearized) {
     /* At theta~_0 = theta_0 the two models agree. */
     memcpy(t->lin.theta, theta, sizeof(double) * (size_t)t->p);

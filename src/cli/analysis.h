@@ -3,6 +3,7 @@
 #ifndef JS_CLI_ANALYSIS_H
 #define JS_CLI_ANALYSIS_H
 
+#include "cli/problem.h"
 #include "jacspec.h"
 
 /* *space = I and N of J at theta (NULL: the network's weights) on data: the top
@@ -21,8 +22,28 @@ int cli_residual_into(const js_net *net, const js_dataset *data, double *r);
 /* The same into a new array (caller frees); NULL after printing one line. */
 double *cli_residual(const js_net *net, const js_dataset *data);
 
-/* --lr: "auto" (0: the library's 1 / lambda_1^2) or a finite number > 0.
- * Returns 0 or prints one line and returns 2. */
+/* --lr: "auto" (0: the library's 1 / lambda_1^2), "theory" (CLI_LR_THEORY:
+ * the theorems' eta_max, cli_theory_lr) or a finite number > 0. Returns 0
+ * or prints one line and returns 2. */
+#define CLI_LR_THEORY (-1.0)
 int cli_lr_parse(const char *text, double *lr);
+
+/* What Theorems 3.2 and 3.3 assume of the paper's network V phi(W x) and
+ * its data, read off the problem. */
+typedef struct cli_theory {
+  double nu;          /* sqrt(kK) max |V_ij|: the smallest nu with ||V||_inf <= nu/sqrt(kK) */
+  double deriv_bound; /* B = max(sup |phi'|, sup |phi''|) */
+  double input_norm;  /* ||X|| */
+  int64_t width;      /* k: rows of W1 */
+  int hidden_layers;  /* L - 1 */
+  int output_trained; /* W_L (or a bias) is trained */
+  double norm_error;  /* max_i | ||x_i|| - 1 | */
+} cli_theory;
+/* Fills *t for an MLP with a hidden layer; otherwise prints one line
+ * naming the verb and returns 2. */
+int cli_theory_inputs(const cli_problem *pb, const char *verb, cli_theory *t);
+/* *lr = eta_max = 1 / (nu^2 B^2 ||X||^2) of the problem's network (0 when
+ * B is Inf: the theorems then allow no step). Returns 0 or prints, 2. */
+int cli_theory_lr(const cli_problem *pb, const char *verb, double *lr);
 
 #endif

@@ -2,16 +2,18 @@
  * Jacobian by stochastic Lanczos quadrature (js_density), as a histogram. */
 #include "cli/output.h"
 #include "cli/parallel.h"
+#include "cli/plot.h"
 #include "cli/problem.h"
 #include "cli/verbs.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 static struct {
   const char *probes, *steps, *probe, *block, *bins, *range, *cutoff, *json, *csv,
-      *save_nodes;
+      *save_nodes, *compare;
   int log, quiet;
 } args;
 
@@ -33,6 +35,8 @@ static const cli_opt density_options[] = {
      "write the quadrature (n_nodes x 3: probe, sigma, weight; each probe's weights sum "
      "to min(nK, p))",
      &args.save_nodes, NULL},
+    {"compare", "RUN.json", "--plot: overlay the histogram of an earlier density --json run "
+     "(e.g. at initialisation against after training)", &args.compare, NULL},
     {"quiet", NULL, "no progress on stderr", NULL, &args.quiet},
     {NULL, NULL, NULL, NULL, NULL}};
 
@@ -145,6 +149,154 @@ static void write_json(FILE *f, const cli_problem *pb, const js_density_result *
   json_end(&j);
 }
 
+/* An earlier run's histogram: the "edges" and "counts" arrays of its JSON. */
+typedef struct histogram {
+  double *edges, *counts;
+  int64_t bins;
+} histogram;
+
+/* The numbers of the JSON array `key` in text (null as NaN); n receives
+ * their count. NULL when the key is missing or memory runs out. */
+static double *json_array_of(const char *text, const char *key, int64_t *n) {
+  char pattern[64];
+  snprintf(pattern, sizeof pattern, "\"%s\":[", key);
+  const char *at = strstr(text, pattern);
+  if (!at)
+    return NULL;
+  at += strlen(pattern);
+  size_t capacity = 64;
+  double *values = malloc(sizeof(double) * capacity);
+  *n = 0;
+  while (values && *at && *at != ']') {
+    char *end;
+    double v = strncmp(at, "null", 4) == 0 ? (end = (char *)at + 4, NAN) : strtod(at, &end);
+    if (end == at)
+      break;
+    if ((size_t)*n == capacity) {
+      double *grown = realloc(values, sizeof(double) * (capacity *= 2));
+      if (!grown) {
+        free(values);
+        return NULL;
+      }
+      values = grown;
+    }
+    values[(*n)++] = v;
+    at = end + (*end == ',');
+  }
+  if (values && *at != ']') { /* not a flat array of numbers */
+    free(values);
+    values = NULL;
+  }
+  return values;
+}
+
+/* --compare RUN.json, read before any work. Returns 0, or prints one line
+ * and returns 1 (2 when --compare is given without --plot). */
+static int read_compare(const cli_plot *p, histogram *h) {
+  memset(h, 0, sizeof *h);
+  if (!args.compare)
+    return 0;
+  if (!p->image) {
+    cli_error("--compare goes with --plot FILE");
+    return 2;
+  }
+  FILE *f = fopen(args.compare, "r");
+  if (!f) {
+    cli_error("%s: cannot read: %s", args.compare, strerror(errno));
+    return 1;
+  }
+  char *text = NULL;
+  size_t size = 0, used = 0;
+  for (size_t got = 1; got > 0; used += got) {
+    if (used + 4096 + 1 > size) {
+      char *grown = realloc(text, size = 2 * size + 4096 + 1);
+      if (!grown)
+        break;
+      text = grown;
+    }
+    got = fread(text + used, 1, size - used - 1, f);
+  }
+  fclose(f);
+  int64_t n_edges = 0;
+  if (text) {
+    text[used] = '\0';
+    h->edges = json_array_of(text, "edges", &n_edges);
+    h->counts = json_array_of(text, "counts", &h->bins);
+  }
+  free(text);
+  if (!h->edges || !h->counts || h->bins < 1 || n_edges != h->bins + 1) {
+    cli_error("%s: not a density --json result (needs \"edges\" and \"counts\" of one "
+              "more and one fewer entries)", args.compare);
+    free(h->edges);
+    free(h->counts);
+    memset(h, 0, sizeof *h);
+    return 1;
+  }
+  return 0;
+}
+
+/* One block of "lo hi count" lines (blocks apart by two blank lines). */
+static void plot_bins(FILE *f, const double *edges, const double *counts, int64_t bins) {
+  for (int64_t i = 0; i < bins; i++) {
+    cli_plot_value(f, edges[i]);
+    fputc(' ', f);
+    cli_plot_value(f, edges[i + 1]);
+    fputc(' ', f);
+    cli_plot_value(f, counts[i]);
+    fputc('\n', f);
+  }
+  fputs("\n\n", f);
+}
+
+/* The histogram (the paper's Figure 5), an earlier run's over it, c(alpha)'s
+ * cut-off marked. */
+static int plot(cli_plot *p, const js_density_result *res, const histogram *compare) {
+  if (!p->image || cli_rank() > 0) /* rank 0 alone draws */
+    return 0;
+  if (cli_plot_open(p))
+    return 1;
+  fprintf(p->f, "# lo hi count (index 0: this run; index 1: %s)\n",
+          compare->bins ? args.compare : "none");
+  plot_bins(p->f, res->edges, res->counts, res->bins);
+  if (compare->bins)
+    plot_bins(p->f, compare->edges, compare->counts, compare->bins);
+  char commands[4096];
+  int used = snprintf(commands, sizeof commands,
+                      "set style fill transparent solid 0.45 border -1\nset grid ytics\n"
+                      "set xlabel 'singular value {/Symbol s}'\n"
+                      "set ylabel 'singular values per bin'\n%s"
+                      "set title 'density of the %lld singular values (%lld probes x %lld "
+                      "steps)'\n",
+                      res->log_bins ? "set logscale x\nset format x '10^{%L}'\n" : "",
+                      (long long)res->size, (long long)res->probes, (long long)res->steps);
+  if (res->cutoff > 0)
+    used += snprintf(commands + used, sizeof commands - (size_t)used,
+                     "set arrow from first %.10g, graph 0 to first %.10g, graph 1 nohead "
+                     "dashtype 2 linecolor rgb 'red'\n"
+                     "set label 'c({/Symbol a}) = %.1f' at first %.10g, graph 0.95 left "
+                     "offset 0.5,0 textcolor rgb 'red'\n",
+                     res->cutoff, res->cutoff, res->count_above, res->cutoff);
+  used += snprintf(commands + used, sizeof commands - (size_t)used,
+                   "plot data index 0 using (($1+$2)/2):3:($2-$1) with boxes "
+                   "linecolor rgb '#1f77b4' title 'this run'");
+  if (compare->bins) {
+    char name[1024];
+    size_t k = 0; /* the file's name as a gnuplot title: quotes doubled */
+    for (const char *c = args.compare; *c && k + 2 < sizeof name; c++) {
+      if (*c == '\'')
+        name[k++] = '\'';
+      name[k++] = *c;
+    }
+    name[k] = '\0';
+    used += snprintf(commands + used, sizeof commands - (size_t)used,
+                     ", data index 1 using (($1+$2)/2):3:($2-$1) with boxes fill empty "
+                     "linecolor rgb '#d62728' linewidth 2 title '%s'",
+                     name);
+  }
+  snprintf(commands + used, sizeof commands - (size_t)used, "\n");
+  return cli_plot_finish(p, commands);
+}
+
 static void write_csv(FILE *f, const js_density_result *res) {
   fprintf(f, "bin,lo,hi,count\n");
   for (int64_t i = 0; i < res->bins; i++)
@@ -154,20 +306,24 @@ static void write_csv(FILE *f, const js_density_result *res) {
 
 int cli_density(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options, density_options,
-                                          NULL};
+                                          cli_plot_options, NULL};
   int rc = cli_parse("density",
                      "The density of all min(nK, p) singular values of the Jacobian J by\n"
                      "stochastic Lanczos quadrature (probes x steps products), as a histogram.",
                      argc, argv, groups);
   if (rc)
     return rc == 1 ? 0 : rc;
-  cli_problem pb;
+  cli_problem pb = {0};
   js_linop *op = NULL;
   js_density_result *res = NULL;
   cli_results out = {0};
   js_density_options opt;
   cli_progress progress;
-  if ((rc = cli_problem_load(&pb)) || (rc = parse_options(&opt, pb.seed)))
+  cli_plot picture;
+  histogram compare = {0};
+  int plot_rc = 0;
+  if ((rc = cli_plot_parse(&picture)) || (rc = read_compare(&picture, &compare)) ||
+      (rc = cli_problem_load(&pb)) || (rc = parse_options(&opt, pb.seed)))
     goto done;
   int64_t rows = cli_samples(pb.data) * pb.data->n_outputs, p = js_net_n_params(pb.net);
   if ((rc = cli_problem_plan_bytes(&pb, js_density_memory_bytes(&opt, rows, p),
@@ -197,9 +353,14 @@ int cli_density(int argc, char **argv) {
     write_json(out.json.f, &pb, res);
   if (out.csv.f)
     write_csv(out.csv.f, res);
+  plot_rc = plot(&picture, res, &compare); /* a failed drawing keeps the results */
 done:
   if (cli_results_close(&out, rc == 0) && rc == 0)
     rc = 1;
+  if (rc == 0)
+    rc = plot_rc;
+  free(compare.edges);
+  free(compare.counts);
   js_density_result_free(res);
   js_linop_free(op);
   cli_problem_free(&pb);

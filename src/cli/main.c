@@ -19,6 +19,7 @@ static const struct {
     {"split", cli_split, "labels and residual on the information and nuisance spaces"},
     {"train", cli_train, "gradient descent, tracked on the information and nuisance spaces"},
     {"bound", cli_bound, "the terms of the generalisation bound of Theorem 3.3"},
+    {"ntk", cli_ntk, "the analytic kernel of Definition 3.1: eigenvalues, y^T Sigma^-1 y"},
 };
 
 static void usage(FILE *f) {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int output_open(cli_output *out, const char *path) {
@@ -171,25 +172,89 @@ void json_numbers(json_writer *j, const char *key, int64_t n, const double *valu
   json_close_array(j);
 }
 
+static double now_seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 void cli_progress_init(cli_progress *p, int quiet) {
   p->enabled = !quiet && isatty(STDERR_FILENO);
   p->shown = 0;
+  p->start = now_seconds();
+  p->drawn = -1;
+  p->stage = NULL;
+  p->wanted = 0;
 }
 
-void cli_progress_report(void *ctx, const char *stage, int64_t done, int64_t total) {
+/* What a stage's count counts, and how it is named on the line. */
+static void stage_words(const char *stage, const char **name, const char **unit) {
+  *name = stage;
+  *unit = "products";
+  if (strcmp(stage, "lanczos") == 0) {
+    *name = "Lanczos (Gram side)";
+    *unit = "J J^T products";
+  } else if (strcmp(stage, "gkl") == 0) {
+    *name = "GKL";
+    *unit = "J + J^T steps";
+  } else if (strcmp(stage, "density") == 0) {
+    *unit = "J J^T products";
+  } else if (strcmp(stage, "train") == 0) {
+    *unit = "steps";
+  }
+}
+
+void cli_progress_report(void *ctx, const js_progress *pr) {
   cli_progress *p = ctx;
   if (!p->enabled)
     return;
-  if (total > 0)
-    fprintf(stderr, "\r%s: %lld / %lld   ", stage, (long long)done, (long long)total);
+  double t = now_seconds(), elapsed = t - p->start;
+  /* A new solve's first line at once, then ten a second: a terminal is slow. */
+  int fresh = p->drawn < 0 || strcmp(p->stage, pr->stage) != 0 || p->wanted != pr->wanted;
+  if (!fresh && t - p->drawn < 0.1 && !(pr->total > 0 && pr->done >= pr->total))
+    return;
+  p->drawn = t;
+  p->stage = pr->stage;
+  p->wanted = pr->wanted;
+  const char *name, *unit;
+  stage_words(pr->stage, &name, &unit);
+  char line[256];
+  size_t size = sizeof line;
+  int used = snprintf(line, size, "%s: %lld", name, (long long)pr->done);
+  if (pr->total > 0)
+    used += snprintf(line + used, size - (size_t)used, "/%lld", (long long)pr->total);
+  used += snprintf(line + used, size - (size_t)used, " %s", unit);
+  if (pr->restarts >= 0)
+    used += snprintf(line + used, size - (size_t)used, ", %lld restarts",
+                     (long long)pr->restarts);
+  if (pr->wanted > 0)
+    used += pr->converged >= 0
+                ? snprintf(line + used, size - (size_t)used, ", %lld/%lld converged",
+                           (long long)pr->converged, (long long)pr->wanted)
+                : snprintf(line + used, size - (size_t)used, ", ?/%lld converged",
+                           (long long)pr->wanted);
+  double rate = elapsed > 0 ? (double)pr->done / elapsed : 0;
+  used += snprintf(line + used, size - (size_t)used, ", %.1f s, %.3g/s", elapsed, rate);
+  if (pr->total > 0 && rate > 0)
+    snprintf(line + used, size - (size_t)used, ", %.0f s left",
+             (double)(pr->total - pr->done) / rate);
   else
-    fprintf(stderr, "\r%s: %lld   ", stage, (long long)done);
+    snprintf(line + used, size - (size_t)used, ", ? left");
+  /* \r to the line's start, the text, and the rest of the old line erased. */
+  fprintf(stderr, "\r%s\033[K", line);
   fflush(stderr);
   p->shown = 1;
+}
+
+void cli_progress_count(cli_progress *p, const char *stage, int64_t done, int64_t total) {
+  js_progress pr = {.stage = stage, .done = done, .total = total, .restarts = -1,
+                    .converged = -1};
+  cli_progress_report(p, &pr);
 }
 
 void cli_progress_done(cli_progress *p) {
   if (p->shown)
     fputs("\r\033[K", stderr);
+  fflush(stderr);
   p->shown = 0;
 }

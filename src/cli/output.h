@@ -4,6 +4,8 @@
 #ifndef JS_CLI_OUTPUT_H
 #define JS_CLI_OUTPUT_H
 
+#include "jacspec.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -48,14 +50,25 @@ void json_bool(json_writer *j, const char *key, int value);
 void json_string(json_writer *j, const char *key, const char *value);
 void json_numbers(json_writer *j, const char *key, int64_t n, const double *values);
 
-/* Progress on stderr when it is a terminal and not quiet. */
+/* Progress of a long run (spectrum, density, train, and the solves of split
+ * and train) on one self-updating line of stderr when it is a terminal and
+ * not --quiet: the products (or steps) done, restarts and triplets
+ * converged where the solver knows them, elapsed time, rate and an estimate
+ * of the time left (when the total is known; else '?'). The line is redrawn
+ * at most ten times a second (at once when a new solve or stage starts, and
+ * at the total) and cleared by cli_progress_done. */
 typedef struct cli_progress {
   int enabled;
-  int shown; /* a line is on the screen and must be cleared */
+  int shown;           /* a line is on the screen and must be cleared */
+  double start, drawn; /* seconds (monotonic): at init, at the last redraw */
+  const char *stage;   /* of the last redraw, with its triplets wanted: a */
+  int64_t wanted;      /* new solve is drawn at once */
 } cli_progress;
 void cli_progress_init(cli_progress *p, int quiet);
 /* A js_progress_fn: ctx is a cli_progress. */
-void cli_progress_report(void *ctx, const char *stage, int64_t done, int64_t total);
+void cli_progress_report(void *ctx, const js_progress *progress);
+/* The same for a count of `done` of `total` (0: unknown) under `stage`. */
+void cli_progress_count(cli_progress *p, const char *stage, int64_t done, int64_t total);
 void cli_progress_done(cli_progress *p);
 
 #endif

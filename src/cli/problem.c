@@ -15,7 +15,7 @@ typedef struct data_args {
 } data_args;
 
 static data_args train_args, test_args;
-static int no_normalize;
+static int no_normalize, normalize;
 
 /* Options of the file readers (checked against the source they apply to)
  * and --shuffle; they apply to training and test data alike. */
@@ -25,7 +25,7 @@ static struct {
 } reader_args;
 
 static struct {
-  const char *arch, *hidden, *act, *train, *nu, *seed, *init, *save_init;
+  const char *arch, *hidden, *act, *train, *nu, *seed, *init, *save_init, *model, *save_model;
   int bias, list_params;
 } model_args;
 
@@ -45,8 +45,9 @@ const cli_opt cli_data_options[] = {
     {"labels", "y.npy", "class ids 0..K-1 (any integer dtype), length n", &train_args.labels,
      NULL},
     {"targets", "T.npy", "real-valued targets, n x K or n", &train_args.targets, NULL},
-    {"no-normalize", NULL, "keep inputs as given (default: rows to unit norm)", NULL,
-     &no_normalize},
+    {"no-normalize", NULL, "keep inputs as given (default: rows to unit norm, except with "
+     "--model)", NULL, &no_normalize},
+    {"normalize", NULL, "with --model: scale the input rows to unit norm", NULL, &normalize},
     {"classes", "IDS", "idx, fashion-mnist: classes to keep, relabelled 0..K-1 in this order",
      &reader_args.classes, NULL},
     {"per-class", "M", "idx, fashion-mnist: the first M samples of each kept class",
@@ -69,6 +70,11 @@ const cli_opt cli_model_options[] = {
     {"arch", "SPEC", "resnetD[:width=W] (D = 6n+2: resnet8, resnet20, ...) or cnn:ITEMS, "
      "e.g. cnn:conv=16x3,pool=avg2,conv=32x3s2,dense=128 (image data); default: the MLP of "
      "--hidden/--act/--nu/--bias", &model_args.arch, NULL},
+    {"model", "FILE.onnx", "the network (graph and weights) of an ONNX file; inputs are used "
+     "as given unless --normalize, flat ones reshaped to its input shape", &model_args.model,
+     NULL},
+    {"save-model", "FILE.onnx", "write the network used (train: the trained one) as an ONNX "
+     "file", &model_args.save_model, NULL},
     {"hidden", "WIDTHS", "hidden widths, e.g. 256 or 512,512; none for linear (default 256)",
      &model_args.hidden, NULL},
     {"act", "NAME", "linear relu leaky:s softplus tanh sigmoid quadratic (default softplus)",
@@ -265,9 +271,24 @@ static int load_dataset(const data_args *a, const char *default_spec, char *name
     snprintf(files, sizeof files, "%s, %s", a->x, a->targets);
   if (js_dataset_check_finite(*out, files[0] ? files : name))
     return cli_library_error();
-  if (!no_normalize && js_dataset_normalize(*out))
+  if ((normalize || (!no_normalize && !model_args.model)) && js_dataset_normalize(*out))
     return cli_library_error();
   return 0;
+}
+
+/* Class labels of fewer classes than an imported model has outputs (a
+ * sample of the classes it was trained on): one-hot over all of them. */
+static int fit_outputs(js_dataset *data, int64_t n_outputs) {
+  if (!data->labels || data->n_outputs >= n_outputs)
+    return 0;
+  double *y = realloc(data->y, sizeof(double) * (size_t)(data->n_samples * n_outputs));
+  if (!y) {
+    cli_error("out of memory for the targets");
+    return 1;
+  }
+  data->y = y;
+  data->n_outputs = n_outputs;
+  return js_dataset_one_hot(data) ? cli_library_error() : 0;
 }
 
 int cli_problem_load_test(const cli_problem *pb, js_dataset **test) {
@@ -275,6 +296,8 @@ int cli_problem_load_test(const cli_problem *pb, js_dataset **test) {
   *test = NULL;
   int rc = cli_agree(load_dataset(&test_args, NULL, name, sizeof name, test));
   if (rc || !*test)
+    return rc;
+  if (model_args.model && (rc = fit_outputs(*test, pb->data->n_outputs)))
     return rc;
   if ((*test)->dim != pb->data->dim || (*test)->n_outputs != pb->data->n_outputs) {
     cli_error("test data %s has dimension %lld and %lld outputs, training data %lld and %lld",
@@ -350,6 +373,36 @@ static int apply_train(js_net *net, int mlp) {
   return 0;
 }
 
+/* --model: the network of an ONNX file, on data whose samples it fits. */
+static int load_model(cli_problem *pb) {
+  if (model_args.arch || model_args.hidden || model_args.act || model_args.nu ||
+      model_args.bias) {
+    cli_error("--model reads the whole network; --arch, --hidden, --act, --nu and --bias "
+              "do not apply");
+    return 2;
+  }
+  snprintf(pb->model_name, sizeof pb->model_name, "%s", model_args.model);
+  if (js_net_load_onnx(model_args.model, NULL, &pb->net))
+    return cli_library_error();
+  js_shape shape = js_net_input_shape(pb->net);
+  int64_t size = shape.ndim == 3 ? shape.dim[0] * shape.dim[1] * shape.dim[2] : shape.dim[0];
+  int64_t K = js_net_n_outputs(pb->net);
+  char text[96];
+  js_shape_format(&shape, text, sizeof text);
+  if (pb->data->dim != size) {
+    cli_error("%s takes samples of shape %s (%lld values); the data has %lld values a sample",
+              model_args.model, text, (long long)size, (long long)pb->data->dim);
+    return 1;
+  }
+  int rc = fit_outputs(pb->data, K);
+  if (!rc && pb->data->n_outputs != K) {
+    cli_error("%s has %lld outputs; the data has %lld targets a sample", model_args.model,
+              (long long)K, (long long)pb->data->n_outputs);
+    rc = 1;
+  }
+  return rc;
+}
+
 static int build_model(cli_problem *pb) {
   pb->seed = 1;
   if (model_args.seed && cli_seed("seed", model_args.seed, &pb->seed))
@@ -361,9 +414,11 @@ static int build_model(cli_problem *pb) {
     }
     pb->jac.precision = JS_PRECISION_SINGLE;
   }
-  int mlp = !model_args.arch || strcmp(model_args.arch, "mlp") == 0;
+  int mlp = !model_args.model && (!model_args.arch || strcmp(model_args.arch, "mlp") == 0);
   int rc;
-  if (mlp) {
+  if (model_args.model) {
+    rc = load_model(pb);
+  } else if (mlp) {
     rc = build_mlp(pb);
   } else if (model_args.hidden || model_args.act || model_args.nu || model_args.bias) {
     cli_error("--hidden, --act, --nu and --bias describe the MLP; --arch %s gives its "
@@ -456,13 +511,28 @@ int64_t cli_samples(const js_dataset *data) {
   return data->total_samples ? data->total_samples : data->n_samples;
 }
 
-int cli_problem_plan(cli_problem *pb, const js_svds_options *solver) {
+int cli_problem_plan(cli_problem *pb, js_svds_options *solver) {
   int64_t rows = cli_samples(pb->data) * pb->data->n_outputs;
   int64_t p = js_net_n_params(pb->net);
   /* The residual check multiplies a block of all r triplets at once. A rank
    * out of range is left to the solver, which names the limit. */
   int64_t min_dim = rows < p ? rows : p;
   int64_t block = solver->top > 0 && solver->top < min_dim ? solver->top : 1;
+  /* auto on a top r plans for GKL's two bases, which it may switch to; where
+   * they do not fit next to the products, it stays on the Gram side. */
+  size_t budget;
+  js_memory_plan plan;
+  if (memory_budget(&budget))
+    return 2;
+  if (solver->method == JS_SVDS_AUTO && !solver->smallest) {
+    int64_t gram = budget > 0 &&
+                   js_plan_memory(pb->net, pb->jac.precision, pb->data->n_samples, block,
+                                  js_svds_memory_bytes(solver, rows, p), budget,
+                                  &plan) == JS_ENOMEM;
+    /* One method on every rank: a shard that leaves no room turns all to Gram. */
+    if (js_comm_max(cli_comm(), &gram, 1) || gram)
+      solver->method = JS_SVDS_GRAM;
+  }
   return cli_problem_plan_bytes(pb, js_svds_memory_bytes(solver, rows, p), block);
 }
 
@@ -505,19 +575,30 @@ int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) 
   return 0;
 }
 
-int cli_problem_load(cli_problem *pb) {
+int cli_problem_load_data(cli_problem *pb) {
   memset(pb, 0, sizeof *pb);
   js_jacobian_options_init_defaults(&pb->jac);
   int rc = apply_threads();
   if (rc)
     return rc;
+  if (normalize && no_normalize) {
+    cli_error("--normalize and --no-normalize contradict each other");
+    return 2;
+  }
   rc = load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
-  if (!rc)
-    rc = build_model(pb);
   /* A rank that could not read its shard stops every rank, reported once. */
   if ((rc = cli_agree(rc)))
     return rc;
   pb->jac.comm = cli_comm();
+  return 0;
+}
+
+int cli_problem_load(cli_problem *pb) {
+  int rc = cli_problem_load_data(pb);
+  if (rc)
+    return rc;
+  if ((rc = cli_agree(build_model(pb))))
+    return rc;
   if (model_args.list_params) {
     list_params(pb->net);
     cli_problem_free(pb);
@@ -529,6 +610,13 @@ int cli_problem_load(cli_problem *pb) {
 int cli_problem_save_init(cli_problem *pb) {
   if (model_args.save_init && cli_rank() == 0 &&
       js_net_save_tensors(pb->net, model_args.save_init))
+    return cli_library_error();
+  return 0;
+}
+
+int cli_problem_save_model(const js_net *net) {
+  if (model_args.save_model && cli_rank() == 0 &&
+      js_net_save_onnx(net, model_args.save_model))
     return cli_library_error();
   return 0;
 }

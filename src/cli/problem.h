@@ -1,6 +1,6 @@
 /* The data and the network every verb works on, from the shared options:
- * --data/--x/--labels/--targets for the data, --hidden/--act/--train/--nu/
- * --seed/--init/--save-init for the model, --threads/--mem/--verbose for
+ * --data/--x/--labels/--targets for the data, --model/--hidden/--act/--train/
+ * --nu/--seed/--init/--save-init/--save-model for the model, --threads/--mem/--verbose for
  * how its products run. */
 #ifndef JS_CLI_PROBLEM_H
 #define JS_CLI_PROBLEM_H
@@ -30,6 +30,8 @@ typedef struct cli_problem {
  * or prints one line and returns a non-zero exit code. With --list-params
  * it prints the parameter tensors and exits. */
 int cli_problem_load(cli_problem *pb);
+/* Only the data (and --threads): for verbs without a network (ntk). */
+int cli_problem_load_data(cli_problem *pb);
 /* The "# data ..." and "# network ..., trained ..." header lines. */
 void cli_problem_describe(const cli_problem *pb, FILE *f);
 /* Writes the weights the network was created with to --save-init's DIR, if
@@ -37,12 +39,17 @@ void cli_problem_describe(const cli_problem *pb, FILE *f);
  * reject it, and before any training changes the weights, so a refused run
  * leaves no directory behind. Returns 0, or prints one line and returns 1. */
 int cli_problem_save_init(cli_problem *pb);
+/* Writes net to --save-model's FILE.onnx, if given: the verbs call it where
+ * they call cli_problem_save_init, train with the trained network. */
+int cli_problem_save_model(const js_net *net);
 void cli_problem_free(cli_problem *pb);
 /* Fits batch size and caching of pb->jac to --mem (or half the physical
  * memory) next to the solver's memory, before any product; --verbose
- * prints the plan. Returns 0, or prints one line and returns non-zero
- * (1 when the budget is too small, naming the smallest that works). */
-int cli_problem_plan(cli_problem *pb, const js_svds_options *solver);
+ * prints the plan. Under --method auto on a top r, where GKL's memory (which
+ * auto may switch to) does not fit, sets solver->method to the Gram side.
+ * Returns 0, or prints one line and returns non-zero (1 when the budget is
+ * too small, naming the smallest that works). */
+int cli_problem_plan(cli_problem *pb, js_svds_options *solver);
 /* The same for any solver: solver_bytes of its memory next to the network,
  * products in blocks of up to `block` vectors. */
 int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block);

@@ -1,38 +1,72 @@
 #include "cli/solver_args.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static struct {
-  const char *side, *tol, *ncv, *maxiter;
+  const char *method, *side, *tol, *ncv, *maxiter;
 } args;
 
+/* The names --method and --side take, in the order their help lists them. */
+typedef struct named {
+  const char *name;
+  int value;
+} named;
+static const named methods[] = {
+    {"auto", JS_SVDS_AUTO}, {"gram", JS_SVDS_GRAM}, {"gkl", JS_SVDS_GKL}, {"dense", JS_SVDS_DENSE}};
+static const named sides[] = {
+    {"auto", JS_SIDE_AUTO}, {"outputs", JS_SIDE_OUTPUTS}, {"params", JS_SIDE_PARAMS}};
+#define COUNT(table) (sizeof table / sizeof table[0])
+
 const cli_opt cli_solver_options[] = {
+    {"method", "M", "auto, gram (ARPACK on J J^T or J^T J), gkl (bidiagonalisation of J "
+     "itself: small singular values to eps sigma_1) or dense (default auto: gkl for "
+     "--smallest and below 1e-4 sigma_1, else gram)", &args.method, NULL},
     {"side", "SIDE", "auto, outputs (Lanczos on J J^T) or params (J^T J) (default auto)",
      &args.side, NULL},
-    {"tol", "TOL", "ARPACK tolerance (default 1e-12)", &args.tol, NULL},
+    {"tol", "TOL", "tolerance (default 1e-12; gram: ARPACK's, gkl: residual / sigma_1)",
+     &args.tol, NULL},
     {"ncv", "N", "Lanczos basis size (default min(max(2r+1, 20), n))", &args.ncv, NULL},
-    {"maxiter", "N", "maximum Lanczos restarts (default 1000)", &args.maxiter, NULL},
+    {"maxiter", "N", "maximum restarts (default 1000)", &args.maxiter, NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
-static int parse_side(const char *text, js_side *side) {
-  static const struct {
-    const char *name;
-    js_side side;
-  } sides[] = {{"auto", JS_SIDE_AUTO}, {"outputs", JS_SIDE_OUTPUTS}, {"params", JS_SIDE_PARAMS}};
-  for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++)
-    if (strcmp(text, sides[i].name) == 0) {
-      *side = sides[i].side;
+/* *value = the value named `text` in table, or one line naming the choices. */
+static int parse_named(const char *option, const char *text, const named *table, size_t n,
+                       int *value) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(text, table[i].name) == 0) {
+      *value = table[i].value;
       return 0;
     }
-  cli_error("--side: expected auto, outputs or params, got '%s'", text);
+  char choices[128] = "";
+  for (size_t i = 0; i < n; i++)
+    snprintf(choices + strlen(choices), sizeof choices - strlen(choices), "%s%s",
+             i == 0 ? "" : i + 1 == n ? " or " : ", ", table[i].name);
+  cli_error("--%s: expected %s, got '%s'", option, choices, text);
   return 2;
+}
+
+const char *cli_method_name(js_svds_method method) {
+  for (size_t i = 0; i < COUNT(methods); i++)
+    if (methods[i].value == (int)method)
+      return methods[i].name;
+  return "?";
 }
 
 int cli_solver_parse(js_svds_options *opt, uint64_t seed) {
   js_svds_options_init_defaults(opt);
   opt->seed = seed;
-  if (args.side && parse_side(args.side, &opt->side))
-    return 2;
+  int value;
+  if (args.method) {
+    if (parse_named("method", args.method, methods, COUNT(methods), &value))
+      return 2;
+    opt->method = (js_svds_method)value;
+  }
+  if (args.side) {
+    if (parse_named("side", args.side, sides, COUNT(sides), &value))
+      return 2;
+    opt->side = (js_side)value;
+  }
   if (args.tol && cli_double("tol", args.tol, 0, 1, &opt->tol))
     return 2;
   if (args.ncv && cli_int("ncv", args.ncv, 2, INT64_MAX, &opt->ncv))

@@ -1,5 +1,5 @@
 /* The solver options every verb that computes singular triplets shares
- * (--side, --tol, --ncv, --maxiter), and the choice of how many: a rank
+ * (--method, --side, --tol, --ncv, --maxiter), and the choice of how many: a rank
  * (--top for spectrum, --rank for the analysis verbs) or --cutoff. */
 #ifndef JS_CLI_SOLVER_ARGS_H
 #define JS_CLI_SOLVER_ARGS_H
@@ -12,6 +12,9 @@ extern const cli_opt cli_solver_options[];
 /* opt = the library defaults with the start vector from `seed`, then the
  * options given. Returns 0 or prints one line and returns 2. */
 int cli_solver_parse(js_svds_options *opt, uint64_t seed);
+
+/* "auto", "gram", "gkl" or "dense". */
+const char *cli_method_name(js_svds_method method);
 
 /* At most one of --<rank_name> (rank_text) and --cutoff (cutoff_text):
  * sets opt->top (default_rank when neither is given; in cut-off mode the

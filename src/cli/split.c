@@ -5,6 +5,7 @@
 #include "cli/analysis.h"
 #include "cli/output.h"
 #include "cli/parallel.h"
+#include "cli/plot.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"
 #include "cli/verbs.h"
@@ -114,6 +115,33 @@ static void write_csv(FILE *f, const js_space *sp, double cutoff, const split_ro
   }
 }
 
+/* The Table 1 row as bars: the fractions of the labels and of the residual
+ * on I and on N. */
+static int plot(cli_plot *p, const js_space *sp, const split_row *row) {
+  if (!p->image || cli_rank() > 0) /* rank 0 alone draws */
+    return 0;
+  if (cli_plot_open(p))
+    return 1;
+  fprintf(p->f, "# z info nuisance pinv\n");
+  fprintf(p->f, "\"labels y\" %.10g %.10g %.10g\n", row->labels.info, row->labels.nuisance,
+          row->labels.pinv);
+  fprintf(p->f, "\"residual r_0\" %.10g %.10g %.10g\n", row->residual.info,
+          row->residual.nuisance, row->residual.pinv);
+  const double *sigma = js_space_singular_values(sp);
+  int64_t r = js_space_rank(sp);
+  char commands[2048];
+  snprintf(commands, sizeof commands,
+           "set style data histograms\nset style histogram clustered gap 1\n"
+           "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset yrange [0:1.1]\n"
+           "set grid ytics\nset key top center horizontal\n"
+           "set ylabel '||{/Symbol P} z|| / ||z||'\n"
+           "set title 'I = top %lld directions ({/Symbol l}_1 = %.4g, {/Symbol l}_r = %.4g)'\n"
+           "plot data using 2:xtic(1) linecolor rgb '#1f77b4' title 'information space I', "
+           "'' using 3 linecolor rgb '#d62728' title 'nuisance space N'\n",
+           (long long)r, sigma[0], sigma[r - 1]);
+  return cli_plot_finish(p, commands);
+}
+
 /* r0 = f(theta) - y at the network's weights, or at those in dir (read into
  * a copy of the network, so a bad directory fails before any solve).
  * Returns NULL after printing one line. */
@@ -132,7 +160,8 @@ static double *residual_at(const cli_problem *pb, const char *dir) {
 
 int cli_split(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
-                                          cli_solver_options, split_options, NULL};
+                                          cli_solver_options, split_options,
+                                          cli_plot_options, NULL};
   int rc = cli_parse("split",
                      "The paper's Table 1 for the Jacobian at the network's weights (--init\n"
                      "DIR for trained ones): the fractions of the labels y and of the residual\n"
@@ -141,13 +170,16 @@ int cli_split(int argc, char **argv) {
                      argc, argv, groups);
   if (rc)
     return rc == 1 ? 0 : rc;
-  cli_problem pb;
+  cli_problem pb = {0};
   js_svds_options opt;
   js_space *sp = NULL;
   double *residual = NULL;
   split_row row = {0};
   cli_results out = {0};
-  if ((rc = cli_problem_load(&pb)) || (rc = cli_solver_parse(&opt, pb.seed)) ||
+  cli_plot picture;
+  int plot_rc = 0;
+  if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) ||
+      (rc = cli_solver_parse(&opt, pb.seed)) ||
       (rc = cli_rank_parse("rank", args.rank, args.cutoff, 10, &opt)) ||
       (rc = cli_problem_plan(&pb, &opt)))
     goto done;
@@ -166,7 +198,7 @@ int cli_split(int argc, char **argv) {
     rc = 1;
     goto done;
   }
-  if ((rc = cli_problem_save_init(&pb)))
+  if ((rc = cli_problem_save_init(&pb)) || (rc = cli_problem_save_model(pb.net)))
     goto done;
   if (js_space_align(sp, pb.data->y, row.coef, &row.labels) ||
       js_space_align(sp, residual, row.coef + r, &row.residual)) {
@@ -185,9 +217,12 @@ int cli_split(int argc, char **argv) {
     write_json(out.json.f, &pb, sp, opt.cutoff, &row);
   if (out.csv.f)
     write_csv(out.csv.f, sp, opt.cutoff, &row);
+  plot_rc = plot(&picture, sp, &row); /* a failed drawing keeps the results */
 done:
   if (cli_results_close(&out, rc == 0) && rc == 0)
     rc = 1;
+  if (rc == 0)
+    rc = plot_rc;
   free(row.coef);
   free(residual);
   js_space_free(sp);

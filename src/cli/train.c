@@ -6,6 +6,7 @@
 #include "cli/analysis.h"
 #include "cli/output.h"
 #include "cli/parallel.h"
+#include "cli/plot.h"
 #include "cli/problem.h"
 #include "cli/signals.h"
 #include "cli/solver_args.h"
@@ -19,14 +20,19 @@
 
 static struct {
   const char *steps, *lr, *optimizer, *batch, *every, *space, *rank, *cutoff, *corrupt,
-      *save, *csv, *json, *checkpoint, *checkpoint_every, *resume;
+      *save, *csv, *json, *checkpoint, *checkpoint_every, *resume, *lr_decay, *epochs;
   int linearized, quiet;
 } args;
 
 static const cli_opt train_options[] = {
     {"steps", "T", "number of updates (default 100)", &args.steps, NULL},
-    {"lr", "auto|ETA", "learning rate; auto: 1 / lambda_1^2 of J(theta_0) (default auto)",
+    {"lr", "auto|theory|ETA", "learning rate; auto: 1 / lambda_1^2 of J(theta_0); theory: "
+     "the eta_max = 1 / (nu^2 B^2 ||X||^2) Theorems 3.2 and 3.3 assume (default auto)",
      &args.lr, NULL},
+    {"lr-decay", "STEP:F,...", "multiply eta by F from update STEP on, e.g. 260:0.1,360:0.1 "
+     "(in epochs with --epochs)", &args.lr_decay, NULL},
+    {"epochs", "E", "sgd: train E epochs of n/B steps (instead of --steps); --lr-decay then "
+     "counts epochs", &args.epochs, NULL},
     {"optimizer", "NAME", "gd, sgd or adam (default gd)", &args.optimizer, NULL},
     {"batch", "B", "sgd: samples per step (default 32, at most n)", &args.batch, NULL},
     {"every", "E", "a row every E steps (default T/100, at least 1)", &args.every, NULL},
@@ -60,6 +66,7 @@ typedef struct settings {
   js_svds_options solver;
   int64_t space;   /* a step, SPACE_NONE or SPACE_FINAL */
   double corrupt;  /* rho, or NaN when not asked */
+  int64_t epoch;   /* steps per epoch with --epochs, else 0 */
   int64_t n_corrupted;
 } settings;
 
@@ -91,6 +98,31 @@ static int parse_space(int64_t steps, int64_t *space) {
   return 0;
 }
 
+/* --lr-decay STEP:F,...: at most JS_MAX_LR_DECAYS pairs, each STEP times
+ * `unit` steps (an epoch's n/B with --epochs, else 1). */
+static int parse_decay(int64_t unit, js_train_options *opt) {
+  const char *p = args.lr_decay;
+  while (*p) {
+    char *end;
+    if (opt->n_decays == JS_MAX_LR_DECAYS) {
+      cli_error("--lr-decay: at most %d decays", JS_MAX_LR_DECAYS);
+      return 2;
+    }
+    long long at = strtoll(p, &end, 10);
+    double factor = end[0] == ':' ? strtod(end + 1, &end) : NAN;
+    if (at < 1 || !(factor > 0 && isfinite(factor)) || (*end && *end != ',') ||
+        (opt->n_decays > 0 && at * unit <= opt->decay_steps[opt->n_decays - 1])) {
+      cli_error("--lr-decay: expected ascending STEP:FACTOR pairs (STEP >= 1, FACTOR > 0) "
+                "separated by commas, e.g. 260:0.1,360:0.1; got '%s'", args.lr_decay);
+      return 2;
+    }
+    opt->decay_steps[opt->n_decays] = at * unit;
+    opt->decay_factors[opt->n_decays++] = factor;
+    p = *end ? end + 1 : end;
+  }
+  return 0;
+}
+
 /* The options of training; the data are loaded (for n and min(nK, p)). */
 static int parse_settings(const cli_problem *pb, const js_dataset *test, settings *st) {
   js_train_options *opt = &st->train;
@@ -100,7 +132,7 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
   st->corrupt = NAN;
   if ((args.steps && cli_int("steps", args.steps, 1, INT64_MAX / 2, &opt->steps)) ||
       cli_lr_parse(args.lr, &opt->lr) || (args.optimizer && parse_optimizer(opt)) ||
-      parse_space(opt->steps, &st->space) || cli_solver_parse(&st->solver, pb->seed) ||
+      cli_solver_parse(&st->solver, pb->seed) ||
       cli_rank_parse("rank", args.rank, args.cutoff, 10, &st->solver) ||
       (args.corrupt && cli_double("corrupt", args.corrupt, 0, 1, &st->corrupt)))
     return 2;
@@ -118,6 +150,8 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
     return 2;
   if (!args.checkpoint)
     opt->checkpoint_every = 0;
+  if (opt->lr == CLI_LR_THEORY && cli_theory_lr(pb, "train", &opt->lr))
+    return 2;
   if (args.batch && opt->optimizer != JS_OPTIM_SGD) {
     cli_error("--batch applies to --optimizer sgd");
     return 2;
@@ -126,6 +160,23 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
     return 2;
   if (opt->optimizer == JS_OPTIM_SGD && opt->batch > pb->data->n_samples)
     opt->batch = pb->data->n_samples;
+  /* An epoch is n / B steps (at least one), as the paper's section 4 counts. */
+  int64_t epoch = opt->optimizer == JS_OPTIM_SGD ? pb->data->n_samples / opt->batch : 1;
+  epoch = epoch < 1 ? 1 : epoch;
+  if (args.epochs) {
+    int64_t epochs;
+    if (opt->optimizer != JS_OPTIM_SGD || args.steps) {
+      cli_error("--epochs applies to --optimizer sgd, instead of --steps");
+      return 2;
+    }
+    if (cli_int("epochs", args.epochs, 1, INT64_MAX / 2 / epoch, &epochs))
+      return 2;
+    opt->steps = epochs * epoch;
+    st->epoch = epoch;
+  }
+  if ((args.lr_decay && parse_decay(args.epochs ? epoch : 1, opt)) ||
+      parse_space(opt->steps, &st->space))
+    return 2;
   /* Refuse a rank the space cannot have before training, not after. */
   const js_dataset *sets[2] = {pb->data, test};
   for (int k = 0; k < 2 && st->space != SPACE_NONE && st->solver.cutoff <= 0; k++) {
@@ -168,12 +219,27 @@ static void write_json(FILE *f, const cli_problem *pb, const settings *st,
   if (tr->test)
     json_int(&j, "test_samples", cli_samples(tr->test));
   json_int(&j, "steps", st->train.steps);
+  if (st->epoch)
+    json_int(&j, "steps_per_epoch", st->epoch);
+  if (st->train.n_decays) {
+    json_array(&j, "lr_decay");
+    for (int i = 0; i < st->train.n_decays; i++) {
+      json_object(&j, NULL);
+      json_int(&j, "step", st->train.decay_steps[i]);
+      json_number(&j, "factor", st->train.decay_factors[i]);
+      json_close_object(&j);
+    }
+    json_close_array(&j);
+  }
   json_number(&j, "lr", tr->lr);
   json_bool(&j, "lr_auto", st->train.lr <= 0);
+  json_string(&j, "lr_rule", st->train.lr <= 0 ? "auto" : args.lr && strcmp(args.lr, "theory")
+                                                              == 0 ? "theory" : "given");
   json_string(&j, "optimizer", optimizer_names[st->train.optimizer]);
   if (st->train.optimizer == JS_OPTIM_SGD)
     json_int(&j, "batch", st->train.batch);
   json_int(&j, "seed", (int64_t)st->train.seed);
+  json_string(&j, "error_kind", tr->train_kind);
   json_int(&j, "every", tr->every);
   if (st->space == SPACE_NONE || st->space == SPACE_FINAL)
     json_string(&j, "space", st->space == SPACE_NONE ? "none" : "final");
@@ -194,22 +260,72 @@ static void write_json(FILE *f, const cli_problem *pb, const settings *st,
   json_end(&j);
 }
 
+/* curve `name` of the rows, if present, as a gnuplot plot item. */
+static int curve(char *buf, size_t size, const train_track *tr, const char *name,
+                 const char *title, int *items) {
+  if (!train_track_has(tr, name))
+    return 0;
+  return snprintf(buf, size, "%s data using 'step':'%s' with lines linewidth 2 title '%s'",
+                  (*items)++ ? "," : "plot", name, title);
+}
+
+/* The paper's Figures 6-8: the residual on I and N (or the loss, without
+ * spaces) and the train and test errors over the steps, side by side. The
+ * data is the table itself, its header naming the columns. */
+static int plot(cli_plot *p, const train_track *tr) {
+  if (!p->image || cli_rank() > 0) /* rank 0 alone draws */
+    return 0;
+  if (cli_plot_open(p))
+    return 1;
+  train_track_print(tr, p->f);
+  char commands[4096];
+  size_t size = sizeof commands;
+  int items = 0, used = snprintf(commands, size,
+                                 "set multiplot layout 1,2\nset grid\nset xlabel 'step'\n"
+                                 "set key top right\n");
+  if (train_track_has(tr, "res_info")) {
+    used += snprintf(commands + used, size - (size_t)used,
+                     "set title 'residual on the information and nuisance spaces'\n"
+                     "set ylabel 'norm'\n");
+    used += curve(commands + used, size - (size_t)used, tr, "res_info",
+                  "||{/Symbol P}_I r_t|| train", &items);
+    used += curve(commands + used, size - (size_t)used, tr, "res_nuisance",
+                  "||{/Symbol P}_N r_t|| train", &items);
+    used += curve(commands + used, size - (size_t)used, tr, "test_res_info",
+                  "||{/Symbol P}_I r_t|| test", &items);
+    used += curve(commands + used, size - (size_t)used, tr, "test_res_nuisance",
+                  "||{/Symbol P}_N r_t|| test", &items);
+  } else {
+    used += snprintf(commands + used, size - (size_t)used,
+                     "set title 'loss (no spaces: --space none)'\nset ylabel '0.5 ||r_t||^2'\n");
+    used += curve(commands + used, size - (size_t)used, tr, "loss", "loss", &items);
+  }
+  items = 0;
+  used += snprintf(commands + used, size - (size_t)used,
+                   "\nset title 'error'\nset ylabel 'error'\n");
+  used += curve(commands + used, size - (size_t)used, tr, "train_error", "train", &items);
+  used += curve(commands + used, size - (size_t)used, tr, "test_error", "test", &items);
+  snprintf(commands + used, size - (size_t)used, "\nunset multiplot\n");
+  return cli_plot_finish(p, commands);
+}
+
 int cli_train(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
                                           cli_test_data_options, cli_solver_options,
-                                          train_options, NULL};
+                                          train_options, cli_plot_options, NULL};
   int rc = cli_parse("train",
                      "Gradient descent on 0.5 ||f(theta) - y||^2 through the VJP operator,\n"
                      "with the residual tracked on the information and nuisance spaces.\n"
-                     "Rows: step, loss, train_error, test_error (the fraction misclassified,\n"
-                     "or 0.5 ||r||^2 for real targets), res_info = ||Pi_I r_t||, res_nuisance =\n"
+                     "Rows: step, loss, train_error, test_error (the fraction misclassified;\n"
+                     "for +-1 targets the fraction of wrong signs; 0.5 ||r||^2 for other real\n"
+                     "targets), res_info = ||Pi_I r_t||, res_nuisance =\n"
                      "||Pi_N r_t|| (test_res_*: on the test data, with the Jacobian on the test\n"
                      "inputs), dist_from_init = ||theta_t - theta_0||, lin_gap = ||r_t - r~_t||,\n"
                      "lin_dist = ||theta_t - theta~_t||.",
                      argc, argv, groups);
   if (rc)
     return rc == 1 ? 0 : rc;
-  cli_problem pb;
+  cli_problem pb = {0};
   js_dataset *test = NULL;
   js_model model = {0}, test_model = {0};
   settings st;
@@ -221,7 +337,9 @@ int cli_train(int argc, char **argv) {
   js_train_snapshot resume_from;
   char error[1024] = "";
   int wrote = 0; /* the rows are in the output files */
-  if ((rc = cli_problem_load(&pb)) || (rc = cli_problem_load_test(&pb, &test)) ||
+  cli_plot picture;
+  int plot_rc = 0;
+  if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) || (rc = cli_problem_load_test(&pb, &test)) ||
       (rc = parse_settings(&pb, test, &st)) || (rc = cli_problem_plan(&pb, &st.solver)))
     goto done;
   if (!isnan(st.corrupt) &&
@@ -234,7 +352,8 @@ int cli_train(int argc, char **argv) {
                      .steps = st.train.steps, .every = st.train.steps / 100,
                      .keep_residuals = st.space != SPACE_NONE,
                      .space_step = st.space >= 0 ? st.space : -1,
-                     .linearized = st.train.linearized, .last_step = -1};
+                     .linearized = st.train.linearized, .last_step = -1,
+                     .scheduled = st.train.n_decays > 0};
   if (args.every && cli_int("every", args.every, 1, INT64_MAX, &tr.every)) {
     rc = 2;
     goto done;
@@ -301,10 +420,14 @@ int cli_train(int argc, char **argv) {
   if (out.json.f)
     write_json(out.json.f, &pb, &st, &tr, error[0] ? error : NULL);
   wrote = 1;
+  plot_rc = plot(&picture, &tr); /* a failed drawing keeps the results */
   js_net_set_params(pb.net, theta); /* the network now holds the trained weights */
-  if (args.save && status == JS_OK && cli_rank() == 0 &&
-      js_net_save_tensors(pb.net, args.save)) {
-    rc = cli_library_error();
+  int saved = status != JS_OK ? 0
+              : args.save && cli_rank() == 0 && js_net_save_tensors(pb.net, args.save)
+                  ? cli_library_error()
+                  : cli_problem_save_model(pb.net);
+  if (saved) {
+    rc = saved;
     wrote = 0; /* the run failed: its CSV and JSON are not left behind */
     goto done;
   }
@@ -313,6 +436,8 @@ int cli_train(int argc, char **argv) {
 done:
   if (cli_results_close(&out, wrote) && rc == 0)
     rc = 1;
+  if (rc == 0)
+    rc = plot_rc;
   free(theta);
   cli_checkpoint_free(&resume_file);
   js_model_release(&model);

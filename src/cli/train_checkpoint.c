@@ -13,7 +13,7 @@ static const char *const config_names[TRAIN_CONFIG_LEN] = {
     "number of test outputs (test data)"};
 
 /* A train_row as 11 doubles: the step, then the ten values in order. */
-enum { ROW_VALUES = 11 };
+enum { ROW_VALUES = 12 };
 
 static int64_t outputs(const js_dataset *data) {
   return data ? data->n_samples * data->n_outputs : 0;
@@ -75,7 +75,7 @@ int train_checkpoint_write(void *ctx, const js_train_snapshot *s) {
     double values[ROW_VALUES] = {(double)r->step, r->loss, r->train_error, r->test_error,
                                  r->res_info, r->res_nuisance, r->test_res_info,
                                  r->test_res_nuisance, r->dist_from_init, r->lin_gap,
-                                 r->lin_dist};
+                                 r->lin_dist, r->lr};
     memcpy(rows + k * ROW_VALUES, values, sizeof values);
   }
   int keep = tr->keep_residuals;
@@ -167,7 +167,7 @@ static int restore_track(train_track *tr, const ckpt_file *f, int64_t step) {
   for (int64_t k = 0; k < n_rows; k++) {
     const double *v = rows + k * ROW_VALUES;
     tr->rows[k] = (train_row){(int64_t)v[0], v[1], v[2], v[3], v[4], v[5],
-                              v[6], v[7], v[8], v[9], v[10]};
+                              v[6], v[7], v[8], v[9], v[10], v[11]};
   }
   tr->n_rows = n_rows;
   tr->last_step = step;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* The columns after `step`, and which runs have them. */
-enum { ALWAYS, WITH_TEST, WITH_SPACE, WITH_TEST_SPACE, WITH_LIN };
+enum { ALWAYS, WITH_TEST, WITH_SPACE, WITH_TEST_SPACE, WITH_LIN, WITH_SCHEDULE };
 static const struct {
   const char *name;
   size_t offset;
@@ -27,6 +27,7 @@ static const struct {
     {"dist_from_init", offsetof(train_row, dist_from_init), ALWAYS},
     {"lin_gap", offsetof(train_row, lin_gap), WITH_LIN},
     {"lin_dist", offsetof(train_row, lin_dist), WITH_LIN},
+    {"lr", offsetof(train_row, lr), WITH_SCHEDULE},
 };
 enum { N_COLUMNS = sizeof columns / sizeof columns[0] };
 
@@ -36,6 +37,7 @@ static int has_column(const train_track *tr, int c) {
   case WITH_SPACE: return tr->has_space;
   case WITH_TEST_SPACE: return tr->test && tr->has_space;
   case WITH_LIN: return tr->linearized;
+  case WITH_SCHEDULE: return tr->scheduled;
   default: return 1;
   }
 }
@@ -49,6 +51,8 @@ static int64_t n_outputs(const js_dataset *data) {
 }
 
 int train_track_init(train_track *tr) {
+  tr->train_kind = train_track_error_kind_all(tr->train);
+  tr->test_kind = tr->test ? train_track_error_kind_all(tr->test) : NULL;
   int64_t capacity = tr->steps / tr->every + 2; /* steps 0, E, 2E, ... and T */
   int64_t m = n_outputs(tr->train), m_test = n_outputs(tr->test);
   int64_t kept = tr->keep_residuals ? capacity : 0;
@@ -72,11 +76,39 @@ void train_track_free(train_track *tr) {
   free(tr->theta_space);
 }
 
-/* The fraction of samples whose largest output is not their label, or for
- * real-valued targets the loss 0.5 ||r||^2. */
-static double error_of(const js_dataset *data, const double *residual) {
+const char *train_track_error_kind(const js_dataset *data) {
+  if (data->labels)
+    return "class";
+  for (int64_t i = 0; i < data->n_samples * data->n_outputs; i++)
+    if (data->y[i] != 1.0 && data->y[i] != -1.0)
+      return "loss";
+  return "sign";
+}
+
+const char *train_track_error_kind_all(const js_dataset *data) {
+  if (data->labels)
+    return "class";
+  int64_t loss = train_track_error_kind(data)[0] == 'l';
+  if (js_comm_max(cli_comm(), &loss, 1))
+    loss = 1;
+  return loss ? "loss" : "sign";
+}
+
+/* The fraction of samples whose largest output is not their label; for
+ * +-1 targets (parity, binary tasks) the fraction of outputs whose sign
+ * differs from the target's (the misclassification rate, not a loss); for
+ * other real-valued targets the loss 0.5 ||r||^2. */
+static double error_of(const js_dataset *data, const char *kind, const double *residual) {
   int64_t n = data->n_samples, K = data->n_outputs;
   /* Sums over all ranks' samples. */
+  if (kind[0] == 's') {
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < n * K; i++) /* f = r + y: wrong when sign(f) != y */
+      wrong += (residual[i] + data->y[i]) * data->y[i] <= 0;
+    double count = (double)wrong; /* exact below 2^53 */
+    return js_comm_sum(cli_comm(), &count, 1) ? NAN
+                                               : count / (double)(cli_samples(data) * K);
+  }
   if (!data->labels) {
     double sum = 0;
     for (int64_t i = 0; i < n * K; i++)
@@ -100,7 +132,7 @@ int train_track_step(void *ctx, const js_train_state *st) {
   train_track *tr = ctx;
   tr->lr = st->lr;
   tr->last_step = st->step;
-  cli_progress_report(&tr->progress, "train", st->step, tr->steps);
+  cli_progress_count(&tr->progress, "train", st->step, tr->steps);
   if (st->step == tr->space_step)
     memcpy(tr->theta_space, st->theta, sizeof(double) * (size_t)tr->n_params);
   if (st->step % tr->every != 0 && st->step != tr->steps)
@@ -108,13 +140,14 @@ int train_track_step(void *ctx, const js_train_state *st) {
   train_row *row = &tr->rows[tr->n_rows];
   *row = (train_row){.step = st->step,
                      .loss = st->loss,
-                     .train_error = error_of(tr->train, st->residual),
+                     .train_error = error_of(tr->train, tr->train_kind, st->residual),
                      .test_error = NAN,
                      .res_info = NAN, .res_nuisance = NAN,
                      .test_res_info = NAN, .test_res_nuisance = NAN,
                      .dist_from_init = st->dist_from_init,
                      .lin_gap = st->lin_gap,
-                     .lin_dist = st->lin_dist};
+                     .lin_dist = st->lin_dist,
+                     .lr = st->lr};
   int64_t m = n_outputs(tr->train), m_test = n_outputs(tr->test);
   if (tr->test) {
     int failed = tr->test_model->forward(tr->test_model->ctx, st->theta, tr->test_residual);
@@ -125,7 +158,7 @@ int train_track_step(void *ctx, const js_train_state *st) {
       return 1;
     }
     cli_subtract_targets(tr->test, tr->test_residual);
-    row->test_error = error_of(tr->test, tr->test_residual);
+    row->test_error = error_of(tr->test, tr->test_kind, tr->test_residual);
   }
   if (tr->keep_residuals) {
     memcpy(tr->kept + tr->n_rows * m, st->residual, sizeof(double) * (size_t)m);
@@ -178,6 +211,13 @@ void train_track_print(const train_track *tr, FILE *f) {
         fprintf(f, "  %*.6g", width(c), column(&tr->rows[k], c));
     fputc('\n', f);
   }
+}
+
+int train_track_has(const train_track *tr, const char *name) {
+  for (int c = 0; c < N_COLUMNS; c++)
+    if (strcmp(columns[c].name, name) == 0)
+      return has_column(tr, c);
+  return 0;
 }
 
 void train_track_csv(const train_track *tr, FILE *f) {

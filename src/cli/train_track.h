@@ -14,6 +14,7 @@ typedef struct train_row {
   double loss, train_error, test_error;
   double res_info, res_nuisance, test_res_info, test_res_nuisance;
   double dist_from_init, lin_gap, lin_dist;
+  double lr; /* eta of the update that reached the row's step */
 } train_row;
 
 typedef struct train_track {
@@ -25,6 +26,7 @@ typedef struct train_track {
   int keep_residuals;         /* for projections after training */
   int64_t space_step;         /* copy theta at this step (-1: none) */
   int linearized;
+  int scheduled;              /* a learning-rate schedule: an lr column */
   int has_space;              /* res_* columns filled */
   int failed;                 /* a step could not be recorded (message printed) */
   double lr;                  /* eta in use */
@@ -34,9 +36,16 @@ typedef struct train_track {
   double *kept, *kept_test;   /* residuals of the rows, nK (nK_test) each */
   double *theta_space;        /* theta at space_step */
   double *test_residual;      /* nK_test */
+  const char *train_kind, *test_kind; /* train_track_error_kind, agreed by the ranks */
   cli_progress progress;
 } train_track;
 
+/* What train_error and test_error measure on data: "class" (labels: the
+ * fraction misclassified), "sign" (every target +-1: the fraction of
+ * outputs of the wrong sign) or "loss" (other real targets: 0.5 ||r||^2). */
+const char *train_track_error_kind(const js_dataset *data);
+/* Collective: the kind over all ranks' shards ("loss" if any is). */
+const char *train_track_error_kind_all(const js_dataset *data);
 /* Allocates the rows (and kept residuals); returns 0 or prints, returns 1. */
 int train_track_init(train_track *tr);
 void train_track_free(train_track *tr);
@@ -50,6 +59,8 @@ int train_track_project(train_track *tr, const js_space *space, const js_space *
  * "rows"; absent quantities are left out. */
 void train_track_print(const train_track *tr, FILE *f);
 void train_track_csv(const train_track *tr, FILE *f);
+/* 1 when the column `name` (res_info, test_error, ...) is in the rows. */
+int train_track_has(const train_track *tr, const char *name);
 void train_track_json(const train_track *tr, json_writer *j);
 
 #endif

@@ -8,5 +8,6 @@ int cli_density(int argc, char **argv);
 int cli_split(int argc, char **argv);
 int cli_train(int argc, char **argv);
 int cli_bound(int argc, char **argv);
+int cli_ntk(int argc, char **argv);
 
 #endif

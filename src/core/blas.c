@@ -42,6 +42,16 @@ void js_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                runtime(&rntm, m, n, k));
 }
 
+void js_gemv(int trans, int64_t m, int64_t n, double alpha, const double *a, int64_t rs,
+             int64_t cs, const double *x, double beta, double *y) {
+  if (m == 0 || n == 0) { /* an empty product: y = beta y */
+    js_scal(trans ? n : m, beta, y);
+    return;
+  }
+  bli_dgemv(trans ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, BLIS_NO_CONJUGATE, m, n, &alpha,
+            (double *)a, rs, cs, (double *)x, 1, &beta, y, 1);
+}
+
 double js_dot(int64_t n, const double *x, const double *y) {
   double rho;
   bli_ddotv(BLIS_NO_CONJUGATE, BLIS_NO_CONJUGATE, n, (double *)x, 1,

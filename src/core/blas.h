@@ -15,6 +15,11 @@ void js_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
 void js_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
               float alpha, const float *a, int64_t lda, const float *b,
               int64_t ldb, float beta, float *c, int64_t ldc);
+/* y = alpha op(A) x + beta y for A of m x n with explicit row and column
+ * strides (rs, cs), so a column-major block of vectors (rs = 1, cs = its
+ * length) is used as it is; trans != 0 uses A^T (x of m, y of n). */
+void js_gemv(int trans, int64_t m, int64_t n, double alpha, const double *a, int64_t rs,
+             int64_t cs, const double *x, double beta, double *y);
 double js_dot(int64_t n, const double *x, const double *y);
 double js_nrm2(int64_t n, const double *x);
 void js_axpy(int64_t n, double alpha, const double *x, double *y);

@@ -85,6 +85,19 @@ double js_activation_derivative_bound(js_activation act) {
   }
 }
 
+double js_activation_second_derivative_bound(js_activation act) {
+  switch (act.kind) {
+  case JS_ACT_LINEAR: return 0.0;
+  case JS_ACT_RELU: return INFINITY;
+  case JS_ACT_LEAKY: return act.slope == 1.0 ? 0.0 : INFINITY;
+  case JS_ACT_SOFTPLUS: return 0.25;                 /* sigma (1 - sigma) at 0 */
+  case JS_ACT_TANH: return 4.0 / (3.0 * sqrt(3.0));  /* 2 tanh sech^2 at tanh = 1/sqrt 3 */
+  case JS_ACT_SIGMOID: return 1.0 / (6.0 * sqrt(3.0)); /* s(1-s)(1-2s) at s = 1/2 - 1/sqrt 12 */
+  case JS_ACT_QUADRATIC: return 1.0;
+  }
+  return NAN;
+}
+
 /* 1 / (1 + e^-z) without overflow of e^-z for large negative z. */
 static double sigmoid(double z) {
   if (z >= 0.0)

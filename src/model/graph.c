@@ -245,17 +245,17 @@ static int window_output(const js_window *w, const js_shape *in, const char *wha
   return JS_OK;
 }
 
-int js_net_add_conv2d(js_net *net, int input, const js_conv2d_options *opt,
-                      const char *name) {
+int js_graph_add_conv2d(js_net *net, int input, const js_conv2d_options *opt,
+                        const char *weight_name, const char *bias_name) {
   int rc = check_input(net, input, 1, "conv2d layer");
-  if (rc || (rc = check_name(name, "conv2d layer")))
+  if (rc)
     return rc;
   if (!opt)
-    return js_fail(JS_EINVAL, "conv2d layer '%s': options are NULL", name);
+    return js_fail(JS_EINVAL, "conv2d layer '%s': options are NULL", weight_name);
   /* A copy: append() may move the node list. */
   const js_shape in_shape = net->nodes[input].shape, *in = &in_shape;
   char what[300];
-  snprintf(what, sizeof what, "conv2d layer '%s'", name);
+  snprintf(what, sizeof what, "conv2d layer '%s'", weight_name);
   if (opt->filters < 1 || opt->filters > (1 << 20))
     return js_fail(JS_EINVAL, "%s: %lld filters: need 1..2^20", what, (long long)opt->filters);
   js_window w = {.kernel = {opt->kernel[0], opt->kernel[1]},
@@ -265,18 +265,28 @@ int js_net_add_conv2d(js_net *net, int input, const js_conv2d_options *opt,
   int64_t hw[2];
   if ((rc = window_output(&w, in, what, hw)))
     return rc;
+  /* Before append, which may move the nodes `in` points into. */
+  int64_t wshape[4] = {opt->filters, in->dim[0], w.kernel[0], w.kernel[1]};
+  int64_t fan_in = in->dim[0] * w.kernel[0] * w.kernel[1];
   int id = append(net, JS_OP_CONV2D, input, (js_shape){3, {opt->filters, hw[0], hw[1]}});
   if (id < 0)
     return id;
   net->nodes[id].window = w;
-  int64_t wshape[4] = {opt->filters, in->dim[0], w.kernel[0], w.kernel[1]};
-  int64_t fan_in = in->dim[0] * w.kernel[0] * w.kernel[1];
-  char weight[256], bias[256];
-  if (!(rc = tensor_name(weight, sizeof weight, name, "weight")))
-    rc = add_param(net, id, 0, weight, 4, wshape, (js_init){JS_INIT_HE, 0}, fan_in);
-  if (!rc && opt->bias && !(rc = tensor_name(bias, sizeof bias, name, "bias")))
-    rc = add_param(net, id, 1, bias, 1, &opt->filters, (js_init){JS_INIT_ZEROS, 0}, fan_in);
+  rc = add_param(net, id, 0, weight_name, 4, wshape, (js_init){JS_INIT_HE, 0}, fan_in);
+  if (!rc && bias_name)
+    rc = add_param(net, id, 1, bias_name, 1, &opt->filters, (js_init){JS_INIT_ZEROS, 0},
+                   fan_in);
   return rc ? undo(net, id, rc) : id;
+}
+
+int js_net_add_conv2d(js_net *net, int input, const js_conv2d_options *opt,
+                      const char *name) {
+  char weight[256], bias[256];
+  int rc = check_name(name, "conv2d layer");
+  if (rc || (rc = tensor_name(weight, sizeof weight, name, "weight")) ||
+      (rc = tensor_name(bias, sizeof bias, name, "bias")))
+    return rc;
+  return js_graph_add_conv2d(net, input, opt, weight, opt && opt->bias ? bias : NULL);
 }
 
 int js_net_add_activation(js_net *net, int input, js_activation act) {
@@ -380,21 +390,29 @@ int js_net_add_sum(js_net *net, int a, int b) {
   return id;
 }
 
-int js_net_add_affine(js_net *net, int input, const char *name) {
+int js_graph_add_affine(js_net *net, int input, const char *scale_name,
+                        const char *shift_name) {
   int rc = check_input(net, input, 0, "affine layer");
-  if (rc || (rc = check_name(name, "affine layer")))
+  if (rc)
     return rc;
   const js_shape *in = &net->nodes[input].shape;
   int64_t channels = in->dim[0];
   int id = append(net, JS_OP_AFFINE, input, *in);
   if (id < 0)
     return id;
-  char scale[256], shift[256];
-  if (!(rc = tensor_name(scale, sizeof scale, name, "scale")))
-    rc = add_param(net, id, 0, scale, 1, &channels, (js_init){JS_INIT_ONES, 0}, 1);
-  if (!rc && !(rc = tensor_name(shift, sizeof shift, name, "shift")))
-    rc = add_param(net, id, 1, shift, 1, &channels, (js_init){JS_INIT_ZEROS, 0}, 1);
+  rc = add_param(net, id, 0, scale_name, 1, &channels, (js_init){JS_INIT_ONES, 0}, 1);
+  if (!rc)
+    rc = add_param(net, id, 1, shift_name, 1, &channels, (js_init){JS_INIT_ZEROS, 0}, 1);
   return rc ? undo(net, id, rc) : id;
+}
+
+int js_net_add_affine(js_net *net, int input, const char *name) {
+  char scale[256], shift[256];
+  int rc = check_name(name, "affine layer");
+  if (rc || (rc = tensor_name(scale, sizeof scale, name, "scale")) ||
+      (rc = tensor_name(shift, sizeof shift, name, "shift")))
+    return rc;
+  return js_graph_add_affine(net, input, scale, shift);
 }
 
 int js_net_set_output(js_net *net, int node) {

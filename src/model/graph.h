@@ -83,6 +83,14 @@ static inline const js_node *js_graph_input(const js_net *net, const js_node *no
 int js_graph_add_dense(js_net *net, int input, int64_t n_out, const char *weight_name,
                        const char *bias_name);
 
+/* js_net_add_conv2d and js_net_add_affine with tensor names of the caller's
+ * choosing (an imported model's initializer names); bias_name NULL: no bias
+ * (opt->bias is not read). */
+int js_graph_add_conv2d(js_net *net, int input, const js_conv2d_options *opt,
+                        const char *weight_name, const char *bias_name);
+int js_graph_add_affine(js_net *net, int input, const char *scale_name,
+                        const char *shift_name);
+
 /* theta_offset of every tensor from the trained flags, and n_theta. */
 void js_graph_layout_theta(js_net *net);
 /* Writes theta (length p) into the trained tensors' places of `values`

@@ -56,6 +56,19 @@ static int check_sizes(int64_t n, int64_t ncv, const js_comm *comm) {
   return JS_OK;
 }
 
+/* The column j of basis (n x ncv) that x copies, trying `hint` first; -1
+ * when none does. */
+static int64_t lanczos_step(const double *x, const double *basis, a_int n, a_int ncv,
+                            int64_t hint) {
+  size_t bytes = sizeof(double) * (size_t)n;
+  if (hint >= 0 && hint < ncv && memcmp(x, basis + (size_t)hint * (size_t)n, bytes) == 0)
+    return hint;
+  for (a_int j = 0; j < ncv; j++)
+    if (memcmp(x, basis + (size_t)j * (size_t)n, bytes) == 0)
+      return j;
+  return -1;
+}
+
 int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *opt,
                   double shift, double *sigma, double *x, int64_t *n_converged,
                   int64_t *iterations) {
@@ -95,7 +108,10 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
   /* On shift I - G the test is relative to ~lambda_1^2, and theta = shift - d
    * needs d to working precision: tol 0 is ARPACK's machine epsilon. */
   double tol = shift > 0 ? 0.0 : opt->tol;
-  int64_t products = 0;
+  /* ARPACK does not signal restarts through reverse communication; the
+   * Lanczos step it asks a product for does: the vector is a copy of basis
+   * column j (dsaitr), and j falls back after each restart. */
+  int64_t products = 0, step = -1, restarts = 0;
   for (;;) {
     js_arpack_saupd(g->comm, &ido, "I", n, which, ne, tol, resid, nv, basis, n, iparam,
                     ipntr, workd, workl, lworkl, &info);
@@ -119,10 +135,14 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
       js_axpy(n, shift, workd + ipntr[0] - 1, workd + ipntr[1] - 1);
     }
     products++;
-    /* ARPACK does not signal restarts through reverse communication, so
-     * progress counts Gram products (total unknown: 0). */
-    if (opt->progress)
-      opt->progress(opt->progress_ctx, "lanczos", products, 0);
+    if (opt->progress) {
+      int64_t j = lanczos_step(workd + ipntr[0] - 1, basis, n, nv, step + 1);
+      restarts += j >= 0 && j <= step;
+      step = j >= 0 ? j : step;
+      js_progress p = {.stage = "lanczos", .done = products, .restarts = restarts,
+                       .converged = -1, .wanted = nev};
+      opt->progress(opt->progress_ctx, &p);
+    }
   }
   if (info == -9) { /* G = 0 (G r = 0 for a random r): no nonzero triplet */
     status = JS_OK;

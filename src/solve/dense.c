@@ -74,33 +74,6 @@ static int form_explicit(js_linop *op, double *j) {
   return status;
 }
 
-/* a (m x n, destroyed) = u diag(s) vt with u m x min, vt min x n. */
-static int lapack_svd(double *a, int m, int n, double *s, double *u, double *vt) {
-  int mn = m < n ? m : n, lwork = -1, info = 0;
-  double query;
-  int *iwork = js_alloc(8 * (size_t)mn, sizeof(int), "dgesdd iwork");
-  double *work = NULL;
-  int status = JS_ENOMEM;
-  if (!iwork)
-    goto done;
-  dgesdd_("S", &m, &n, a, &m, s, u, &m, vt, &mn, &query, &lwork, iwork, &info, 1);
-  lwork = (int)query + 1;
-  if (!(work = js_alloc((size_t)lwork, sizeof(double), "dgesdd work")))
-    goto done;
-  dgesdd_("S", &m, &n, a, &m, s, u, &m, vt, &mn, work, &lwork, iwork, &info, 1);
-  if (info < 0)
-    status = js_fail(JS_EINVAL, "svds: LAPACK dgesdd: argument %d is invalid", -info);
-  else if (info > 0)
-    status = js_fail(JS_ENOCONV, "svds: LAPACK dgesdd: the SVD did not converge (info = %d)",
-                     info);
-  else
-    status = JS_OK;
-done:
-  free(iwork);
-  free(work);
-  return status;
-}
-
 int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   int64_t r;
   int status = js_svds_check(op, opt, out, 1, &r);
@@ -126,7 +99,7 @@ int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out
   if (!j || !s || !u || !vt)
     goto done;
   if ((status = form_explicit(op, j)) ||
-      (status = lapack_svd(j, (int)rows, (int)cols, s, u, vt)))
+      (status = js_lapack_svd(j, (int)rows, (int)cols, s, u, vt)))
     goto done;
   /* Cut-off mode keeps at most min(rows, cols) - 1 triplets, as Lanczos. */
   int64_t keep = opt->cutoff > 0 ? mn - 1 : r;
@@ -134,6 +107,7 @@ int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out
   if ((status = js_svds_result_alloc(op, keep, js_gram_side(op, opt->side), &res)))
     goto done;
   res->rank = keep;
+  res->method = JS_SVDS_DENSE;
   /* The smallest: LAPACK's last `keep`, in ascending order. */
   for (int64_t k = 0; k < keep; k++) {
     int64_t from = opt->smallest ? mn - 1 - k : k;

@@ -153,7 +153,9 @@ typedef struct progress_relay {
 
 static void relay(void *ctx, int64_t n_products) {
   progress_relay *r = ctx;
-  r->opt->progress(r->opt->progress_ctx, "density", n_products, r->total);
+  js_progress p = {.stage = "density", .done = n_products, .total = r->total,
+                   .restarts = -1, .converged = -1};
+  r->opt->progress(r->opt->progress_ctx, &p);
 }
 
 /* All probes, block by block: the nodes and weights of res. */

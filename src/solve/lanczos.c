@@ -2,8 +2,7 @@
  * 4th ed., Algorithm 10.1.1)
  *   w = G q_j - alpha_j q_j - beta_{j-1} q_{j-1},  beta_j = ||w||,
  *   q_{j+1} = w / beta_j,
- * with full reorthogonalisation of w against q_0..q_j by classical
- * Gram-Schmidt applied twice ("twice is enough", Giraud et al. 2005), so
+ * with full reorthogonalisation of w against q_0..q_j (solve/orth.h), so
  * the Ritz values carry no spurious copies and T stays the projection of G
  * on an orthonormal basis to working precision. */
 #include "solve/lanczos.h"
@@ -11,6 +10,7 @@
 #include "core/blas.h"
 #include "core/comm.h"
 #include "core/error.h"
+#include "solve/orth.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -53,20 +53,6 @@ void js_lanczos_block_free(js_lanczos_block *lb) {
   memset(lb, 0, sizeof *lb);
 }
 
-/* w -= Q (Q^T w), twice, for the k vectors Q (k x n row-major: q_i at
- * q + i*n); h is k scratch. Q^T w sums over comm's ranks (a failed sum
- * leaves NaN in h, and so in beta, which the callers see). */
-static void reorthogonalise(const js_comm *comm, int64_t n, int64_t k, const double *q,
-                            double *w, double *h) {
-  for (int pass = 0; pass < 2; pass++) {
-    js_gemm(0, 0, k, 1, n, 1.0, q, n, w, 1, 0.0, h, 1);
-    if (js_comm_sum(comm, h, k))
-      for (int64_t i = 0; i < k; i++)
-        h[i] = NAN;
-    js_gemm(1, 0, n, 1, k, -1.0, q, n, h, 1, 1.0, w, 1);
-  }
-}
-
 /* One step j for start vector c: w (n) = G q_j on entry; sets alpha_j,
  * beta_j and q_{j+1}; returns 1 when c stops here. */
 static int advance(js_lanczos_block *lb, const js_comm *comm, int64_t n, int64_t c,
@@ -78,7 +64,7 @@ static int advance(js_lanczos_block *lb, const js_comm *comm, int64_t n, int64_t
   js_axpy(n, -alpha[j], qj, w);
   if (j > 0)
     js_axpy(n, -beta[j - 1], qj - n, w);
-  reorthogonalise(comm, n, j + 1, q, w, h);
+  js_orthogonalise(comm, n, j + 1, q, w, h, h + lb->m);
   beta[j] = js_comm_nrm2(comm, n, w);
   /* ||T_j|| <= max_i (|alpha_i| + beta_{i-1} + beta_i) (Gershgorin). */
   double row = fabs(alpha[j]) + beta[j] + (j > 0 ? beta[j - 1] : 0.0);
@@ -98,7 +84,7 @@ int js_lanczos_run(js_gram *g, js_lanczos_block *lb, const double *start,
   int status = JS_ENOMEM;
   int64_t *active = js_alloc((size_t)b, sizeof(int64_t), "Lanczos active list");
   double *anorm = js_alloc((size_t)b, sizeof(double), "Lanczos norms");
-  double *h = js_alloc((size_t)m, sizeof(double), "Lanczos coefficients");
+  double *h = js_alloc(2 * (size_t)m, sizeof(double), "Lanczos coefficients");
   if ((status = js_comm_agree(js_linop_comm(g->op), active && anorm && h ? JS_OK : JS_ENOMEM)))
     goto done;
   for (int64_t c = 0; c < b; c++) {

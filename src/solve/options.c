@@ -15,6 +15,7 @@ void js_svds_options_init_defaults(js_svds_options *opt) {
   *opt = (js_svds_options){
       .top = 10,
       .smallest = 0,
+      .method = JS_SVDS_AUTO,
       .cutoff = 0.0,
       .side = JS_SIDE_AUTO,
       /* ARPACK's relative tolerance on the Gram eigenvalues lambda^2. The
@@ -53,6 +54,12 @@ int64_t js_svds_first_rank(const js_svds_options *opt, int64_t min_dim) {
   return r;
 }
 
+js_svds_method js_svds_first_method(const js_svds_options *opt) {
+  if (opt->method != JS_SVDS_AUTO)
+    return opt->method;
+  return opt->smallest ? JS_SVDS_GKL : JS_SVDS_GRAM;
+}
+
 int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out,
                   int dense, int64_t *n_triplets) {
   if (!out)
@@ -79,8 +86,12 @@ int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out
                    (int)opt->side);
   int64_t rows = js_linop_global_rows(op), cols = js_linop_cols(op);
   int64_t min_dim = rows < cols ? rows : cols;
-  /* The larger Gram matrix has |rows - cols| zero eigenvalues of its own. */
-  if (opt->smallest && !dense && opt->side != JS_SIDE_AUTO &&
+  if ((int)opt->method < JS_SVDS_AUTO || opt->method > JS_SVDS_DENSE)
+    return js_fail(JS_EINVAL, "svds: method %d is not auto, gram, gkl or dense",
+                   (int)opt->method);
+  /* The larger Gram matrix has |rows - cols| zero eigenvalues of its own
+   * (GKL starts on the smaller side whatever the side). */
+  if (opt->smallest && !dense && opt->method == JS_SVDS_GRAM && opt->side != JS_SIDE_AUTO &&
       opt->side != js_gram_side_of(rows, cols, JS_SIDE_AUTO))
     return js_fail(JS_EINVAL, "svds: the smallest singular values need the smaller Gram "
                               "side (side auto): the other has min(nK, p) < n and zero "

@@ -165,3 +165,15 @@ int js_svds_finish(js_linop *op, const js_svds_options *opt,
   }
   return JS_OK;
 }
+
+int js_svds_delocalization(const js_svds_result *res, double *out) {
+  if (!res || !out || !res->u)
+    return js_fail(JS_EINVAL, "svds: delocalization needs a result with vectors");
+  for (int64_t s = 0; s < res->rank; s++) {
+    double largest = 0;
+    for (int64_t i = 0; i < res->rows; i++)
+      largest = fmax(largest, fabs(res->u[s * res->rows + i]));
+    out[s] = largest * sqrt((double)res->rows);
+  }
+  return JS_OK;
+}

@@ -1,7 +1,9 @@
-/* js_svds: top singular triplets of J by Lanczos on the Gram operator of
- * the smaller side (doc/DESIGN.md section 3). In cut-off mode the number of
- * triplets doubles until the smallest one found falls to alpha or below. */
+/* js_svds: singular triplets of J by Lanczos on the Gram operator of the
+ * smaller side (doc/DESIGN.md section 3) or by GKL on J itself, chosen by
+ * opt->method. In cut-off mode the number of triplets doubles until the
+ * smallest one found falls to alpha or below. */
 #include "solve/arpack.h"
+#include "solve/gkl.h"
 #include "solve/gram.h"
 #include "solve/svds.h"
 
@@ -21,63 +23,102 @@ static int64_t basis_size(const js_svds_options *opt, int64_t r, int64_t n) {
   return ncv < n ? ncv : n;
 }
 
-/* One Lanczos solve for r triplets into a fresh result: sigma and the Gram
- * side's vectors (u on the outputs side, v on the params side). */
-static int solve_rank(js_gram *g, const js_svds_options *opt, int64_t r, double shift,
+/* A request reaching below this times lambda_1 goes to GKL under AUTO: the
+ * Gram side's error eps lambda_1^2 / lambda is 2e-12 relative here and grows
+ * as lambda falls (README, accuracy by method). */
+#define GKL_BELOW 1e-4
+
+/* One solve. */
+typedef struct solve {
+  js_linop *op;
+  const js_svds_options *opt;
+  js_gram g;
+  js_svds_method method; /* GRAM or GKL */
+} solve;
+
+/* One solve for r triplets into a fresh result. The Gram side gives sigma
+ * and that side's vectors (u on the outputs side, v on the params side),
+ * from shift I - G for the smallest; GKL gives both sides. scale = lambda_1
+ * for the smallest (0: the top). */
+static int solve_rank(solve *sv, const js_svds_options *opt, int64_t r, double scale,
                       js_svds_result **out) {
-  int status = js_comm_agree(js_linop_comm(g->op), js_svds_result_alloc(g->op, r, g->side, out));
+  int status = js_comm_agree(js_linop_comm(sv->op),
+                             js_svds_result_alloc(sv->op, r, sv->g.side, out));
   if (status)
     return status;
   js_svds_result *res = *out;
-  double *x = g->side == JS_SIDE_OUTPUTS ? res->u : res->v;
-  return js_arpack_top(g, r, basis_size(opt, r, g->n_global), opt, shift, res->sigma, x,
+  res->method = sv->method;
+  if (sv->method == JS_SVDS_GKL) {
+    int64_t rows = js_linop_global_rows(sv->op), cols = js_linop_cols(sv->op);
+    int64_t k = basis_size(opt, r, rows < cols ? rows : cols);
+    return js_gkl(sv->op, opt, r, k, scale, res);
+  }
+  double *x = sv->g.side == JS_SIDE_OUTPUTS ? res->u : res->v;
+  /* The smallest: from 1.01^2 lambda_1^2 I - G (arpack.h). */
+  double shift = opt->smallest ? 1.0201 * scale * scale : 0.0;
+  return js_arpack_top(&sv->g, r, basis_size(opt, r, sv->g.n_global), opt, shift, res->sigma, x,
                        &res->rank, &res->iterations);
 }
 
 /* lambda_1 alone (the residuals' scale for the smallest): one top-1 solve. */
-static int largest(js_gram *g, const js_svds_options *opt, double *sigma_1) {
-  js_svds_options top = *opt;
+static int largest(solve *sv, double *sigma_1) {
+  js_svds_options top = *sv->opt;
   top.smallest = 0;
   top.top = 1;
   js_svds_result *res = NULL;
-  int status = solve_rank(g, &top, 1, 0.0, &res);
+  int status = solve_rank(sv, &top, 1, 0.0, &res);
   *sigma_1 = status == JS_OK && res->rank > 0 ? res->sigma[0] : 0.0;
   js_svds_result_free(res);
   return status;
 }
 
+/* AUTO's switch: the Gram side's triplets (or the cut-off) reach below
+ * GKL_BELOW lambda_1. */
+static int reaches_small(const js_svds_result *res, const js_svds_options *opt) {
+  if (opt->method != JS_SVDS_AUTO || res->method != JS_SVDS_GRAM || res->rank == 0)
+    return 0;
+  double lowest = opt->cutoff > 0 ? opt->cutoff : res->sigma[res->rank - 1];
+  return lowest < GKL_BELOW * res->sigma[0];
+}
+
 int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
+  if (opt && opt->method == JS_SVDS_DENSE)
+    return js_svds_dense(op, opt, out);
   int64_t r;
   int status = js_svds_check(op, opt, out, 0, &r);
   if (status)
     return status;
   int64_t rows = js_linop_global_rows(op), cols = js_linop_cols(op);
   int64_t max_rank = (rows < cols ? rows : cols) - 1;
-  int64_t n = js_gram_side(op, opt->side) == JS_SIDE_OUTPUTS ? rows : cols;
+  solve sv = {.op = op, .opt = opt, .method = js_svds_first_method(opt)};
+  int64_t n = sv.method == JS_SVDS_GKL ? max_rank + 1
+              : js_gram_side(op, opt->side) == JS_SIDE_OUTPUTS ? rows
+                                                              : cols;
   if (opt->ncv != 0 && (opt->ncv <= r || opt->ncv > n))
     return js_fail(JS_EINVAL,
                    "svds: ncv = %lld must be in (r, n] = (%lld, %lld], n the size "
-                   "of the Gram matrix",
+                   "of the Gram matrix (min(nK, p) for GKL)",
                    (long long)opt->ncv, (long long)r, (long long)n);
 
   js_svds_meter meter;
   js_svds_meter_start(&meter, op);
   js_svds_result *res = NULL;
-  js_gram g = {0};
   int64_t restarts = 0;
   double scale = 0;
-  if ((status = js_gram_init(&g, op, opt->side)) ||
-      (opt->smallest && (status = largest(&g, opt, &scale))))
+  if ((status = js_gram_init(&sv.g, op, opt->side)) ||
+      (opt->smallest && (status = largest(&sv, &scale))))
     goto done;
   for (;;) {
     js_svds_result_free(res);
     res = NULL;
-    /* The smallest: from 1.01^2 lambda_1^2 I - G (arpack.h). */
-    status = solve_rank(&g, opt, r, opt->smallest ? 1.0201 * scale * scale : 0.0, &res);
+    status = solve_rank(&sv, opt, r, scale, &res);
     if (res)
       restarts += res->iterations;
-    if (status || opt->cutoff <= 0 || r == max_rank ||
-        res->sigma[r - 1] <= opt->cutoff)
+    if ((status == JS_OK || status == JS_ENOCONV) && reaches_small(res, opt)) {
+      sv.method = JS_SVDS_GKL; /* the same r again, on J itself */
+      continue;
+    }
+    if (status || opt->cutoff <= 0 || r == max_rank || res->sigma[r - 1] <= opt->cutoff)
       break;
     r = 2 * r < max_rank ? 2 * r : max_rank;
   }
@@ -93,9 +134,10 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
       goto done;
     js_svds_keep_above(res, opt->cutoff);
   }
-  double *x = g.side == JS_SIDE_OUTPUTS ? res->u : res->v;
-  double *y = g.side == JS_SIDE_OUTPUTS ? res->v : res->u;
-  if (res->rank > 0 && (status = js_gram_other_side(&g, res->rank, x, y)))
+  double *x = sv.g.side == JS_SIDE_OUTPUTS ? res->u : res->v;
+  double *y = sv.g.side == JS_SIDE_OUTPUTS ? res->v : res->u;
+  if (sv.method == JS_SVDS_GRAM && res->rank > 0 &&
+      (status = js_gram_other_side(&sv.g, res->rank, x, y)))
     goto done;
   if ((status = js_svds_finish(op, opt, &meter, res)))
     goto done;
@@ -105,7 +147,7 @@ done:
     js_svds_result_free(res);
     res = NULL;
   }
-  js_gram_free(&g);
+  js_gram_free(&sv.g);
   *out = res;
   return status;
 }
@@ -122,13 +164,21 @@ size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t co
     r = 1;
   int outputs = js_gram_side_of(rows, cols, opt->side) == JS_SIDE_OUTPUTS;
   size_t n = (size_t)(outputs ? rows : cols), m = (size_t)(outputs ? cols : rows);
-  size_t ncv = (size_t)basis_size(opt, r, (int64_t)n);
   /* ARPACK (arpack.c): basis (which takes the Ritz vectors), resid and workd, workl; the Gram
-   * scratch; the result's u and v. The residual check at the end holds
-   * another (rows + cols) x r while ARPACK's arrays are freed: the larger
-   * of the two phases counts. */
-  size_t lanczos = n * (ncv + 4) + ncv * (ncv + 8) + m;
-  size_t triplets = (size_t)(rows + cols) * (size_t)r;
-  size_t phase = lanczos > triplets ? lanczos : triplets;
-  return (triplets + phase) * sizeof(double);
+   * scratch. GKL (gkl.c): both bases and its small matrices. The result's u
+   * and v; the residual check at the end holds another (rows + cols) x r
+   * while the solver's arrays are freed: the larger of the two phases
+   * counts. */
+  size_t ncv = (size_t)basis_size(opt, r, (int64_t)n);
+  size_t lanczos = (n * (ncv + 4) + ncv * (ncv + 8) + m) * sizeof(double);
+  size_t gkl = js_gkl_memory_bytes(rows, cols, basis_size(opt, r, min_dim)) +
+               m * sizeof(double);
+  size_t larger = lanczos > gkl ? lanczos : gkl;
+  size_t solver = opt->method == JS_SVDS_GKL ? gkl
+                  : opt->method != JS_SVDS_AUTO ? lanczos /* dense: as before, uncounted */
+                  : opt->smallest ? gkl
+                                  : larger; /* AUTO may switch to GKL */
+  size_t triplets = (size_t)(rows + cols) * (size_t)r * sizeof(double);
+  size_t phase = solver > triplets ? solver : triplets;
+  return triplets + phase;
 }

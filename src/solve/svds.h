@@ -20,6 +20,11 @@ int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out
  * not range-checked). */
 int64_t js_svds_first_rank(const js_svds_options *opt, int64_t min_dim);
 
+/* The method a solve starts with: opt->method, with AUTO resolved to GKL
+ * for the smallest and to the Gram side otherwise (which may still switch
+ * to GKL: svds.c). */
+js_svds_method js_svds_first_method(const js_svds_options *opt);
+
 /* A result with room for `capacity` triplets (u rows x capacity, v cols x
  * capacity), rank 0. */
 int js_svds_result_alloc(const js_linop *op, int64_t capacity, js_side side,

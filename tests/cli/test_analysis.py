@@ -252,6 +252,72 @@ def case_bound_terms(tmp):
         assert any(line.startswith(name) for line in out.splitlines()), (name, out)
 
 
+def case_bound_hypotheses(tmp):
+    """eta_max = 1/(nu^2 B^2 ||X||^2) against ||X|| from spectrum of the linear
+    model (J = X for --hidden none, K = 1); violations named one a line."""
+    b = as_json("bound", *SMALL, "--cutoff", "0.5", "--lr", "theory")
+    assert close(b["lr"], b["lr_max"]) and close(b["lr_max"], 1 / b["input_norm"] ** 2)
+    assert b["variance_621"] <= b["variance"] * (1 + 1e-12), b
+    assert any("width" in v for v in b["violations"]), b["violations"]
+    assert not any("eta" in v for v in b["violations"]), b["violations"]
+    data, _ = label_files(tmp)
+    npyio.write(f"{tmp}/t.npy", [0.0] * 30, (30,))
+    x = as_json("spectrum", "--x", f"{tmp}/X.npy", "--targets", f"{tmp}/t.npy", "--hidden",
+                "none", "--top", "1")["singular_values"][0]
+    bx = as_json("bound", *data, "--cutoff", "0.5")["input_norm"]
+    assert close(bx, x, 1e-8), (bx, x)
+    auto = as_json("bound", *SMALL, "--cutoff", "0.5")
+    assert any("eta" in v for v in auto["violations"]), auto["violations"]
+    relu = as_json("bound", *SMALL, "--cutoff", "0.5", "--act", "relu", "--train", "all")
+    assert any("unbounded" in v for v in relu["violations"])
+    assert any("trained tensors" in v for v in relu["violations"])
+    t32 = as_json("bound", *SMALL, "--cutoff", "0.3", "--theorem", "3.2")
+    assert t32["theorem"] == "3.2" and close(t32["iterations"],
+                                             3 * 1 * t32["input_norm"] ** 2 / 0.3 ** 2), t32
+    train = as_json("train", *SMALL, "--lr", "theory", "--steps", "2", "--space", "none")
+    assert close(train["lr"], b["lr_max"]) and train["lr_rule"] == "theory"
+
+
+def case_train_lr_decay_epochs(tmp):
+    """SGD on n = 40 with B = 10: an epoch is 4 steps; x0.1 from epoch 2
+    (step 8), x0.5 from epoch 3 (step 12); the lr column shows eta_t."""
+    res = as_json("train", *SMALL, "--optimizer", "sgd", "--batch", "10", "--epochs", "5",
+                  "--lr", "0.2", "--lr-decay", "2:0.1,3:0.5", "--every", "1", "--space", "none")
+    assert res["steps"] == 20 and res["steps_per_epoch"] == 4, res["steps"]
+    assert [d["step"] for d in res["lr_decay"]] == [8, 12]
+    for row in res["rows"][1:]:
+        t = row["step"]
+        eta = 0.2 * (0.1 if t >= 8 else 1) * (0.5 if t >= 12 else 1)
+        assert close(row["lr"], eta, 1e-15), (t, row["lr"], eta)
+    fails("train", *SMALL, "--lr-decay", "5:0.1,3:0.1", words=["--lr-decay"], code=2)
+    fails("train", *SMALL, "--epochs", "3", words=["--epochs"], code=2)
+
+
+def case_train_sign_error(tmp):
+    """+-1 targets: train_error is the fraction of outputs of the wrong sign."""
+    res = as_json("train", "--data", "parity:n=60,bits=8,degree=1", "--hidden", "16",
+                  "--steps", "3", "--space", "none")
+    assert res["error_kind"] == "sign"
+    for row in res["rows"]:
+        assert 0 <= row["train_error"] <= 1 and row["train_error"] * 60 == round(
+            row["train_error"] * 60), row
+    low = as_json("train", "--data", "lowrank:n=30,dim=40,rank=3", "--hidden", "none",
+                  "--no-normalize", "--steps", "2", "--space", "none")
+    assert low["error_kind"] == "loss" and close(low["rows"][0]["train_error"],
+                                                 low["rows"][0]["loss"])
+
+
+def case_spectrum_delocalization(tmp):
+    """delocalization_s = max_i |u_s[i]| sqrt(nK), from the saved U."""
+    data, _ = label_files(tmp)
+    spec = as_json("spectrum", *data, "--top", "3", "--save-vectors", f"{tmp}/v")
+    (rows, r), u = npyio.read(f"{tmp}/v_U.npy")
+    for s_ in range(r):
+        top = max(abs(u[i * r + s_]) for i in range(rows)) * math.sqrt(rows)
+        assert close(spec["delocalization"][s_], top, 1e-14), (spec["delocalization"], top)
+        assert 1 <= top <= math.sqrt(rows)
+
+
 # ---------------------------------------------------------------- bad input
 
 def no_files(tmp):
@@ -296,6 +362,93 @@ def case_bad_test_data(tmp):
           words=["dimension"])
     fails("train", *SMALL, "--test-data", "gmm:n=10,classes=2,dim=6", *out, words=["outputs"])
     no_files(tmp)
+
+
+# ---------------------------------------------------------------- ntk
+
+def unit_rows(n, d, seed):
+    rnd = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        v = [rnd.gauss(0, 1) for _ in range(d)]
+        s = math.sqrt(sum(a * a for a in v))
+        rows.append([a / s for a in v])
+    return rows
+
+
+def solve(a, b):
+    """Gaussian elimination with partial pivoting (a is n x n, b length n)."""
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        p = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[p] = m[p], m[c]
+        for r in range(c + 1, n):
+            f = m[r][c] / m[c][c]
+            for k in range(c, n + 1):
+                m[r][k] -= f * m[c][k]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        x[r] = (m[r][n] - sum(m[r][k] * x[k] for k in range(r + 1, n))) / m[r][r]
+    return x
+
+
+def case_ntk_relu_closed_form(tmp):
+    """Sigma~_ij = (1/4 + asin(rho)/(2 pi)) x_i^T x_j (Sheppard): the sum and
+    the sum of squares of all eigenvalues are its trace and squared Frobenius
+    norm; y^T Sigma^-1 y from a dense solve here."""
+    n, d, K = 8, 5, 2
+    x = unit_rows(n, d, 3)
+    labels = [i % K for i in range(n)]
+    npyio.write(f"{tmp}/X.npy", [a for row in x for a in row], (n, d))
+    npyio.write(f"{tmp}/y.npy", labels, (n,), "<i8")
+    res = as_json("ntk", "--x", f"{tmp}/X.npy", "--labels", f"{tmp}/y.npy", "--act", "relu",
+                  "--top", str(n), "--smallest", "2")
+    g = [[sum(a * b for a, b in zip(xi, xj)) for xj in x] for xi in x]
+    # rho_ii = 1 exactly: asin amplifies the rounding of g_ii near 1
+    k = [[(0.25 + math.asin(1.0 if i == j else g[i][j]) / (2 * math.pi)) * g[i][j]
+          for j in range(n)] for i in range(n)]
+    ev = res["eigenvalues"]
+    assert len(ev) == n and ev == sorted(ev, reverse=True), ev
+    assert close(sum(ev), sum(k[i][i] for i in range(n)), 1e-12), (sum(ev), n / 2)
+    assert close(sum(e * e for e in ev), sum(v * v for row in k for v in row), 1e-12)
+    assert close(res["lambda_min"], ev[-1], 1e-12), res
+    q = 0.0
+    for c in range(K):
+        yc = [1.0 if lab == c else 0.0 for lab in labels]
+        q += sum(a * b for a, b in zip(yc, solve(k, yc)))
+    assert close(res["y_sigma_inv_y"], q, 1e-8), (res["y_sigma_inv_y"], q)
+    assert res["cg_converged"] and res["dense"] and res["method"] == "closed form"
+
+
+def case_ntk_matrix_free_matches_dense(tmp):
+    for act in ("relu", "sigmoid"):
+        data = ["--data", "gmm:n=30,classes=2,clusters=2,dim=40,sigma=0.5", "--act", act,
+                "--top", "4", "--smallest", "1", "--nodes", "16"]
+        dense = as_json("ntk", *data)
+        free = as_json("ntk", *data, "--dense-limit", "1")
+        assert dense["dense"] and not free["dense"]
+        for a, b in zip(dense["eigenvalues"], free["eigenvalues"]):
+            assert close(a, b, 1e-9), (a, b)
+        assert abs(dense["lambda_min"] - free["lambda_min"]) <= 1e-7 * dense["eigenvalues"][0]
+        assert close(dense["y_sigma_inv_y"], free["y_sigma_inv_y"], 1e-6)
+
+
+def case_ntk_empirical_kernel_converges(tmp):
+    """The distance of K/nu^2 J J^T to Sigma(X) falls like 1/sqrt(k): width
+    x64 gives about 1/8 (accepted: below 1/3)."""
+    data = ["--data", "gmm:n=30,classes=2,clusters=1,dim=8", "--act", "softplus",
+            "--top", "1", "--nu", "3"]
+    narrow = as_json("ntk", *data, "--hidden", "40")["empirical_distance"]
+    wide = as_json("ntk", *data, "--hidden", "2560")["empirical_distance"]
+    assert wide < narrow / 3 and wide < 0.1, (narrow, wide)
+
+
+def case_ntk_bad_options(tmp):
+    fails("ntk", "--data", "gmm:n=20", "--top", "21", words=["--top"], code=2)
+    fails("ntk", "--data", "gmm:n=20", "--nu", "2", words=["--hidden"], code=2)
+    fails("ntk", "--data", "gmm:n=20", "--nodes", "65", words=["--nodes"], code=2)
+    fails("ntk", "--data", "gmm:n=20", "--act", "cubic", words=["--act"], code=2)
 
 
 if __name__ == "__main__":

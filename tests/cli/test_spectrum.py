@@ -128,7 +128,62 @@ def case_smallest_matches_dense(tmp):
         assert abs(a - b) <= 1e-8 * s1, (a, b)
     assert dense["singular_values"] == sorted(dense["singular_values"])
     fails("spectrum", *SMALL, "--smallest", "3", "--top", "4", words=["--smallest"], code=2)
-    fails("spectrum", *SMALL, "--smallest", "3", "--side", "outputs", words=["smaller Gram"])
+    fails("spectrum", *SMALL, "--smallest", "3", "--method", "gram", "--side", "outputs",
+          words=["smaller Gram"])
+    fails("spectrum", *SMALL, "--method", "arnoldi", words=["auto, gram, gkl or dense"], code=2)
+
+
+def case_methods(tmp):
+    """Every --method on the same request, against the dense reference; the JSON
+    says which ran (auto: gkl for the smallest, gram for a plain top r)."""
+    dense = spectrum_json(*SMALL, "--top", "8", "--method", "dense")
+    assert dense["method"] == "dense"
+    assert spectrum_json(*SMALL, "--top", "8", "--dense")["singular_values"] == \
+        dense["singular_values"]
+    for method, expected in (("auto", "gram"), ("gram", "gram"), ("gkl", "gkl")):
+        res = spectrum_json(*SMALL, "--top", "8", "--method", method)
+        assert res["method"] == expected, res["method"]
+        for a, b in zip(res["singular_values"], dense["singular_values"]):
+            assert abs(a - b) <= 1e-10 * dense["singular_values"][0], (method, a, b)
+    smallest = spectrum_json(*SMALL, "--smallest", "4")
+    assert smallest["method"] == "gkl" and smallest["jvp_count"] == smallest["vjp_count"]
+    text = run("spectrum", "--quiet", *SMALL, "--smallest", "4").stdout
+    assert "Golub-Kahan-Lanczos bidiagonalisation of J" in text, text
+
+
+def case_graded_linear_model(tmp):
+    """The linear model f = W x (J = X) with X = U diag(s) V^T, s from 1 to
+    1e-10: --smallest by GKL agrees with the dense SVD to 1e-6 relative above
+    1e-8 sigma_1, where the Gram side does not."""
+    n, d = 60, 40
+    rnd = random.Random(3)
+
+    def orthonormal(rows, cols):
+        q = []
+        for _ in range(cols):
+            v = [rnd.gauss(0, 1) for _ in range(rows)]
+            for _ in range(2):
+                for w in q:
+                    c = sum(a * b for a, b in zip(v, w))
+                    v = [a - c * b for a, b in zip(v, w)]
+            norm = math.sqrt(sum(a * a for a in v))
+            q.append([a / norm for a in v])
+        return q
+
+    u, v = orthonormal(n, d), orthonormal(d, d)
+    s = [1e-10 ** (k / (d - 1)) for k in range(d)]
+    x = [sum(u[k][i] * s[k] * v[k][j] for k in range(d)) for i in range(n) for j in range(d)]
+    npyio.write(f"{tmp}/X.npy", x, (n, d))
+    npyio.write(f"{tmp}/T.npy", [0.0] * n, (n,))
+    args = ["--x", f"{tmp}/X.npy", "--targets", f"{tmp}/T.npy", "--hidden", "none",
+            "--no-normalize", "--smallest", "20"]
+    exact = spectrum_json(*args, "--dense")["singular_values"]
+    worst = {}
+    for method in ("gkl", "gram"):
+        got = spectrum_json(*args, "--method", method)["singular_values"]
+        worst[method] = max(abs(a - b) / b for a, b in zip(got, exact) if b > 1e-8 * s[0])
+    assert worst["gkl"] < 1e-6, worst
+    assert worst["gram"] > 1e-3, worst
 
 
 def case_rank_deficient(tmp):
