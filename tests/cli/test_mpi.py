@@ -150,4 +150,32 @@ def case_rank_fails(tmp):
     assert len(lines) == 1 and "row 29" in lines[0], proc.stderr
 
 
+def case_gkl(tmp):
+    """GKL's basis split on the outputs side (q for J, p for J^T): the top
+    and the smallest agree with one process."""
+    skip_without_mpi()
+    for data in (OUTPUTS, PARAMS):
+        res = compare(["spectrum", "--quiet", "--method", "gkl", "--top", "4", *data],
+                      ["singular_values", "n_samples"])
+        assert res["method"] == "gkl", res
+    res = compare(["spectrum", "--quiet", "--smallest", "3", *OUTPUTS],
+                  ["singular_values", "sigma_1"], ranks=(2,))
+    assert res["method"] == "gkl", res
+
+
+def case_kernel_refused(tmp):
+    """ntk and bound --theorem 3.2 need all samples: one line, exit 2."""
+    skip_without_mpi()
+    ntk = subprocess.run([shutil.which("mpirun"), "--allow-run-as-root", "--oversubscribe",
+                          "-np", "2", JACSPEC, "ntk", "--data", "gmm:n=40,classes=2,dim=5"],
+                         capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "")
+                                  + ":detect_leaks=0"))
+    bound = mpirun(2, "bound", "--theorem", "3.2", "--quiet", *OUTPUTS, expect=2)
+    for proc in (ntk, bound):
+        assert proc.returncode == 2, (proc.returncode, proc.stderr)
+        lines = [line for line in proc.stderr.splitlines() if line.startswith("jacspec: ")]
+        assert len(lines) == 1 and "without mpirun" in lines[0], proc.stderr
+
+
 main(globals())
