@@ -9,6 +9,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 void js_svds_result_free(js_svds_result *res) {
   if (!res)
@@ -169,11 +170,28 @@ int js_svds_finish(js_linop *op, const js_svds_options *opt,
 int js_svds_delocalization(const js_svds_result *res, double *out) {
   if (!res || !out || !res->u)
     return js_fail(JS_EINVAL, "svds: delocalization needs a result with vectors");
+  /* A distributed result holds local_rows of each u_s: the largest entry
+   * is the maximum over the ranks (of non-negative doubles, which order as
+   * their bits). Collective then. */
+  int64_t local = res->local_rows;
+  int64_t *bits = js_alloc((size_t)res->rank + 1, sizeof *bits, "svds: delocalization");
+  int status = js_comm_agree(res->comm, bits ? JS_OK : JS_ENOMEM);
+  if (status) {
+    free(bits);
+    return status;
+  }
   for (int64_t s = 0; s < res->rank; s++) {
     double largest = 0;
-    for (int64_t i = 0; i < res->rows; i++)
-      largest = fmax(largest, fabs(res->u[s * res->rows + i]));
+    for (int64_t i = 0; i < local; i++)
+      largest = fmax(largest, fabs(res->u[s * local + i]));
+    memcpy(&bits[s], &largest, sizeof largest);
+  }
+  status = js_comm_max(res->comm, bits, res->rank);
+  for (int64_t s = 0; s < res->rank && !status; s++) {
+    double largest;
+    memcpy(&largest, &bits[s], sizeof largest);
     out[s] = largest * sqrt((double)res->rows);
   }
-  return JS_OK;
+  free(bits);
+  return status;
 }
