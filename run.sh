@@ -15,7 +15,8 @@ cd "$(dirname "$0")"
 
 PACKAGES="build-essential meson ninja-build pkg-config python3 libarpack2-dev
 libblis-dev liblapack-dev libcmocka-dev zlib1g-dev dataset-fashion-mnist gnuplot-nox
-protobuf-c-compiler libprotobuf-c-dev libonnx-testdata python3-onnx"
+protobuf-c-compiler libprotobuf-c-dev libonnx-testdata python3-onnx
+libopenmpi-dev openmpi-bin libparpack2-dev"
 # Only `fuzz` needs clang, its sanitizer and libFuzzer runtimes, its OpenMP
 # and (llvm) llvm-cov for the coverage report.
 FUZZ_PACKAGES="clang libclang-rt-14-dev libomp-dev llvm"

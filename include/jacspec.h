@@ -70,6 +70,50 @@ void js_cancel_clear(void);
 /* Non-zero while a request holds. */
 int js_cancel_requested(void);
 
+/* ---------------------------------------------------------------- communicator */
+
+/* Several processes computing together (doc/DESIGN.md section 6): the rows
+ * of J, i.e. the samples, are split into contiguous shards, one per
+ * process ("rank"); vectors of length nK are split the same way, vectors
+ * of length p are held whole by every rank. A js_comm is the library's
+ * only view of the processes, as callbacks (PRIMME's globalSumReal and
+ * procID/numProcs), so the library itself needs no MPI: the command line
+ * fills one from MPI_COMM_WORLD (src/parallel/mpi.c), another program
+ * from whatever it runs on. Every callback is collective: all ranks call
+ * it, in the same order, with the same n. Each returns JS_OK or a JS_E*
+ * status. NULL where a js_comm is taken means one process (serial). */
+typedef struct js_comm {
+  int rank, size;  /* this process, 0..size-1, of size */
+  void *ctx;       /* passed to every callback */
+  /* x (n doubles) = the sum over ranks of each rank's x, in place; every
+   * rank must receive bit for bit the same sums, since the ranks run the
+   * same Lanczos on them (sum on one rank, then broadcast, guarantees it). */
+  int (*sum)(void *ctx, double *x, int64_t n);
+  /* x (n int64) = the maximum over ranks, in place (agreeing on a status). */
+  int (*max)(void *ctx, int64_t *x, int64_t n);
+  /* buf (bytes) on every rank = buf on rank `root`. */
+  int (*broadcast)(void *ctx, void *buf, size_t bytes, int root);
+  /* The Fortran handle of the communicator (MPI_Comm_c2f) for PARPACK's
+   * pdsaupd/pdseupd, or -1 when there is none (serial ARPACK then). */
+  int fortran_comm;
+} js_comm;
+
+/* One process: rank 0 of 1, every reduction the identity. */
+const js_comm *js_comm_serial(void);
+/* comm's sum, max and broadcast (comm may be NULL: serial, nothing done). */
+int js_comm_sum(const js_comm *comm, double *x, int64_t n);
+int js_comm_max(const js_comm *comm, int64_t *x, int64_t n);
+int js_comm_broadcast(const js_comm *comm, void *buf, size_t bytes, int root);
+/* Collective errors: every rank passes its own status and all return the
+ * same one, the status of the lowest-numbered rank that failed (JS_OK when
+ * none did), with that rank's message as every rank's js_last_error(), so
+ * rank 0 can report it and no rank waits for one that gave up. */
+int js_comm_agree(const js_comm *comm, int status);
+
+/* The contiguous shard of rank `part` of `parts` among n samples: the first
+ * n % parts shards hold one sample more than the others. */
+void js_shard_range(int64_t n, int part, int parts, int64_t *first, int64_t *count);
+
 /* ---------------------------------------------------------------- data */
 
 /* The shape of one sample: (d) for flat inputs, (C, H, W) for images
@@ -92,6 +136,10 @@ typedef struct js_dataset {
   double *x;         /* n x d, row-major */
   double *y;         /* n x K targets, sample-major (one-hot for labels) */
   int32_t *labels;   /* n class ids in 0..K-1, or NULL for real-valued targets */
+  /* A shard of a larger data set (js_shard_range): these n samples are
+   * samples first_sample .. first_sample + n - 1 of total_samples. Both 0
+   * for a whole data set (js_dataset_create). */
+  int64_t first_sample, total_samples;
 } js_dataset;
 
 /* The largest class id the readers accept (K = id + 1 outputs). */
@@ -125,6 +173,10 @@ typedef struct js_gmm_options {
   double separation;
   uint64_t task_seed;    /* draws the centres */
   uint64_t seed;         /* draws the samples */
+  /* Only shard `part` of `parts` of the n samples (js_shard_range); each
+   * sample is drawn from its own stream, seeded by (seed, its index), so a
+   * sample is the same whatever the number of parts. parts 0 or 1: all. */
+  int part, parts;
 } js_gmm_options;
 void js_gmm_options_init_defaults(js_gmm_options *opt);
 int js_dataset_gmm(const js_gmm_options *opt, js_dataset **out);
@@ -145,6 +197,11 @@ typedef struct js_array {
 /* Reads a C-order .npy file (little- or big-endian float32/float64, signed
  * or unsigned integers of 1-8 bytes, bool). */
 int js_npy_read(const char *path, js_array **out);
+/* Only rows first .. first + count - 1 (along the first dimension) of the
+ * file; shape[0] of the result is count and *total_rows (may be NULL) the
+ * file's. JS_EFORMAT when the rows are not in the file. */
+int js_npy_read_rows(const char *path, int64_t first, int64_t count, int64_t *total_rows,
+                     js_array **out);
 void js_array_free(js_array *a);
 /* Writes a float64 C-order array of the given shape (ndim 0 to 8). The
  * file appears complete or not at all (written to a temporary, renamed). */
@@ -160,6 +217,15 @@ int js_npy_write(const char *path, const double *data, int ndim,
  * out of range). */
 int js_dataset_npy(const char *x_path, const char *labels_path, const char *targets_path,
                    js_dataset **out);
+/* The same for shard `part` of `parts` (js_shard_range) of the samples:
+ * only those rows of the inputs and targets are read from the files (the
+ * labels file is read whole, K being its largest id + 1). The data set is
+ * a shard (first_sample, total_samples). */
+int js_dataset_npy_shard(const char *x_path, const char *labels_path,
+                         const char *targets_path, int part, int parts, js_dataset **out);
+/* Rows first .. first + count - 1 of a data set as a new shard (of
+ * data->total_samples, or data->n_samples when data is whole). */
+int js_dataset_shard(const js_dataset *data, int64_t first, int64_t count, js_dataset **out);
 
 /* ---------------------------------------------------------------- real data */
 
@@ -224,6 +290,7 @@ typedef struct js_parity_options {
   int64_t degree; /* |S|, 0 <= degree <= bits */
   uint64_t task_seed;
   uint64_t seed;
+  int part, parts; /* a shard, as js_gmm_options */
 } js_parity_options;
 /* n = 1000, bits = 20, degree = 3, task_seed = seed = 1. */
 void js_parity_options_init_defaults(js_parity_options *opt);
@@ -525,8 +592,12 @@ typedef struct js_jacobian_options {
    * first then skip the forward pass. 0: never cache. */
   size_t cache_limit;
   js_precision precision;
+  /* The processes the data set is sharded over (NULL: one). With a comm
+   * the data set is this rank's shard (first_sample, total_samples) and
+   * the operator is the rank's rows of J (js_linop_set_shard). Borrowed. */
+  const js_comm *comm;
 } js_jacobian_options;
-/* Automatic batches, cache_limit 1 GiB, double precision. */
+/* Automatic batches, cache_limit 1 GiB, double precision, one process. */
 void js_jacobian_options_init_defaults(js_jacobian_options *opt);
 
 /* How products on a data set fit a memory budget (js_plan_memory). Bytes
@@ -576,6 +647,23 @@ int js_linop_create(int64_t rows, int64_t cols, js_apply_fn apply, void *ctx,
 void js_linop_free(js_linop *op);
 int64_t js_linop_rows(const js_linop *op);
 int64_t js_linop_cols(const js_linop *op);
+/* A row-distributed operator: op is this rank's rows row_offset ..
+ * row_offset + rows - 1 of an operator of global_rows x cols whose other
+ * rows the other ranks of comm hold (borrowed; it must outlive op). Then
+ * A x stays local (each rank its rows), and A^T y becomes the callback's
+ * local product followed by comm's sum over the ranks, so every rank gets
+ * the whole A^T y: the callback computes only its own rows' part. Every
+ * product is collective then (all ranks call it, with the same b) and
+ * agrees on its status (js_comm_agree): a rank whose callback fails makes
+ * every rank's product fail, with its message. Collective: checks that
+ * the ranks' rows add up to global_rows (JS_EINVAL otherwise). */
+int js_linop_set_shard(js_linop *op, const js_comm *comm, int64_t row_offset,
+                       int64_t global_rows);
+/* global_rows, row_offset and comm of a shard; rows, 0 and the serial
+ * comm for an operator that is not distributed. */
+int64_t js_linop_global_rows(const js_linop *op);
+int64_t js_linop_row_offset(const js_linop *op);
+const js_comm *js_linop_comm(const js_linop *op);
 /* y = A x (x is cols x b, y is rows x b). Returns the callback's status
  * (JS_EINVAL for n_vectors < 1, before calling it). */
 int js_linop_apply(js_linop *op, int64_t n_vectors, const double *x, double *y);
@@ -672,12 +760,16 @@ void js_svds_options_init_defaults(js_svds_options *opt);
 typedef struct js_svds_result {
   int64_t rank;       /* triplets returned (converged ones) */
   int64_t requested;  /* triplets asked for (the last request, in cutoff mode) */
-  int64_t rows, cols; /* nK and p */
+  int64_t rows, cols; /* nK and p (all ranks' rows) */
+  /* A distributed operator's: this rank's rows of u (local_rows from
+   * row_offset) and its comm; rows, 0 and the serial comm otherwise. */
+  int64_t local_rows, row_offset;
+  const js_comm *comm;
   js_side side;       /* the Gram side used (never JS_SIDE_AUTO); for GKL and
                          dense, the one the Gram method would have used */
   js_svds_method method; /* the method that gave the triplets (never AUTO) */
   double *sigma;      /* rank singular values */
-  double *u;          /* rows x rank (NULL unless want_vectors) */
+  double *u;          /* local_rows x rank (NULL unless want_vectors) */
   double *v;          /* cols x rank (NULL unless want_vectors) */
   double *residual_u; /* ||J v_s - lambda_s u_s|| / lambda_1 */
   double *residual_v; /* ||J^T u_s - lambda_s v_s|| / lambda_1 */
@@ -821,7 +913,9 @@ int js_space_create(const js_svds_result *res, int64_t rank, double cutoff,
                     js_space **out);
 void js_space_free(js_space *space);
 int64_t js_space_rank(const js_space *space); /* r */
-int64_t js_space_rows(const js_space *space); /* nK */
+/* nK: with a distributed J (res->comm), this rank's rows, and the vectors
+ * z and pz below are this rank's entries of vectors of length nK. */
+int64_t js_space_rows(const js_space *space);
 int64_t js_space_cols(const js_space *space); /* p */
 /* lambda_1 >= ... >= lambda_r (r values, owned by the space). */
 const double *js_space_singular_values(const js_space *space);
@@ -874,6 +968,10 @@ typedef struct js_model {
   int64_t n_outputs; /* nK */
   int64_t n_params;  /* p */
   void *ctx;         /* passed to every callback */
+  /* Distributed (NULL: one process): n_samples, n_outputs, f, y and the
+   * residuals are this rank's shard, theta and the gradient whole, and
+   * the jacobian callback returns row-distributed operators over comm. */
+  const js_comm *comm;
   /* f (length nK) = the outputs on all samples at theta (length p). */
   int (*forward)(void *ctx, const double *theta, double *f);
   /* *op = the Jacobian at theta on the n_batch samples listed in
@@ -1102,6 +1200,9 @@ double js_bound_lr_max(double nu, double deriv_bound, double input_norm);
 
 /* ||X||: the largest singular value of the n x d inputs, by Lanczos. */
 int js_dataset_input_norm(const js_dataset *data, double *norm);
+/* The same for a data set sharded over comm's ranks (js_jacobian_options):
+ * data is this rank's shard, and the norm is the whole X's. Collective. */
+int js_dataset_input_norm_shard(const js_dataset *data, const js_comm *comm, double *norm);
 
 /* The analytic (infinite-width) kernel of the paper's Definition 3.1, the
  * multiclass NTK Sigma(X) = I_K (x) Sigma~(X) with the n x n

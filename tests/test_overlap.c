@@ -32,7 +32,8 @@ static js_space *space_of(const double *u, int64_t m, int64_t r) {
     sigma[s] = (double)(r - s);
     v[s * m + s] = 1;
   }
-  js_svds_result res = {.rank = r, .requested = r, .rows = m, .cols = m, .sigma = sigma,
+  js_svds_result res = {.rank = r, .requested = r, .rows = m, .local_rows = m, .cols = m,
+                        .sigma = sigma,
                         .u = (double *)u, .v = v};
   js_space *sp = NULL;
   assert_int_equal(js_space_create(&res, r, 0, &sp), JS_OK);

@@ -2,6 +2,7 @@
  * in their cut-off, width and step-size conditions: Lanczos on X as an
  * operator (n x d, row-major). */
 #include "core/blas.h"
+#include "core/comm.h"
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -18,6 +19,10 @@ static int apply_inputs(void *ctx, int transpose, int64_t b, const double *in, d
 }
 
 int js_dataset_input_norm(const js_dataset *data, double *norm) {
+  return js_dataset_input_norm_shard(data, NULL, norm);
+}
+
+int js_dataset_input_norm_shard(const js_dataset *data, const js_comm *comm, double *norm) {
   if (!data || !norm || !data->x)
     return js_fail(JS_EINVAL, "input norm: NULL argument");
   js_linop *op = NULL;
@@ -26,11 +31,15 @@ int js_dataset_input_norm(const js_dataset *data, double *norm) {
   js_svds_options_init_defaults(&opt);
   opt.top = 1;
   opt.want_vectors = 0;
+  int sharded = js_comm_distributed(comm);
+  int64_t total = sharded && data->total_samples ? data->total_samples : data->n_samples;
   int status = js_linop_create(data->n_samples, data->dim, apply_inputs, (void *)data, &op);
+  if (sharded && !status)
+    status = js_linop_set_shard(op, comm, data->first_sample, total);
   /* A 1 x 1 or n x 1 X has no Lanczos room (one triplet needs min >= 2):
    * its norm is the vector's. */
-  if (!status && (data->n_samples == 1 || data->dim == 1))
-    *norm = js_nrm2(data->n_samples * data->dim, data->x);
+  if (!status && (total == 1 || data->dim == 1))
+    *norm = js_comm_nrm2(comm, data->n_samples * data->dim, data->x);
   else if (!status && !(status = js_svds(op, &opt, &res)))
     *norm = res->sigma[0];
   js_svds_result_free(res);

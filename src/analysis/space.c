@@ -2,8 +2,11 @@
  * triplets, the projection Pi_I and the Table 1 metrics of a vector.
  *
  * Letters: m = nK (rows of J), p (columns), r (rank of I). u is m x r and
- * v is p x r, column after column, as in js_svds_result. */
+ * v is p x r, column after column, as in js_svds_result. With a
+ * distributed J, m is this rank's rows and the sums over them (U^T z,
+ * ||z||) run over the result's comm. */
 #include "core/blas.h"
+#include "core/comm.h"
 #include "core/error.h"
 
 #include <math.h>
@@ -11,7 +14,8 @@
 #include <string.h>
 
 struct js_space {
-  int64_t rank, rows, cols; /* r, m, p */
+  int64_t rank, rows, cols; /* r, m (local rows), p */
+  const js_comm *comm;      /* the ranks the rows are split over */
   double *sigma;            /* r */
   double *u;                /* m x r */
   double *v;                /* p x r */
@@ -60,10 +64,11 @@ int js_space_create(const js_svds_result *res, int64_t rank, double cutoff,
   if (!sp)
     return JS_ENOMEM;
   sp->rank = r;
-  sp->rows = res->rows;
+  sp->rows = res->local_rows;
   sp->cols = res->cols;
+  sp->comm = res->comm;
   sp->sigma = js_alloc((size_t)r, sizeof(double), "space: singular values");
-  sp->u = js_alloc((size_t)(r * res->rows), sizeof(double), "space: left vectors");
+  sp->u = js_alloc((size_t)(r * sp->rows), sizeof(double), "space: left vectors");
   sp->v = js_alloc((size_t)(r * res->cols), sizeof(double), "space: right vectors");
   if (!sp->sigma || !sp->u || !sp->v) {
     js_space_free(sp);
@@ -71,7 +76,7 @@ int js_space_create(const js_svds_result *res, int64_t rank, double cutoff,
   }
   /* The leading r columns of column-after-column blocks are contiguous. */
   memcpy(sp->sigma, res->sigma, sizeof(double) * (size_t)r);
-  memcpy(sp->u, res->u, sizeof(double) * (size_t)(r * res->rows));
+  memcpy(sp->u, res->u, sizeof(double) * (size_t)(r * sp->rows));
   memcpy(sp->v, res->v, sizeof(double) * (size_t)(r * res->cols));
   *out = sp;
   return JS_OK;
@@ -93,18 +98,21 @@ const double *js_space_singular_values(const js_space *space) { return space->si
 const double *js_space_left_vectors(const js_space *space) { return space->u; }
 
 /* coef (r) = U^T z: the u_s are the rows of U^T, stored as the r x m
- * row-major matrix whose row s is column s of u. */
-static void coefficients(const js_space *sp, const double *z, double *coef) {
+ * row-major matrix whose row s is column s of u; summed over the ranks. */
+static int coefficients(const js_space *sp, const double *z, double *coef) {
   js_gemm(0, 0, sp->rank, 1, sp->rows, 1.0, sp->u, sp->rows, z, 1, 0.0, coef, 1);
+  return js_comm_sum(sp->comm, coef, sp->rank);
 }
 
 int js_space_project(const js_space *space, const double *z, double *pz) {
   if (!space || !z || !pz)
     return js_fail(JS_EINVAL, "space: project: NULL argument");
   double *coef = js_alloc((size_t)space->rank, sizeof *coef, "space: coefficients");
-  if (!coef)
-    return JS_ENOMEM;
-  coefficients(space, z, coef);
+  int status = js_comm_agree(space->comm, coef ? JS_OK : JS_ENOMEM);
+  if (status || (status = coefficients(space, z, coef))) {
+    free(coef);
+    return status;
+  }
   /* pz (m) = U coef: U is u read as the m x r matrix U^T transposed. */
   js_gemm(1, 0, space->rows, 1, space->rank, 1.0, space->u, space->rows, coef, 1, 0.0,
           pz, 1);
@@ -116,14 +124,20 @@ int js_space_align(const js_space *space, const double *z, double *coef,
                    js_alignment *out) {
   if (!space || !z || !out)
     return js_fail(JS_EINVAL, "space: align: NULL argument");
-  for (int64_t i = 0; i < space->rows; i++)
+  int status = JS_OK;
+  for (int64_t i = 0; i < space->rows && !status; i++)
     if (!isfinite(z[i]))
-      return js_fail(JS_ENUMERIC, "space: entry %lld of the vector is %g", (long long)i,
-                     z[i]);
-  double *c = coef ? coef : js_alloc((size_t)space->rank, sizeof *c, "space: coefficients");
-  if (!c)
-    return JS_ENOMEM;
-  coefficients(space, z, c);
+      status = js_fail(JS_ENUMERIC, "space: entry %lld of the vector is %g", (long long)i,
+                       z[i]);
+  double *c = coef || status ? coef : js_alloc((size_t)space->rank, sizeof *c,
+                                               "space: coefficients");
+  if (!status && !c)
+    status = JS_ENOMEM;
+  if ((status = js_comm_agree(space->comm, status)) || (status = coefficients(space, z, c))) {
+    if (!coef)
+      free(c);
+    return status;
+  }
   /* ||Pi_I z||^2 = sum c_s^2 and ||J_I^+ z||^2 = sum (c_s / lambda_s)^2,
    * the u_s and v_s being orthonormal; Pi_N needs only the top r vectors. */
   double info2 = 0, pinv2 = 0;
@@ -131,7 +145,7 @@ int js_space_align(const js_space *space, const double *z, double *coef,
     info2 += c[s] * c[s];
     pinv2 += (c[s] / space->sigma[s]) * (c[s] / space->sigma[s]);
   }
-  double norm = js_nrm2(space->rows, z);
+  double norm = js_comm_nrm2(space->comm, space->rows, z);
   double nuisance2 = norm * norm - info2;
   *out = (js_alignment){.norm = norm};
   if (norm > 0) {

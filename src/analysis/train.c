@@ -10,8 +10,12 @@
  * has turned from I(theta_0) (the adaptation of the paper's Tables 1-3).
  *
  * Letters: m = nK outputs, p parameters, n samples, K = m / n outputs per
- * sample, B the SGD batch. */
+ * sample, B the SGD batch. With a distributed model (model->comm) m, the
+ * residuals and y are this rank's shard and theta is whole: the loss and
+ * the distances between residuals sum over the ranks, and the gradient's
+ * sum is the operator's (js_linop_set_shard): one per step. */
 #include "core/blas.h"
+#include "core/comm.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -98,6 +102,12 @@ static int check_args(const js_model *model, const double *y, const js_train_opt
   if (opt->optimizer != JS_OPTIM_GD && opt->optimizer != JS_OPTIM_SGD &&
       opt->optimizer != JS_OPTIM_ADAM)
     return js_fail(JS_EINVAL, "train: unknown optimizer %d", (int)opt->optimizer);
+  if (opt->overlap_rank > 0 && js_comm_distributed(model->comm))
+    return js_fail(JS_EINVAL, "train: the space overlap runs on one process (%d ranks)",
+                   model->comm->size);
+  if (opt->optimizer == JS_OPTIM_SGD && js_comm_distributed(model->comm))
+    return js_fail(JS_EINVAL, "train: SGD over %d ranks is not supported (its batches "
+                   "would be drawn across the shards): use gd or adam", model->comm->size);
   if (opt->checkpoint_every < 0 || (opt->checkpoint_every > 0 && !opt->checkpoint))
     return js_fail(JS_EINVAL, "train: checkpoints every %lld steps need an interval >= 0 "
                    "and a callback", (long long)opt->checkpoint_every);
@@ -243,21 +253,23 @@ static void descend(const trainer *t, run *r, int64_t step) {
   }
 }
 
-/* out = a - b (length n) and its norm. */
-static double distance(int64_t n, const double *a, const double *b, double *out) {
+/* out = a - b (length n) and its norm, over comm's ranks (NULL: whole). */
+static double distance(const js_comm *comm, int64_t n, const double *a, const double *b,
+                       double *out) {
   for (int64_t i = 0; i < n; i++)
     out[i] = a[i] - b[i];
-  return js_nrm2(n, out);
+  return js_comm_nrm2(comm, n, out);
 }
 
 /* The real run's residual at its parameters. */
 static int real_residual(trainer *t, int64_t step, double *loss) {
   run *r = &t->real;
-  int status = t->model->forward(t->model->ctx, r->theta, r->residual);
+  int status = js_comm_agree(t->model->comm,
+                             t->model->forward(t->model->ctx, r->theta, r->residual));
   if (status)
     return status;
   js_axpy(t->m, -1.0, t->y, r->residual);
-  *loss = 0.5 * js_dot(t->m, r->residual, r->residual);
+  *loss = 0.5 * js_comm_dot(t->model->comm, t->m, r->residual, r->residual);
   if (!isfinite(*loss))
     return js_fail(JS_ENUMERIC, "train: the loss became %s at step %lld",
                    isnan(*loss) ? "NaN" : "Inf", (long long)step);
@@ -267,7 +279,7 @@ static int real_residual(trainer *t, int64_t step, double *loss) {
 /* out = r_0 + J_0 (theta - theta_0) = f(theta_0) + J_0 (theta - theta_0) - y:
  * the residual of the linearised model at theta (one product with J_0). */
 static int linear_residual(trainer *t, const double *theta, double *out) {
-  distance(t->p, theta, t->theta0, t->work_p);
+  distance(NULL, t->p, theta, t->theta0, t->work_p);
   int status = js_linop_apply(t->jacobian, 1, t->work_p, out);
   if (!status)
     js_axpy(t->m, 1.0, t->res0, out);
@@ -295,7 +307,8 @@ static int space_of(const trainer *t, js_linop *op, js_space **out) {
 static int measure(trainer *t, js_train_state *state) {
   int status = JS_OK;
   if (taylor(t->opt) && !(status = linear_residual(t, t->real.theta, t->work_m)))
-    state->taylor_rem = distance(t->m, t->real.residual, t->work_m, t->work_m);
+    state->taylor_rem =
+        distance(t->model->comm, t->m, t->real.residual, t->work_m, t->work_m);
   if (status || !t->space0)
     return status;
   js_linop *op = NULL;
@@ -359,11 +372,12 @@ static int report(trainer *t, int64_t step, double loss, js_train_callback callb
                                                                           : JS_OK;
   if (status)
     return status;
-  state.dist_from_init = distance(t->p, t->real.theta, t->theta0, t->work_p);
+  state.dist_from_init = distance(NULL, t->p, t->real.theta, t->theta0, t->work_p);
   if (t->opt->linearized) {
     state.lin_residual = t->lin.residual;
-    state.lin_gap = distance(t->m, t->real.residual, t->lin.residual, t->work_m);
-    state.lin_dist = distance(t->p, t->real.theta, t->lin.theta, t->work_p);
+    state.lin_gap =
+        distance(t->model->comm, t->m, t->real.residual, t->lin.residual, t->work_m);
+    state.lin_dist = distance(NULL, t->p, t->real.theta, t->lin.theta, t->work_p);
   }
   *stop = callback(ctx, &state);
   return JS_OK;
@@ -496,7 +510,7 @@ int js_train(const js_model *model, const double *y, const js_train_options *opt
   js_rng_seed(&t.rng, opt->seed);
   double loss;
   int started = 0; /* real.theta holds the parameters reached */
-  if ((status = trainer_alloc(&t)) ||
+  if ((status = js_comm_agree(model->comm, trainer_alloc(&t))) ||
       (opt->resume && (status = check_snapshot(&t, opt->resume))))
     goto done;
   started = 1; /* start and restore copy the parameters first */
@@ -508,11 +522,13 @@ int js_train(const js_model *model, const double *y, const js_train_options *opt
   if (!opt->resume && (status = report(&t, 0, loss, callback, ctx, &stop)))
     goto done;
   for (int64_t step = first; step <= opt->steps && !stop && !status; step++) {
-    if (js_cancel_requested()) {
-      status = js_fail(JS_ECANCELED, "train: interrupted at step %lld of %lld",
-                       (long long)step - 1, (long long)opt->steps);
+    /* Agreed, as in arpack.c: the ranks stop at the same step. */
+    status = js_cancel_requested() ? js_fail(JS_ECANCELED, "train: interrupted at step "
+                                             "%lld of %lld", (long long)step - 1,
+                                             (long long)opt->steps)
+                                   : JS_OK;
+    if ((status = js_comm_agree(model->comm, status)))
       break;
-    }
     status = take_step(&t, step, &loss);
     if (!status)
       status = report(&t, step, loss, callback, ctx, &stop);

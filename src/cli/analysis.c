@@ -1,5 +1,7 @@
 #include "cli/analysis.h"
 
+#include "cli/parallel.h"
+
 #include "cli/args.h"
 #include "cli/output.h"
 #include "cli/problem.h"
@@ -132,7 +134,14 @@ int cli_theory_inputs(const cli_problem *pb, const char *verb, cli_theory *t) {
       norm += data->x[i * data->dim + j] * data->x[i * data->dim + j];
     t->norm_error = fmax(t->norm_error, fabs(sqrt(norm) - 1.0));
   }
-  return js_dataset_input_norm(data, &t->input_norm) ? cli_library_error() : 0;
+  /* Over all ranks' samples: a non-negative double orders as its bits. */
+  int64_t bits;
+  memcpy(&bits, &t->norm_error, sizeof bits);
+  if (js_comm_max(cli_comm(), &bits, 1))
+    return cli_library_error();
+  memcpy(&t->norm_error, &bits, sizeof bits);
+  return js_dataset_input_norm_shard(data, cli_comm(), &t->input_norm) ? cli_library_error()
+                                                                        : 0;
 }
 
 int cli_theory_lr(const cli_problem *pb, const char *verb, double *lr) {

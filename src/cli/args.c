@@ -6,14 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+static char last_error[1024];
+
 void cli_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("jacspec: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
   va_end(ap);
+  fprintf(stderr, "jacspec: %s\n", last_error);
 }
+
+const char *cli_last_error(void) { return last_error; }
 
 static const cli_opt *find_option(const cli_opt *const *groups, const char *name,
                                   size_t len) {

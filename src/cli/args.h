@@ -43,5 +43,8 @@ void cli_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+/* The last line cli_error printed (without "jacspec: "), for a rank whose
+ * stderr is not shown to pass it to rank 0 (cli/parallel.h). */
+const char *cli_last_error(void);
 
 #endif

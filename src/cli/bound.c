@@ -6,6 +6,7 @@
  * variance; and Theorem 3.2 (random initialisation, the analytic kernel). */
 #include "cli/analysis.h"
 #include "cli/output.h"
+#include "cli/parallel.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"
 #include "cli/verbs.h"
@@ -185,7 +186,7 @@ typedef struct report {
 
 static void print_report(FILE *f, const report *r, const char *title, const char *alpha) {
   fprintf(f, "# Theorem %s, data %s: n = %lld, K = %lld, ||X|| = %.6g\n", title,
-          r->pb->data_name, (long long)r->pb->data->n_samples,
+          r->pb->data_name, (long long)cli_samples(r->pb->data),
           (long long)r->pb->data->n_outputs, r->t->input_norm);
   fprintf(f, "# width k = %lld, B = max(sup|phi'|, sup|phi''|) = %.6g, %s = %.6g (r = %lld "
           "of lambda_1 = %.6g), eta = %.6g\n", (long long)r->t->width, r->t->deriv_bound,
@@ -196,7 +197,7 @@ static void print_report(FILE *f, const report *r, const char *title, const char
 
 static void json_report(json_writer *j, const report *r) {
   json_string(j, "data", r->pb->data_name);
-  json_int(j, "n_samples", r->pb->data->n_samples);
+  json_int(j, "n_samples", cli_samples(r->pb->data));
   json_number(j, "B", r->t->deriv_bound);
   json_number(j, "input_norm", r->t->input_norm);
   json_int(j, "width", r->t->width);
@@ -225,7 +226,7 @@ static int theorem33(cli_problem *pb, const js_svds_options *opt, js_bound_input
   if (rc)
     goto done;
   double lambda_1 = js_space_singular_values(sp)[0];
-  in->n_samples = pb->data->n_samples;
+  in->n_samples = cli_samples(pb->data);
   in->nu = t->nu;
   in->deriv_bound = t->deriv_bound;
   in->input_norm = t->input_norm;
@@ -374,6 +375,12 @@ int cli_bound(int argc, char **argv) {
   int is32 = args.theorem && strcmp(args.theorem, "3.2") == 0;
   if (args.theorem && !is32 && strcmp(args.theorem, "3.3") != 0) {
     cli_error("--theorem: expected 3.3 or 3.2, got '%s'", args.theorem);
+    return 2;
+  }
+  /* Sigma(X) pairs all n samples (js_ntk): one process holds them. */
+  if (is32 && cli_ranks() > 1) {
+    cli_error("bound: --theorem 3.2 builds the n x n kernel Sigma(X) on one process; "
+              "run it without mpirun");
     return 2;
   }
   if ((rc = cli_problem_load(&pb)) || (rc = parse_inputs(&in)) ||

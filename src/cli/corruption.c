@@ -1,6 +1,7 @@
 #include "cli/corruption.h"
 
 #include "cli/args.h"
+#include "cli/parallel.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,6 +27,10 @@ int cli_corruption_apply(cli_problem *pb, cli_corruption *c) {
   js_dataset *data = pb->data;
   if (isnan(c->rho))
     return 0;
+  if (cli_ranks() > 1) { /* the draw picks samples over the whole set */
+    cli_error("--corrupt runs on one process (not under mpirun)");
+    return 1;
+  }
   int64_t n = data->n_samples, m = n * data->n_outputs;
   c->clean = *data;
   c->clean.y = malloc(sizeof(double) * (size_t)m);

@@ -1,6 +1,7 @@
 /* jacspec density: the density of all min(nK, p) singular values of the
  * Jacobian by stochastic Lanczos quadrature (js_density), as a histogram. */
 #include "cli/output.h"
+#include "cli/parallel.h"
 #include "cli/plot.h"
 #include "cli/problem.h"
 #include "cli/verbs.h"
@@ -94,7 +95,7 @@ static int save_nodes(const char *path, const js_density_result *res) {
       rows[3 * k + 2] = res->weights[k];
     }
   int64_t shape[2] = {res->n_nodes, 3};
-  int rc = js_npy_write(path, rows, 2, shape) ? cli_library_error() : 0;
+  int rc = cli_rank() == 0 && js_npy_write(path, rows, 2, shape) ? cli_library_error() : 0;
   free(rows);
   return rc;
 }
@@ -123,7 +124,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_density_result *
   json_writer j;
   json_begin(&j, f);
   cli_problem_data_json(pb, &j);
-  json_int(&j, "n_samples", pb->data->n_samples);
+  json_int(&j, "n_samples", cli_samples(pb->data));
   json_int(&j, "n_outputs", pb->data->n_outputs);
   json_int(&j, "n_params", res->cols);
   json_string(&j, "side", res->side == JS_SIDE_PARAMS ? "params" : "outputs");
@@ -248,7 +249,7 @@ static void plot_bins(FILE *f, const double *edges, const double *counts, int64_
 /* The histogram (the paper's Figure 5), an earlier run's over it, c(alpha)'s
  * cut-off marked. */
 static int plot(cli_plot *p, const js_density_result *res, const histogram *compare) {
-  if (!p->image)
+  if (!p->image || cli_rank() > 0) /* rank 0 alone draws */
     return 0;
   if (cli_plot_open(p))
     return 1;
@@ -322,7 +323,7 @@ int cli_density(int argc, char **argv) {
   if ((rc = cli_plot_parse(&picture)) || (rc = read_compare(&picture, &compare)) ||
       (rc = cli_problem_load(&pb)) || (rc = parse_options(&opt, pb.seed)))
     goto done;
-  int64_t rows = pb.data->n_samples * pb.data->n_outputs, p = js_net_n_params(pb.net);
+  int64_t rows = cli_samples(pb.data) * pb.data->n_outputs, p = js_net_n_params(pb.net);
   if ((rc = cli_problem_plan_bytes(&pb, js_density_memory_bytes(&opt, rows, p),
                                    opt.block < opt.probes ? opt.block : opt.probes)))
     goto done;

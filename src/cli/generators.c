@@ -1,6 +1,7 @@
 /* The synthetic data sources of --data: gmm:, parity:, lowrank: specs. */
 #include "cli/generators.h"
 
+#include "cli/parallel.h"
 #include "cli/problem.h"
 #include "cli/spec.h"
 
@@ -23,6 +24,8 @@ int cli_load_gmm(const char *body, js_dataset **out) {
   js_gmm_options opt;
   if (cli_gmm_spec(body, &opt))
     return 2;
+  opt.part = cli_rank(); /* each rank draws its own samples */
+  opt.parts = cli_ranks();
   return js_dataset_gmm(&opt, out) ? cli_library_error() : 0;
 }
 
@@ -42,6 +45,8 @@ int cli_load_parity(const char *body, js_dataset **out) {
   js_parity_options opt;
   if (cli_parity_spec(body, &opt))
     return 2;
+  opt.part = cli_rank();
+  opt.parts = cli_ranks();
   return js_dataset_parity(&opt, NULL, out) ? cli_library_error() : 0;
 }
 

@@ -1,5 +1,6 @@
 /* jacspec: command-line queries on the spectrum of a network's Jacobian. */
 #include "cli/args.h"
+#include "cli/parallel.h"
 #include "cli/signals.h"
 #include "cli/verbs.h"
 #include "jacspec.h"
@@ -41,11 +42,15 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
+  if (cli_parallel_init(&argc, &argv))
+    return 1;
   cli_signals_install();
   for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
     if (strcmp(argv[1], verbs[i].name) != 0)
       continue;
     int rc = verbs[i].run(argc - 2, argv + 2);
+    /* Every rank leaves with the same code, reported once. */
+    rc = cli_agree(rc);
     int sig = cli_signal_caught();
     /* A signal after the library's last check: the verb finished, but
      * cli_results_close discarded its files; say so. */
@@ -54,8 +59,10 @@ int main(int argc, char **argv) {
                 sig == SIGINT ? "SIGINT" : "SIGTERM");
       rc = 128 + sig;
     }
+    cli_parallel_finalize();
     return rc;
   }
+  cli_parallel_finalize();
   cli_error("unknown verb '%s' (try jacspec --help)", argv[1]);
   return 2;
 }

@@ -3,6 +3,7 @@
  * of (3.4)) and, for a width k, how far the empirical kernel K/nu^2 J J^T
  * of the paper's network at initialisation is from it. */
 #include "cli/output.h"
+#include "cli/parallel.h"
 #include "cli/problem.h"
 #include "cli/verbs.h"
 
@@ -184,6 +185,11 @@ int cli_ntk(int argc, char **argv) {
   ntk_run r = {0};
   js_ntk *k = NULL;
   cli_results out = {0};
+  /* The kernel pairs all n samples: one process holds them (no shards). */
+  if (cli_ranks() > 1) {
+    cli_error("ntk: the n x n kernel Sigma(X) runs on one process; run it without mpirun");
+    return 2;
+  }
   if ((rc = cli_problem_load_data(&pb)) || (rc = parse(pb.data, &r)) ||
       (rc = cli_results_open(&out, args.json, NULL)))
     goto done;

@@ -1,5 +1,7 @@
 #include "cli/output.h"
 
+#include "cli/parallel.h"
+
 #include "cli/args.h"
 #include "cli/signals.h"
 
@@ -29,6 +31,8 @@ static int output_open(cli_output *out, const char *path) {
 
 int cli_results_open(cli_results *r, const char *json_path, const char *csv_path) {
   memset(r, 0, sizeof *r);
+  if (cli_rank() != 0) /* rank 0 writes the results of all */
+    return 0;
   return output_open(&r->json, json_path) || output_open(&r->csv, csv_path);
 }
 

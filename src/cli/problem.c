@@ -1,6 +1,7 @@
 #include "cli/problem.h"
 
 #include "cli/generators.h"
+#include "cli/parallel.h"
 #include "cli/signals.h"
 
 #include <math.h>
@@ -215,6 +216,26 @@ static int apply_reader_options(const char *name, js_dataset *data) {
   return js_dataset_shuffle(data, seed) ? cli_library_error() : 0;
 }
 
+/* On several ranks, a data set loaded whole (IDX, CSV, lowrank, or any
+ * shuffled one) keeps only this rank's samples; shards stay as they are. */
+static int keep_shard(js_dataset **data) {
+  if (cli_ranks() == 1 || (*data)->total_samples > 0)
+    return 0;
+  int64_t first, count;
+  js_shard_range((*data)->n_samples, cli_rank(), cli_ranks(), &first, &count);
+  js_dataset *shard = NULL;
+  if (count < 1) {
+    cli_error("%lld samples cannot be split across %d ranks", (long long)(*data)->n_samples,
+              cli_ranks());
+    return 1;
+  }
+  if (js_dataset_shard(*data, first, count, &shard))
+    return cli_library_error();
+  js_dataset_free(*data);
+  *data = shard;
+  return 0;
+}
+
 /* Loads one data set (training: default_spec "gmm"; test: NULL, absent
  * unless given) and checks and normalises it. `name` receives a label. */
 static int load_dataset(const data_args *a, const char *default_spec, char *name,
@@ -227,7 +248,11 @@ static int load_dataset(const data_args *a, const char *default_spec, char *name
       return 2;
     }
     snprintf(name, name_size, "%s", a->x);
-    rc = js_dataset_npy(a->x, a->labels, a->targets, out) ? cli_library_error() : 0;
+    /* Each rank reads its own rows, unless a shuffle needs them all. */
+    int parts = reader_args.shuffle ? 1 : cli_ranks();
+    rc = js_dataset_npy_shard(a->x, a->labels, a->targets, cli_rank(), parts, out)
+             ? cli_library_error()
+             : 0;
   } else if (a->labels || a->targets) {
     cli_error("labels and targets files go with an inputs file (--x or --test-x)");
     return 2;
@@ -238,7 +263,7 @@ static int load_dataset(const data_args *a, const char *default_spec, char *name
     snprintf(name, name_size, "%s", spec);
     rc = load_source(spec, out);
   }
-  if (rc || (rc = apply_reader_options(name, *out)))
+  if (rc || (rc = apply_reader_options(name, *out)) || (rc = keep_shard(out)))
     return rc;
   /* The message names the file of the offending array: with --targets, the
    * inputs' and the targets' files both. */
@@ -270,7 +295,7 @@ static int fit_outputs(js_dataset *data, int64_t n_outputs) {
 int cli_problem_load_test(const cli_problem *pb, js_dataset **test) {
   char name[256];
   *test = NULL;
-  int rc = load_dataset(&test_args, NULL, name, sizeof name, test);
+  int rc = cli_agree(load_dataset(&test_args, NULL, name, sizeof name, test));
   if (rc || !*test)
     return rc;
   if (model_args.model && (rc = fit_outputs(*test, pb->data->n_outputs)))
@@ -433,8 +458,9 @@ static void list_params(const js_net *net) {
 }
 
 void cli_problem_data_line(const cli_problem *pb, FILE *f, int64_t rows, int64_t cols) {
-  fprintf(f, "# data %s: n=%lld d=%lld K=%lld", pb->data_name, (long long)pb->data->n_samples,
-          (long long)pb->data->dim, (long long)pb->data->n_outputs);
+  fprintf(f, "# data %s: n=%lld d=%lld K=%lld", pb->data_name,
+          (long long)cli_samples(pb->data), (long long)pb->data->dim,
+          (long long)pb->data->n_outputs);
   if (rows > 0)
     fprintf(f, "; J is %lld x %lld (nK x p)", (long long)rows, (long long)cols);
   if (!isnan(pb->cross_predictability))
@@ -497,8 +523,12 @@ static int memory_budget(size_t *budget) {
 
 static double mib(size_t bytes) { return (double)bytes / (1024.0 * 1024.0); }
 
+int64_t cli_samples(const js_dataset *data) {
+  return data->total_samples ? data->total_samples : data->n_samples;
+}
+
 int cli_problem_plan(cli_problem *pb, js_svds_options *solver) {
-  int64_t rows = pb->data->n_samples * pb->data->n_outputs;
+  int64_t rows = cli_samples(pb->data) * pb->data->n_outputs;
   int64_t p = js_net_n_params(pb->net);
   /* The residual check multiplies a block of all r triplets at once. A rank
    * out of range is left to the solver, which names the limit. */
@@ -510,10 +540,15 @@ int cli_problem_plan(cli_problem *pb, js_svds_options *solver) {
   js_memory_plan plan;
   if (memory_budget(&budget))
     return 2;
-  if (solver->method == JS_SVDS_AUTO && !solver->smallest && budget > 0 &&
-      js_plan_memory(pb->net, pb->jac.precision, pb->data->n_samples, block,
-                     js_svds_memory_bytes(solver, rows, p), budget, &plan) == JS_ENOMEM)
-    solver->method = JS_SVDS_GRAM;
+  if (solver->method == JS_SVDS_AUTO && !solver->smallest) {
+    int64_t gram = budget > 0 &&
+                   js_plan_memory(pb->net, pb->jac.precision, pb->data->n_samples, block,
+                                  js_svds_memory_bytes(solver, rows, p), budget,
+                                  &plan) == JS_ENOMEM;
+    /* One method on every rank: a shard that leaves no room turns all to Gram. */
+    if (js_comm_max(cli_comm(), &gram, 1) || gram)
+      solver->method = JS_SVDS_GRAM;
+  }
   return cli_problem_plan_bytes(pb, js_svds_memory_bytes(solver, rows, p), block);
 }
 
@@ -524,24 +559,35 @@ int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) 
   if (budget == 0)
     return 0; /* unknown machine size and no --mem: the library's defaults */
   js_memory_plan plan;
+  /* --mem is per rank: each plans for its own shard. */
   int status = js_plan_memory(pb->net, pb->jac.precision, pb->data->n_samples, block,
                               solver_bytes, budget, &plan);
-  if (status == JS_ENOMEM) {
+  int rc = 0;
+  if (status == JS_ENOMEM)
     cli_error("%s%s", js_last_error(), compute_args.mem ? "" : " (give a budget with --mem)");
-    return 1;
-  }
   if (status)
-    return cli_library_error();
+    rc = status == JS_ENOMEM ? 1 : cli_library_error();
+  if ((rc = cli_agree(rc)))
+    return rc;
   pb->jac.batch_size = plan.batch_size;
   pb->jac.cache_limit = plan.cache_limit;
-  if (compute_args.verbose)
-    fprintf(stderr,
-            "jacspec: memory plan for a budget of %.1f MiB: program, data, weights and "
-            "solver %.1f MiB; activation cache %s (%.1f MiB); batches of %lld samples "
-            "(%.1f MiB workspace); %.1f MiB in all\n",
-            mib(plan.budget), mib(plan.fixed_bytes), plan.cache ? "on" : "off",
-            mib(plan.cache_bytes), (long long)plan.batch_size, mib(plan.batch_bytes),
-            mib(plan.total_bytes));
+  if (!compute_args.verbose)
+    return 0;
+  /* Every rank's plan, on its own stderr (cli/parallel.h). */
+  FILE *log = cli_rank_log();
+  fprintf(log, "jacspec: ");
+  if (cli_ranks() > 1)
+    fprintf(log, "rank %d of %d: samples %lld..%lld (%lld); ", cli_rank(), cli_ranks(),
+            (long long)pb->data->first_sample,
+            (long long)(pb->data->first_sample + pb->data->n_samples - 1),
+            (long long)pb->data->n_samples);
+  fprintf(log,
+          "memory plan for a budget of %.1f MiB: program, data, weights and "
+          "solver %.1f MiB; activation cache %s (%.1f MiB); batches of %lld samples "
+          "(%.1f MiB workspace); %.1f MiB in all\n",
+          mib(plan.budget), mib(plan.fixed_bytes), plan.cache ? "on" : "off",
+          mib(plan.cache_bytes), (long long)plan.batch_size, mib(plan.batch_bytes),
+          mib(plan.total_bytes));
   return 0;
 }
 
@@ -564,12 +610,18 @@ int cli_problem_load_data(cli_problem *pb) {
   if (!rc && !train_args.x && strncmp(name, "parity", 6) == 0 && (!name[6] || name[6] == ':') &&
       !cli_parity_spec(name[6] ? name + 7 : "", &parity))
     pb->cross_predictability = js_parity_cross_predictability(parity.bits, parity.degree);
-  return rc;
+  /* A rank that could not read its shard stops every rank, reported once. */
+  if ((rc = cli_agree(rc)))
+    return rc;
+  pb->jac.comm = cli_comm();
+  return 0;
 }
 
 int cli_problem_load(cli_problem *pb) {
   int rc = cli_problem_load_data(pb);
-  if (rc || (rc = build_model(pb)))
+  if (rc)
+    return rc;
+  if ((rc = cli_agree(build_model(pb))))
     return rc;
   if (model_args.list_params) {
     list_params(pb->net);
@@ -580,13 +632,15 @@ int cli_problem_load(cli_problem *pb) {
 }
 
 int cli_problem_save_init(cli_problem *pb) {
-  if (model_args.save_init && js_net_save_tensors(pb->net, model_args.save_init))
+  if (model_args.save_init && cli_rank() == 0 &&
+      js_net_save_tensors(pb->net, model_args.save_init))
     return cli_library_error();
   return 0;
 }
 
 int cli_problem_save_model(const js_net *net) {
-  if (model_args.save_model && js_net_save_onnx(net, model_args.save_model))
+  if (model_args.save_model && cli_rank() == 0 &&
+      js_net_save_onnx(net, model_args.save_model))
     return cli_library_error();
   return 0;
 }

@@ -68,6 +68,9 @@ int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block);
 int cli_problem_load_test(const cli_problem *pb, js_dataset **test);
 
 
+/* The samples of the whole data set (all ranks' shards). */
+int64_t cli_samples(const js_dataset *data);
+
 /* Prints "jacspec: <library message>" and returns exit code 1, or 128 + the
  * signal number once SIGINT or SIGTERM was caught (cli/signals.h). */
 int cli_library_error(void);

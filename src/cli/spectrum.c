@@ -1,12 +1,14 @@
 /* jacspec spectrum: the top singular values (and vectors) of the Jacobian
  * of a network on a data set, at the network's weights. */
 #include "cli/output.h"
+#include "cli/parallel.h"
 #include "cli/plot.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"
 #include "cli/verbs.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static struct {
   const char *top, *smallest, *cutoff, *dense_limit, *json, *csv, *save_vectors;
@@ -64,13 +66,36 @@ static int save_columns(const char *path, const double *columns, int64_t rows,
   return rc;
 }
 
+/* U of all ranks (rows x rank), each rank's rows at its offset: a sum of
+ * blocks that are zero outside each rank's rows. */
+static double *gather_u(const js_svds_result *res) {
+  double *u = calloc((size_t)(res->rows * res->rank) + 1, sizeof(double));
+  int rc = 0;
+  if (!u) {
+    cli_error("--save-vectors: out of memory");
+    rc = 1;
+  }
+  for (int64_t s = 0; u && s < res->rank; s++)
+    memcpy(u + s * res->rows + res->row_offset, res->u + s * res->local_rows,
+           sizeof(double) * (size_t)res->local_rows);
+  if (cli_agree(rc) || js_comm_sum(res->comm, u, res->rows * res->rank)) {
+    free(u);
+    return NULL;
+  }
+  return u;
+}
+
 static int save_vectors(const js_svds_result *res, const char *prefix) {
   char path[4096];
-  snprintf(path, sizeof path, "%s_U.npy", prefix);
-  if (save_columns(path, res->u, res->rows, res->rank))
+  double *u = res->u;
+  if (res->local_rows < res->rows && !(u = gather_u(res)))
     return 1;
+  snprintf(path, sizeof path, "%s_U.npy", prefix);
+  int rc = cli_rank() == 0 ? save_columns(path, u, res->rows, res->rank) : 0;
+  if (u != res->u)
+    free(u);
   snprintf(path, sizeof path, "%s_V.npy", prefix);
-  return save_columns(path, res->v, res->cols, res->rank);
+  return rc || cli_rank() != 0 ? rc : save_columns(path, res->v, res->cols, res->rank);
 }
 
 static const char *side_name(js_side side) {
@@ -114,7 +139,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res
   json_writer j;
   json_begin(&j, f);
   cli_problem_data_json(pb, &j);
-  json_int(&j, "n_samples", pb->data->n_samples);
+  json_int(&j, "n_samples", cli_samples(pb->data));
   json_int(&j, "dim", pb->data->dim);
   json_int(&j, "n_outputs", pb->data->n_outputs);
   json_int(&j, "n_params", res->cols);
@@ -149,7 +174,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res
 /* The singular values on a log axis against their index, the cut-off
  * marked. */
 static int plot(cli_plot *p, const js_svds_result *res, double cutoff) {
-  if (!p->image)
+  if (!p->image || cli_rank() > 0) /* rank 0 alone draws */
     return 0;
   if (cli_plot_open(p))
     return 1;

@@ -7,6 +7,7 @@
 #include "cli/analysis.h"
 #include "cli/corruption.h"
 #include "cli/output.h"
+#include "cli/parallel.h"
 #include "cli/plot.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"
@@ -90,7 +91,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, doubl
   const double *sigma = js_space_singular_values(sp);
   json_begin(&j, f);
   cli_problem_data_json(pb, &j);
-  json_int(&j, "n_samples", pb->data->n_samples);
+  json_int(&j, "n_samples", cli_samples(pb->data));
   json_int(&j, "n_outputs", pb->data->n_outputs);
   json_int(&j, "n_params", js_space_cols(sp));
   json_int(&j, "rank", r);
@@ -136,7 +137,7 @@ static void write_csv(FILE *f, const js_space *sp, double cutoff, const split_ro
 /* The Table 1 row as bars: the fractions of the labels and of the residual
  * on I and on N. */
 static int plot(cli_plot *p, const js_space *sp, const split_row *row) {
-  if (!p->image)
+  if (!p->image || cli_rank() > 0) /* rank 0 alone draws */
     return 0;
   if (cli_plot_open(p))
     return 1;
@@ -228,6 +229,11 @@ int cli_split(int argc, char **argv) {
       (args.compare && (rc = weights_in(&pb, args.compare, &other))) ||
       (rc = cli_corruption_apply(&pb, &corruption)))
     goto done;
+  if (args.compare && cli_ranks() > 1) { /* U_a^T U_b would need the ranks' sum */
+    cli_error("--compare runs on one process (not under mpirun)");
+    rc = 2;
+    goto done;
+  }
   if (!(residual = residual_at(&pb, args.residual_init))) {
     rc = 1;
     goto done;
@@ -255,7 +261,8 @@ int cli_split(int argc, char **argv) {
     goto done;
   }
   int64_t shape[2] = {2, r};
-  if (args.coefficients && js_npy_write(args.coefficients, row.coef, 2, shape)) {
+  if (args.coefficients && cli_rank() == 0 &&
+      js_npy_write(args.coefficients, row.coef, 2, shape)) {
     rc = cli_library_error();
     goto done;
   }

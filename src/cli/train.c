@@ -6,6 +6,7 @@
 #include "cli/analysis.h"
 #include "cli/corruption.h"
 #include "cli/output.h"
+#include "cli/parallel.h"
 #include "cli/plot.h"
 #include "cli/problem.h"
 #include "cli/signals.h"
@@ -140,6 +141,10 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
     return 2;
   }
   opt->overlap_rank = args.overlap ? st->solver.top : 0;
+  if ((args.checkpoint || args.resume || args.overlap) && cli_ranks() > 1) {
+    cli_error("--checkpoint, --resume and --overlap run on one process (not under mpirun)");
+    return 2;
+  }
   if (args.checkpoint_every && !args.checkpoint) {
     cli_error("--checkpoint-every applies with --checkpoint DIR");
     return 2;
@@ -181,7 +186,7 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
   const js_dataset *sets[2] = {pb->data, test};
   for (int k = 0; k < 2 && (st->space != SPACE_NONE || args.overlap) && st->solver.cutoff <= 0;
        k++) {
-    int64_t m = sets[k] ? sets[k]->n_samples * sets[k]->n_outputs : INT64_MAX;
+    int64_t m = sets[k] ? cli_samples(sets[k]) * sets[k]->n_outputs : INT64_MAX;
     int64_t p = js_net_n_params(pb->net), min_dim = m < p ? m : p;
     if (sets[k] && st->solver.top >= min_dim) {
       cli_error("--rank %lld must be below min(nK, p) = %lld of the %s Jacobian",
@@ -214,11 +219,11 @@ static void write_json(FILE *f, const cli_problem *pb, const settings *st,
   json_writer j;
   json_begin(&j, f);
   cli_problem_data_json(pb, &j);
-  json_int(&j, "n_samples", pb->data->n_samples);
+  json_int(&j, "n_samples", cli_samples(pb->data));
   json_int(&j, "n_outputs", pb->data->n_outputs);
   json_int(&j, "n_params", js_net_n_params(pb->net));
   if (tr->test)
-    json_int(&j, "test_samples", tr->test->n_samples);
+    json_int(&j, "test_samples", cli_samples(tr->test));
   json_int(&j, "steps", st->train.steps);
   if (st->epoch)
     json_int(&j, "steps_per_epoch", st->epoch);
@@ -240,7 +245,7 @@ static void write_json(FILE *f, const cli_problem *pb, const settings *st,
   if (st->train.optimizer == JS_OPTIM_SGD)
     json_int(&j, "batch", st->train.batch);
   json_int(&j, "seed", (int64_t)st->train.seed);
-  json_string(&j, "error_kind", train_track_error_kind(pb->data));
+  json_string(&j, "error_kind", tr->train_kind);
   json_int(&j, "every", tr->every);
   if (st->space == SPACE_NONE || st->space == SPACE_FINAL)
     json_string(&j, "space", st->space == SPACE_NONE ? "none" : "final");
@@ -271,7 +276,7 @@ static int curve(char *buf, size_t size, const train_track *tr, const char *name
  * spaces) and the train and test errors over the steps, side by side. The
  * data is the table itself, its header naming the columns. */
 static int plot(cli_plot *p, const train_track *tr) {
-  if (!p->image)
+  if (!p->image || cli_rank() > 0) /* rank 0 alone draws */
     return 0;
   if (cli_plot_open(p))
     return 1;
@@ -425,8 +430,9 @@ int cli_train(int argc, char **argv) {
   plot_rc = plot(&picture, &tr); /* a failed drawing keeps the results */
   js_net_set_params(pb.net, theta); /* the network now holds the trained weights */
   int saved = status != JS_OK ? 0
-              : args.save && js_net_save_tensors(pb.net, args.save) ? cli_library_error()
-                                                                    : cli_problem_save_model(pb.net);
+              : args.save && cli_rank() == 0 && js_net_save_tensors(pb.net, args.save)
+                  ? cli_library_error()
+                  : cli_problem_save_model(pb.net);
   if (saved) {
     rc = saved;
     wrote = 0; /* the run failed: its CSV and JSON are not left behind */

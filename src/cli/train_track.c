@@ -2,6 +2,7 @@
 
 #include "cli/analysis.h"
 #include "cli/args.h"
+#include "cli/parallel.h"
 #include "cli/problem.h"
 
 #include <math.h>
@@ -56,6 +57,8 @@ static int64_t n_outputs(const js_dataset *data) {
 }
 
 int train_track_init(train_track *tr) {
+  tr->train_kind = train_track_error_kind_all(tr->train);
+  tr->test_kind = tr->test ? train_track_error_kind_all(tr->test) : NULL;
   int64_t capacity = tr->steps / tr->every + 2; /* steps 0, E, 2E, ... and T */
   int64_t m = n_outputs(tr->train), m_test = n_outputs(tr->test);
   int64_t kept = tr->keep_residuals ? capacity : 0;
@@ -91,23 +94,35 @@ const char *train_track_error_kind(const js_dataset *data) {
   return "sign";
 }
 
+const char *train_track_error_kind_all(const js_dataset *data) {
+  if (data->labels)
+    return "class";
+  int64_t loss = train_track_error_kind(data)[0] == 'l';
+  if (js_comm_max(cli_comm(), &loss, 1))
+    loss = 1;
+  return loss ? "loss" : "sign";
+}
+
 /* The fraction of samples whose largest output is not their label; for
  * +-1 targets (parity, binary tasks) the fraction of outputs whose sign
  * differs from the target's (the misclassification rate, not a loss); for
  * other real-valued targets the loss 0.5 ||r||^2. */
-static double error_of(const js_dataset *data, const double *residual) {
+static double error_of(const js_dataset *data, const char *kind, const double *residual) {
   int64_t n = data->n_samples, K = data->n_outputs;
-  if (!data->labels && train_track_error_kind(data)[0] == 's') {
+  /* Sums over all ranks' samples. */
+  if (kind[0] == 's') {
     int64_t wrong = 0;
     for (int64_t i = 0; i < n * K; i++) /* f = r + y: wrong when sign(f) != y */
       wrong += (residual[i] + data->y[i]) * data->y[i] <= 0;
-    return (double)wrong / (double)(n * K);
+    double count = (double)wrong; /* exact below 2^53 */
+    return js_comm_sum(cli_comm(), &count, 1) ? NAN
+                                               : count / (double)(cli_samples(data) * K);
   }
   if (!data->labels) {
     double sum = 0;
     for (int64_t i = 0; i < n * K; i++)
       sum += residual[i] * residual[i];
-    return 0.5 * sum;
+    return js_comm_sum(cli_comm(), &sum, 1) ? NAN : 0.5 * sum;
   }
   int64_t wrong = 0;
   for (int64_t i = 0; i < n; i++) {
@@ -118,7 +133,8 @@ static double error_of(const js_dataset *data, const double *residual) {
         best = l;
     wrong += best != data->labels[i];
   }
-  return (double)wrong / (double)n;
+  double count = (double)wrong; /* exact below 2^53 */
+  return js_comm_sum(cli_comm(), &count, 1) ? NAN : count / (double)cli_samples(data);
 }
 
 int train_track_step(void *ctx, const js_train_state *st) {
@@ -133,7 +149,7 @@ int train_track_step(void *ctx, const js_train_state *st) {
   train_row *row = &tr->rows[tr->n_rows];
   *row = (train_row){.step = st->step,
                      .loss = st->loss,
-                     .train_error = error_of(tr->train, st->residual),
+                     .train_error = error_of(tr->train, tr->train_kind, st->residual),
                      .test_error = NAN,
                      .res_info = NAN, .res_nuisance = NAN,
                      .test_res_info = NAN, .test_res_nuisance = NAN,
@@ -148,16 +164,18 @@ int train_track_step(void *ctx, const js_train_state *st) {
   if (tr->corruption) { /* f - y_clean = r + (y_corrupted - y_clean) */
     for (int64_t i = 0; i < m; i++)
       tr->true_residual[i] = st->residual[i] + tr->corruption[i];
-    row->true_error = error_of(tr->clean, tr->true_residual);
+    row->true_error = error_of(tr->clean, tr->train_kind, tr->true_residual);
   }
   if (tr->test) {
-    if (tr->test_model->forward(tr->test_model->ctx, st->theta, tr->test_residual)) {
+    int failed = tr->test_model->forward(tr->test_model->ctx, st->theta, tr->test_residual);
+    if (failed)
       cli_error("%s", js_last_error());
+    if (cli_agree(failed != 0)) { /* every rank stops at the same step */
       tr->failed = 1;
       return 1;
     }
     cli_subtract_targets(tr->test, tr->test_residual);
-    row->test_error = error_of(tr->test, tr->test_residual);
+    row->test_error = error_of(tr->test, tr->test_kind, tr->test_residual);
   }
   if (tr->keep_residuals) {
     memcpy(tr->kept + tr->n_rows * m, st->residual, sizeof(double) * (size_t)m);

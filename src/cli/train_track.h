@@ -47,6 +47,7 @@ typedef struct train_track {
   double *theta_space;        /* theta at space_step */
   double *test_residual;      /* nK_test */
   double *true_residual;      /* nK: f - y_clean, with --corrupt */
+  const char *train_kind, *test_kind; /* train_track_error_kind, agreed by the ranks */
   cli_progress progress;
 } train_track;
 
@@ -54,6 +55,8 @@ typedef struct train_track {
  * fraction misclassified), "sign" (every target +-1: the fraction of
  * outputs of the wrong sign) or "loss" (other real targets: 0.5 ||r||^2). */
 const char *train_track_error_kind(const js_dataset *data);
+/* Collective: the kind over all ranks' shards ("loss" if any is). */
+const char *train_track_error_kind_all(const js_dataset *data);
 /* Allocates the rows (and kept residuals); returns 0 or prints, returns 1. */
 int train_track_init(train_track *tr);
 void train_track_free(train_track *tr);

@@ -56,3 +56,27 @@ double js_rng_normal(js_rng *rng) {
 }
 
 double js_rng_sign(js_rng *rng) { return (js_rng_u64(rng) >> 63) ? 1.0 : -1.0; }
+
+uint64_t js_rng_key(uint64_t seed, uint64_t index) {
+  /* Two rounds of splitmix64 mix the pair: neighbouring indices (and
+   * seeds) give unrelated streams. */
+  uint64_t state = seed;
+  uint64_t key = splitmix64(&state) ^ index;
+  return splitmix64(&key);
+}
+
+void js_rng_seed_at(js_rng *rng, uint64_t seed, uint64_t index) {
+  js_rng_seed(rng, js_rng_key(seed, index));
+}
+
+double js_rng_normal_at(uint64_t seed, uint64_t index) {
+  js_rng rng;
+  js_rng_seed_at(&rng, seed, index);
+  return js_rng_normal(&rng);
+}
+
+double js_rng_sign_at(uint64_t seed, uint64_t index) {
+  js_rng rng;
+  js_rng_seed_at(&rng, seed, index);
+  return js_rng_sign(&rng);
+}

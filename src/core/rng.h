@@ -20,4 +20,13 @@ double js_rng_normal(js_rng *rng);
 /* +1 or -1 with equal probability. */
 double js_rng_sign(js_rng *rng);
 
+/* Counter-based draws: entry `index` of a vector drawn from `seed` comes
+ * from its own stream, seeded by a hash of (seed, index), so any slice of
+ * the vector can be drawn alone. A vector split across ranks (jacspec.h,
+ * js_comm) is then the same whatever the number of ranks. */
+uint64_t js_rng_key(uint64_t seed, uint64_t index); /* the hash of (seed, index) */
+void js_rng_seed_at(js_rng *rng, uint64_t seed, uint64_t index);
+double js_rng_normal_at(uint64_t seed, uint64_t index);
+double js_rng_sign_at(uint64_t seed, uint64_t index);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 int js_check_entries(int64_t rows, int64_t cols, const char *what) {
   if (rows > 0 && cols > JS_MAX_ENTRIES / rows)
@@ -52,6 +53,29 @@ int js_dataset_create(int64_t n_samples, int64_t dim, int64_t n_outputs,
   return JS_OK;
 }
 
+int js_dataset_shard(const js_dataset *data, int64_t first, int64_t count, js_dataset **out) {
+  if (!out)
+    return js_fail(JS_EINVAL, "js_dataset_shard: NULL output");
+  *out = NULL;
+  if (!data || first < 0 || count < 1 || count > data->n_samples - first)
+    return js_fail(JS_EINVAL, "js_dataset_shard: samples %lld..%lld of a data set of %lld",
+                   (long long)first, (long long)(first + count - 1),
+                   (long long)(data ? data->n_samples : 0));
+  int64_t d = data->dim, k = data->n_outputs;
+  int rc = js_dataset_create(count, d, k, data->labels != NULL, out);
+  if (rc)
+    return rc;
+  js_dataset *shard = *out;
+  shard->shape = data->shape;
+  memcpy(shard->x, data->x + first * d, sizeof(double) * (size_t)(count * d));
+  memcpy(shard->y, data->y + first * k, sizeof(double) * (size_t)(count * k));
+  if (data->labels)
+    memcpy(shard->labels, data->labels + first, sizeof(int32_t) * (size_t)count);
+  shard->first_sample = data->first_sample + first;
+  shard->total_samples = data->total_samples ? data->total_samples : data->n_samples;
+  return JS_OK;
+}
+
 void js_dataset_free(js_dataset *data) {
   if (!data)
     return;
@@ -91,10 +115,10 @@ int js_dataset_normalize(js_dataset *data) {
     norms[i] = js_nrm2(d, data->x + i * d);
     if (norms[i] == 0.0)
       rc = js_fail(JS_EINVAL, "js_dataset_normalize: row %lld of x is zero and has no "
-                   "direction to scale to unit norm", (long long)i);
+                   "direction to scale to unit norm", (long long)(data->first_sample + i));
     else if (!isfinite(norms[i]))
       rc = js_fail(JS_ENUMERIC, "js_dataset_normalize: row %lld of x has a non-finite "
-                   "norm", (long long)i);
+                   "norm", (long long)(data->first_sample + i));
   }
   /* Divide rather than multiply by 1/norm: a subnormal norm has no finite
    * reciprocal. */
@@ -133,7 +157,7 @@ int js_dataset_check_finite(const js_dataset *data, const char *what) {
     if (at >= 0)
       return js_fail(JS_ENUMERIC, "%s: %s hold %s at row %lld, %s %lld (counting from 0)",
                      what, arrays[k].name, non_finite_name(arrays[k].a[at]),
-                     (long long)(at / arrays[k].cols), arrays[k].column,
+                     (long long)(data->first_sample + at / arrays[k].cols), arrays[k].column,
                      (long long)(at % arrays[k].cols));
   }
   return JS_OK;

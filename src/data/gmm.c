@@ -25,6 +25,8 @@ void js_gmm_options_init_defaults(js_gmm_options *opt) {
   opt->separation = 0.5;
   opt->task_seed = 1;
   opt->seed = 1;
+  opt->part = 0;
+  opt->parts = 1;
 }
 
 static int gmm_check_options(const js_gmm_options *opt) {
@@ -103,7 +105,8 @@ int js_dataset_gmm(const js_gmm_options *opt, js_dataset **out) {
   int rc = gmm_check_options(opt);
   if (rc)
     return rc;
-  int64_t n = opt->n_samples, dim = opt->dim;
+  int64_t first, n, dim = opt->dim;
+  js_shard_range(opt->n_samples, opt->part, opt->parts, &first, &n);
   int64_t n_centres = opt->n_classes * opt->n_clusters;
   js_dataset *data = NULL;
   double *centres = js_alloc((size_t)(n_centres * dim), sizeof *centres, "gmm centres");
@@ -111,7 +114,6 @@ int js_dataset_gmm(const js_gmm_options *opt, js_dataset **out) {
     return JS_ENOMEM;
   js_rng task_rng, rng;
   js_rng_seed(&task_rng, opt->task_seed);
-  js_rng_seed(&rng, opt->seed);
   /* The data set first: its size checks fail fast, before the centres. */
   if ((rc = js_dataset_create(n, dim, opt->n_classes, 1, &data)) ||
       (rc = place_centres(&task_rng, opt, n_centres, centres)))
@@ -120,6 +122,8 @@ int js_dataset_gmm(const js_gmm_options *opt, js_dataset **out) {
    * E||x - mu||^2 = sigma^2 whatever the dimension. */
   double scale = opt->sigma / sqrt((double)dim);
   for (int64_t i = 0; i < n; i++) {
+    /* Sample first + i from its own stream: the same in every shard. */
+    js_rng_seed_at(&rng, opt->seed, (uint64_t)(first + i));
     int64_t c = (int64_t)js_rng_below(&rng, (uint64_t)n_centres);
     const double *mu = centres + c * dim;
     for (int64_t j = 0; j < dim; j++)
@@ -128,6 +132,10 @@ int js_dataset_gmm(const js_gmm_options *opt, js_dataset **out) {
   }
   if ((rc = js_dataset_one_hot(data)))
     goto done;
+  if (n < opt->n_samples) {
+    data->first_sample = first;
+    data->total_samples = opt->n_samples;
+  }
   *out = data;
   data = NULL;
 done:

@@ -128,6 +128,29 @@ static int check_file_length(const char *path, FILE *f, long data_offset, int64_
 }
 
 int js_npy_read(const char *path, js_array **out) {
+  return js_npy_read_rows(path, 0, -1, NULL, out);
+}
+
+/* Narrows h to rows first .. first + count - 1 (count < 0: all of them) and
+ * gives the bytes to skip to reach them. */
+static int select_rows(const char *path, js_npy_header *h, int64_t first, int64_t count,
+                       int64_t *skip) {
+  *skip = 0;
+  if (count < 0)
+    return JS_OK;
+  int64_t rows = h->ndim > 0 ? h->shape[0] : 1;
+  if (h->ndim < 1 || first < 0 || first > rows || count > rows - first)
+    return js_fail(JS_EFORMAT, "%s: rows %lld..%lld asked for, the file has %lld", path,
+                   (long long)first, (long long)(first + count - 1), (long long)rows);
+  int64_t row_items = rows > 0 ? h->size / rows : 0;
+  *skip = first * row_items * h->item_size;
+  h->shape[0] = count;
+  h->size = count * row_items;
+  return JS_OK;
+}
+
+int js_npy_read_rows(const char *path, int64_t first, int64_t count, int64_t *total_rows,
+                     js_array **out) {
   if (!path || !out)
     return js_fail(JS_EINVAL, "js_npy_read: NULL path or output");
   *out = NULL;
@@ -138,10 +161,20 @@ int js_npy_read(const char *path, js_array **out) {
   long data_offset = 0;
   unsigned char *buf = NULL;
   js_array *a = NULL;
+  int64_t skip = 0;
   int rc = read_header(path, f, &h, &data_offset);
   int64_t expected = h.size * h.item_size; /* <= 2^43: no overflow */
-  if (rc || (rc = check_file_length(path, f, data_offset, expected)))
+  if (!rc && total_rows)
+    *total_rows = h.ndim > 0 ? h.shape[0] : 1;
+  if (rc || (rc = check_file_length(path, f, data_offset, expected)) ||
+      (rc = select_rows(path, &h, first, count, &skip)))
     goto done;
+  expected = h.size * h.item_size;
+  if (skip > 0 && fseek(f, data_offset + (long)skip, SEEK_SET) != 0) {
+    rc = js_fail(JS_EIO, "%s: cannot seek to row %lld: %s", path, (long long)first,
+                 strerror(errno));
+    goto done;
+  }
   a = js_alloc(1, sizeof *a, "npy array");
   buf = js_alloc((size_t)h.size, 8, "npy array data");
   if (!a || !buf) {

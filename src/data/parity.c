@@ -12,6 +12,8 @@ void js_parity_options_init_defaults(js_parity_options *opt) {
   opt->degree = 3;
   opt->task_seed = 1;
   opt->seed = 1;
+  opt->part = 0;
+  opt->parts = 1;
 }
 
 double js_parity_cross_predictability(int64_t bits, int64_t degree) {
@@ -45,12 +47,13 @@ int js_dataset_parity(const js_parity_options *opt, int64_t *subset, js_dataset 
   int64_t *coords = js_alloc((size_t)opt->bits, sizeof *coords, "parity coordinates");
   if (!coords)
     return JS_ENOMEM;
-  int rc = js_dataset_create(opt->n_samples, opt->bits, 1, 0, out);
+  int64_t first, n;
+  js_shard_range(opt->n_samples, opt->part, opt->parts, &first, &n);
+  int rc = js_dataset_create(n, opt->bits, 1, 0, out);
   if (rc)
     goto done;
   js_rng task_rng, rng;
   js_rng_seed(&task_rng, opt->task_seed);
-  js_rng_seed(&rng, opt->seed);
   /* S: the first `degree` entries of a partial Fisher-Yates shuffle. */
   for (int64_t j = 0; j < opt->bits; j++)
     coords[j] = j;
@@ -62,7 +65,13 @@ int js_dataset_parity(const js_parity_options *opt, int64_t *subset, js_dataset 
   }
   qsort(coords, (size_t)opt->degree, sizeof *coords, ascending);
   js_dataset *data = *out;
-  for (int64_t i = 0; i < opt->n_samples; i++) {
+  if (n < opt->n_samples) {
+    data->first_sample = first;
+    data->total_samples = opt->n_samples;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    /* Sample first + i from its own stream: the same in every shard. */
+    js_rng_seed_at(&rng, opt->seed, (uint64_t)(first + i));
     double *x = data->x + i * opt->bits;
     for (int64_t j = 0; j < opt->bits; j++)
       x[j] = js_rng_sign(&rng);

@@ -41,7 +41,7 @@ typedef struct jacobian {
 
 void js_jacobian_options_init_defaults(js_jacobian_options *opt) {
   *opt = (js_jacobian_options){.batch_size = 0, .cache_limit = (size_t)1 << 30,
-                               .precision = JS_PRECISION_DOUBLE};
+                               .precision = JS_PRECISION_DOUBLE, .comm = NULL};
 }
 
 static void jacobian_free(void *ctx) {
@@ -303,6 +303,17 @@ int js_jacobian_create_at(const js_net *net, const double *theta, const js_datas
   if ((rc = js_linop_create(jac->n * jac->K, jac->p, jacobian_apply, jac, out)))
     goto fail;
   js_linop_set_ctx_free(*out, jacobian_free);
+  /* A rank's Jacobian is the Jacobian on its shard: its rows of J, and
+   * J^T u summed over the ranks by the operator. */
+  if (opt->comm) {
+    int64_t total = data->total_samples ? data->total_samples : data->n_samples;
+    if ((rc = js_linop_set_shard(*out, opt->comm, data->first_sample * jac->K,
+                                 total * jac->K))) {
+      js_linop_free(*out);
+      *out = NULL;
+      return rc;
+    }
+  }
   return JS_OK;
 fail:
   jacobian_free(jac);

@@ -110,7 +110,8 @@ int js_net_model_init(js_model *model, const js_net *net, const js_dataset *data
     nm->opt = *opt;
   else
     js_jacobian_options_init_defaults(&nm->opt);
-  *model = (js_model){.n_samples = data->n_samples,
+  *model = (js_model){.comm = nm->opt.comm,
+                      .n_samples = data->n_samples,
                       .n_outputs = data->n_samples * data->n_outputs,
                       .n_params = net->n_theta,
                       .ctx = nm,

@@ -3,10 +3,10 @@
 #include "solve/arpack.h"
 
 #include "core/blas.h"
+#include "core/comm.h"
 #include "core/error.h"
-#include "core/rng.h"
+#include "solve/parpack.h"
 
-#include <arpack.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -43,7 +43,11 @@ static const char *info_message(a_int info, int in_seupd) {
 }
 
 /* Sizes ARPACK indexes with its (32-bit) a_int. */
-static int check_sizes(int64_t n, int64_t ncv) {
+static int check_sizes(int64_t n, int64_t ncv, const js_comm *comm) {
+  if (!js_arpack_supports(comm))
+    return js_fail(JS_EINVAL, "svds: the outputs side of a Jacobian split across %d ranks "
+                   "needs PARPACK, and this jacspec was built without it (-Dmpi)",
+                   comm->size);
   if (n > INT_MAX || ncv > 46000) /* ncv * (ncv + 8) must fit too */
     return js_fail(JS_ELIMIT,
                    "svds: Gram matrix of size %lld with a Lanczos basis of %lld "
@@ -70,7 +74,7 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
                   int64_t *iterations) {
   *n_converged = 0;
   *iterations = 0;
-  int status = check_sizes(g->n, ncv);
+  int status = js_comm_agree(js_linop_comm(g->op), check_sizes(g->n, ncv, g->comm));
   if (status)
     return status;
   a_int n = (a_int)g->n, nv = (a_int)ncv, ne = (a_int)nev;
@@ -86,15 +90,14 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
   double *workl = js_alloc((size_t)lworkl, sizeof(double), "ARPACK workl");
   double *d = js_alloc((size_t)ne, sizeof(double), "Ritz values");
   a_int *select = js_alloc((size_t)nv, sizeof(a_int), "ARPACK select");
-  if (!resid || !basis || !workd || !workl || !d || !select)
+  int have = resid && basis && workd && workl && d && select;
+  if ((status = js_comm_agree(js_linop_comm(g->op), have ? JS_OK : JS_ENOMEM)))
     goto done;
 
   /* info = 1: ARPACK starts from resid, a Gaussian vector drawn from the
-   * seed, so a run is reproducible (ARPACK's own start is not seedable). */
-  js_rng rng;
-  js_rng_seed(&rng, opt->seed);
-  for (a_int i = 0; i < n; i++)
-    resid[i] = js_rng_normal(&rng);
+   * seed, so a run is reproducible (ARPACK's own start is not seedable);
+   * drawn by global index, so it is the same vector on any number of ranks. */
+  js_gram_draw(g, opt->seed, 0, resid);
 
   /* The smallest eigenvalues theta of G are the largest of shift I - G
    * (shift = 1.01 lambda_1^2 >= every theta): the same Krylov spaces as
@@ -110,18 +113,20 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
    * column j (dsaitr), and j falls back after each restart. */
   int64_t products = 0, step = -1, restarts = 0;
   for (;;) {
-    dsaupd_c(&ido, "I", n, which, ne, tol, resid, nv, basis, n, iparam, ipntr,
-             workd, workl, lworkl, &info);
+    js_arpack_saupd(g->comm, &ido, "I", n, which, ne, tol, resid, nv, basis, n, iparam,
+                    ipntr, workd, workl, lworkl, &info);
     if (ido != -1 && ido != 1)
       break;
     /* Between products: ARPACK holds no state outside these arrays, so
      * stopping here frees everything. What has converged so far is not
      * known until dseupd, which needs a finished iteration. */
-    if (js_cancel_requested()) {
-      status = js_fail(JS_ECANCELED, "svds: interrupted after %lld products",
-                       (long long)products);
+    /* Agreed: a signal reaches the ranks at different moments, and a rank
+     * that stopped alone would leave the others waiting in a sum. */
+    status = js_cancel_requested() ? js_fail(JS_ECANCELED, "svds: interrupted after %lld "
+                                             "products", (long long)products)
+                                   : JS_OK;
+    if ((status = js_comm_agree(js_linop_comm(g->op), status)))
       goto done;
-    }
     status = js_gram_apply(g, workd + ipntr[0] - 1, workd + ipntr[1] - 1);
     if (status)
       goto done;
@@ -158,8 +163,8 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
   if (nconv > 0) {
     /* The Ritz vectors overwrite the first nev columns of the basis (Z = V,
      * as ARPACK's own drivers call it): no second n x nev array. */
-    dseupd_c(1, "A", select, d, basis, n, 0.0, "I", n, which, ne, tol, resid, nv,
-             basis, n, iparam, ipntr, workd, workl, lworkl, &info);
+    js_arpack_seupd(g->comm, 1, "A", select, d, basis, n, 0.0, "I", n, which, ne, tol,
+                    resid, nv, basis, n, iparam, ipntr, workd, workl, lworkl, &info);
     if (info != 0) {
       status = js_fail(JS_EARPACK, "svds: ARPACK dseupd: %s (info = %d)",
                        info_message(info, 1), (int)info);

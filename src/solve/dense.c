@@ -79,6 +79,10 @@ int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out
   int status = js_svds_check(op, opt, out, 1, &r);
   if (status)
     return status;
+  /* The reference stays serial: one process forms all of J. */
+  if (js_linop_comm(op)->size > 1)
+    return js_fail(JS_EINVAL, "svds: the dense reference needs J on one process; it is "
+                   "split across %d ranks (run it without mpirun)", js_linop_comm(op)->size);
   int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
   int64_t mn = rows < cols ? rows : cols;
   if ((status = check_size(rows, cols, opt->dense_limit)))

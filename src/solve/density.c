@@ -9,6 +9,7 @@
 #include "solve/lapack.h"
 #include "solve/svds.h"
 
+#include "core/comm.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -98,25 +99,19 @@ size_t js_density_memory_bytes(const js_density_options *opt, int64_t rows, int6
          sizeof(double) * 2 * (size_t)(opt->bins + 1);
 }
 
-/* The probes' unit vectors, drawn in probe order from one stream, so the
- * block size does not change them. */
-static void draw_probes(js_rng *rng, js_probe kind, int64_t n, int64_t b, double *v) {
-  double scale = 1.0 / sqrt((double)n);
+/* The unit vectors of probes first .. first + b - 1: probe l drawn by
+ * global index from its own key (core/rng.h), so neither the block size
+ * nor the number of ranks changes it. */
+static void draw_probes(const js_gram *g, uint64_t seed, js_probe kind, int64_t first,
+                        int64_t b, double *v) {
+  int64_t n = g->n;
   for (int64_t c = 0; c < b; c++) {
     double *x = v + c * n;
-    if (kind == JS_PROBE_RADEMACHER) {
-      for (int64_t i = 0; i < n; i++)
-        x[i] = scale * js_rng_sign(rng);
-      continue;
-    }
-    double norm2 = 0;
-    for (int64_t i = 0; i < n; i++) {
-      x[i] = js_rng_normal(rng);
-      norm2 += x[i] * x[i];
-    }
-    double inv = 1.0 / sqrt(norm2);
+    js_gram_draw(g, js_rng_key(seed, (uint64_t)(first + c)), kind == JS_PROBE_RADEMACHER, x);
+    double norm = kind == JS_PROBE_RADEMACHER ? sqrt((double)g->n_global)
+                                              : js_comm_nrm2(g->comm, n, x);
     for (int64_t i = 0; i < n; i++)
-      x[i] *= inv;
+      x[i] /= norm;
   }
 }
 
@@ -165,21 +160,19 @@ static void relay(void *ctx, int64_t n_products) {
 
 /* All probes, block by block: the nodes and weights of res. */
 static int quadrature(js_linop *op, const js_density_options *opt, js_density_result *res) {
-  int64_t n = res->size, m = res->steps, b = block_of(opt);
+  int64_t m = res->steps, b = block_of(opt);
   js_gram g = {0};
   js_lanczos_block lb = {0};
   double *z = js_alloc((size_t)(m * m), sizeof(double), "tridiagonal eigenvectors");
-  int status = z ? JS_OK : JS_ENOMEM;
+  int status = js_comm_agree(js_linop_comm(op), z ? JS_OK : JS_ENOMEM);
   if (status || (status = js_gram_init_block(&g, op, res->side, b)) ||
-      (status = js_lanczos_block_init(&lb, n, b, m)))
+      (status = js_comm_agree(js_linop_comm(op), js_lanczos_block_init(&lb, g.n, b, m))))
     goto done;
-  js_rng rng;
-  js_rng_seed(&rng, opt->seed);
   progress_relay r = {opt, opt->probes * m};
   int64_t products = 0;
   for (int64_t first = 0; first < opt->probes; first += b) {
     lb.b = opt->probes - first < b ? opt->probes - first : b;
-    draw_probes(&rng, opt->probe, n, lb.b, lb.x);
+    draw_probes(&g, opt->seed, opt->probe, first, lb.b, lb.x);
     if ((status = js_lanczos_run(&g, &lb, lb.x, opt->progress ? relay : NULL, &r,
                                  &products)))
       goto done;
@@ -303,7 +296,7 @@ static int result_alloc(js_linop *op, const js_density_options *opt, js_density_
   js_density_result *res = js_alloc(1, sizeof *res, "density result");
   if (!res)
     return JS_ENOMEM;
-  res->rows = js_linop_rows(op);
+  res->rows = js_linop_global_rows(op);
   res->cols = js_linop_cols(op);
   res->side = js_gram_side(op, JS_SIDE_AUTO);
   res->size = res->rows < res->cols ? res->rows : res->cols;
@@ -336,7 +329,8 @@ int js_density(js_linop *op, const js_density_options *opt, js_density_result **
   js_svds_meter meter;
   js_svds_meter_start(&meter, op);
   js_density_result *res = NULL;
-  if ((status = result_alloc(op, opt, &res)) || (status = quadrature(op, opt, res)))
+  if ((status = js_comm_agree(js_linop_comm(op), result_alloc(op, opt, &res))) ||
+      (status = quadrature(op, opt, res)))
     goto done;
   for (int64_t k = 0; k < res->n_nodes; k++)
     if (res->nodes[k] > res->sigma_max)

@@ -12,10 +12,17 @@
  * and ||A^T u - s v|| = |beta_k U(k, i)|, the convergence test. A restart
  * keeps the l wanted Ritz vectors and p_{k+1}:
  *   P <- [P_k V_l, p_{k+1}],  Q <- Q_k U_l,  B <- diag(s_l),
- * whose next q step recovers the coupling column beta_k U(k, 1..l). */
+ * whose next q step recovers the coupling column beta_k U(k, 1..l).
+ *
+ * Under MPI (a row-distributed operator, jacspec.h's js_comm) the outputs
+ * side's basis, q (A = J) or p (A = J^T), holds this rank's rows only: its
+ * Gram-Schmidt coefficients and norms are summed over the ranks, so B and
+ * its SVD are the same on every rank, and random vectors are drawn by
+ * global index (core/rng.h), the same on any number of ranks. */
 #include "solve/gkl.h"
 
 #include "core/blas.h"
+#include "core/comm.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "solve/lapack.h"
@@ -40,7 +47,11 @@ typedef struct gkl {
   js_linop *op;
   const js_svds_options *opt;
   int flip;          /* A = J^T */
-  int64_t m, n, k;   /* A is m x n, basis of k */
+  int64_t m, n, k;   /* A is m x n (this rank's rows of the outputs side), basis of k */
+  int64_t m_off, n_off;     /* the first global index of those rows (0: whole) */
+  int64_t n_global;         /* n over all ranks */
+  const js_comm *comm;      /* the operator's */
+  const js_comm *mcomm, *ncomm; /* the reductions over m and n: comm or serial */
   double *p;         /* n x (k + 1): right basis, p_{k+1} last */
   double *q;         /* m x k: left basis */
   double *b;         /* k x k, column-major: B = Q^T A P */
@@ -54,7 +65,7 @@ typedef struct gkl {
   int64_t products;  /* pairs of products (one A, one A^T) so far */
   int64_t restarts, converged; /* so far; converged: a prefix of the wanted */
   int64_t wanted;    /* r */
-  js_rng rng;
+  uint64_t draws;    /* random vectors drawn so far (each its own stream) */
 } gkl;
 
 static void gkl_free(gkl *g) {
@@ -76,9 +87,16 @@ static int gkl_init(gkl *g, js_linop *op, const js_svds_options *opt, int64_t k)
   g->op = op;
   g->opt = opt;
   int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
-  g->flip = rows < cols;
+  int64_t grows = js_linop_global_rows(op), offset = js_linop_row_offset(op);
+  g->comm = js_linop_comm(op);
+  g->flip = grows < cols; /* decided on global sizes: the same on every rank */
   g->m = g->flip ? cols : rows;
   g->n = g->flip ? rows : cols;
+  g->m_off = g->flip ? 0 : offset;
+  g->n_off = g->flip ? offset : 0;
+  g->n_global = g->flip ? grows : cols;
+  g->mcomm = g->flip ? js_comm_serial() : g->comm;
+  g->ncomm = g->flip ? g->comm : js_comm_serial();
   g->k = k;
   size_t kk = (size_t)k * (size_t)k;
   g->p = js_alloc((size_t)g->n * (size_t)(k + 1), sizeof(double), "GKL right basis");
@@ -92,13 +110,12 @@ static int gkl_init(gkl *g, js_linop *op, const js_svds_options *opt, int64_t k)
   g->coef = js_alloc((size_t)k + 1, sizeof(double), "GKL coefficients");
   g->h = js_alloc((size_t)k + 1, sizeof(double), "GKL coefficients");
   g->scratch = js_alloc((size_t)RESTART_ROWS * (size_t)k, sizeof(double), "GKL restart");
-  if (!g->p || !g->q || !g->b || !g->bsvd || !g->s || !g->ub || !g->vtb || !g->sel ||
-      !g->coef || !g->h || !g->scratch) {
+  int have = g->p && g->q && g->b && g->bsvd && g->s && g->ub && g->vtb && g->sel &&
+             g->coef && g->h && g->scratch;
+  int status = js_comm_agree(g->comm, have ? JS_OK : JS_ENOMEM);
+  if (status)
     gkl_free(g);
-    return JS_ENOMEM;
-  }
-  js_rng_seed(&g->rng, opt->seed);
-  return JS_OK;
+  return status;
 }
 
 size_t js_gkl_memory_bytes(int64_t rows, int64_t cols, int64_t k) {
@@ -117,19 +134,27 @@ static int product(gkl *g, int transpose, const double *x, double *y) {
   if (status == JS_OK)
     status = js_svds_check_finite(y, transpose ? g->n : g->m,
                                   "a product J v or J^T u");
-  return status;
+  return js_comm_agree(g->comm, status);
 }
 
 /* w (len) = a random unit vector orthogonal to the count columns of basis:
  * where the Krylov space became invariant, another start continues it. */
-static void random_direction(gkl *g, int64_t len, int64_t count, const double *basis,
+static void draw(gkl *g, int64_t len, int64_t offset, double *w) {
+  uint64_t seed = js_rng_key(g->opt->seed, g->draws++);
+  for (int64_t i = 0; i < len; i++)
+    w[i] = js_rng_normal_at(seed, (uint64_t)(offset + i));
+}
+
+/* side: 0 for the m side (q), 1 for the n side (p). */
+static void random_direction(gkl *g, int side, int64_t count, const double *basis,
                              double *w) {
+  int64_t len = side ? g->n : g->m;
+  const js_comm *comm = side ? g->ncomm : g->mcomm;
   for (int attempt = 0; attempt < 3; attempt++) {
-    for (int64_t i = 0; i < len; i++)
-      w[i] = js_rng_normal(&g->rng);
-    js_scal(len, 1.0 / js_nrm2(len, w), w);
-    js_orthogonalise(len, count, basis, w, g->coef, g->h);
-    double norm = js_nrm2(len, w);
+    draw(g, len, side ? g->n_off : g->m_off, w);
+    js_scal(len, 1.0 / js_comm_nrm2(comm, len, w), w);
+    js_orthogonalise(comm, len, count, basis, w, g->coef, g->h);
+    double norm = js_comm_nrm2(comm, len, w);
     if (norm > 0.5) { /* well away from the basis: a direction to trust */
       js_scal(len, 1.0 / norm, w);
       return;
@@ -149,30 +174,30 @@ static int extend(gkl *g, int64_t l) {
     int status = product(g, 0, pj, qj);
     if (status)
       return status;
-    js_orthogonalise(m, j, g->q, qj, g->coef, g->h);
+    js_orthogonalise(g->mcomm, m, j, g->q, qj, g->coef, g->h);
     double *bj = g->b + j * k; /* column j of B: q_i^T A p_j */
     memset(bj, 0, sizeof(double) * (size_t)k);
     memcpy(bj, g->coef, sizeof(double) * (size_t)j);
-    double alpha = js_nrm2(m, qj);
+    double alpha = js_comm_nrm2(g->mcomm, m, qj);
     if (alpha > g->anorm)
       g->anorm = alpha;
     if (alpha <= INVARIANT * g->anorm) { /* A p_j lies in span(Q): q_j is free */
       alpha = 0;
-      random_direction(g, m, j, g->q, qj);
+      random_direction(g, 0, j, g->q, qj);
     } else {
       js_scal(m, 1.0 / alpha, qj);
     }
     bj[j] = alpha;
     if ((status = product(g, 1, qj, next)))
       return status;
-    js_orthogonalise(n, j + 1, g->p, next, g->coef, g->h);
-    double beta = js_nrm2(n, next);
+    js_orthogonalise(g->ncomm, n, j + 1, g->p, next, g->coef, g->h);
+    double beta = js_comm_nrm2(g->ncomm, n, next);
     if (hypot(alpha, beta) > g->anorm)
       g->anorm = hypot(alpha, beta);
     /* Invariant (always so once the basis spans all n): B is exact there. */
-    if (beta <= INVARIANT * g->anorm || j + 1 == n) {
+    if (beta <= INVARIANT * g->anorm || j + 1 == g->n_global) {
       beta = 0;
-      random_direction(g, n, j + 1, g->p, next);
+      random_direction(g, 1, j + 1, g->p, next);
     } else {
       js_scal(n, 1.0 / beta, next);
     }
@@ -271,9 +296,8 @@ int js_gkl(js_linop *op, const js_svds_options *opt, int64_t r, int64_t k, doubl
   if (status)
     return status;
   g.wanted = r;
-  for (int64_t i = 0; i < g.n; i++)
-    g.p[i] = js_rng_normal(&g.rng);
-  js_scal(g.n, 1.0 / js_nrm2(g.n, g.p), g.p);
+  draw(&g, g.n, g.n_off, g.p);
+  js_scal(g.n, 1.0 / js_comm_nrm2(g.ncomm, g.n, g.p), g.p);
   /* Restarts keep the r wanted and half of the rest, as ARPACK keeps
    * nev + nconv/2: the extra vectors speed up the wanted ones. */
   int64_t keep = r + (k - r) / 2;

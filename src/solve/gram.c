@@ -2,7 +2,9 @@
 #include "solve/gram.h"
 
 #include "core/blas.h"
+#include "core/comm.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "solve/svds.h"
 
 #include <stdlib.h>
@@ -14,7 +16,7 @@ js_side js_gram_side_of(int64_t rows, int64_t cols, js_side side) {
 }
 
 js_side js_gram_side(const js_linop *op, js_side side) {
-  return js_gram_side_of(js_linop_rows(op), js_linop_cols(op), side);
+  return js_gram_side_of(js_linop_global_rows(op), js_linop_cols(op), side);
 }
 
 int js_gram_init_block(js_gram *g, js_linop *op, js_side side, int64_t block) {
@@ -23,10 +25,14 @@ int js_gram_init_block(js_gram *g, js_linop *op, js_side side, int64_t block) {
   int outputs = g->side == JS_SIDE_OUTPUTS;
   g->n = outputs ? js_linop_rows(op) : js_linop_cols(op);
   g->m = outputs ? js_linop_cols(op) : js_linop_rows(op);
+  g->comm = outputs ? js_linop_comm(op) : js_comm_serial();
+  g->other_comm = outputs ? js_comm_serial() : js_linop_comm(op);
+  g->offset = outputs ? js_linop_row_offset(op) : 0;
+  g->n_global = outputs ? js_linop_global_rows(op) : g->n;
   g->block = block;
   g->scratch = js_alloc((size_t)g->m * (size_t)block, sizeof(double),
                         "Gram operator scratch");
-  return g->scratch ? JS_OK : JS_ENOMEM;
+  return js_comm_agree(js_linop_comm(op), g->scratch ? JS_OK : JS_ENOMEM);
 }
 
 int js_gram_init(js_gram *g, js_linop *op, js_side side) {
@@ -50,7 +56,14 @@ int js_gram_apply_block(js_gram *g, int64_t b, const double *x, double *y) {
     status = half(g, 0, b, g->scratch, y);
   if (status == JS_OK)
     status = js_svds_check_finite(y, g->n * b, "a Gram product J J^T x or J^T J x");
-  return status;
+  return js_comm_agree(g->comm, status);
+}
+
+void js_gram_draw(const js_gram *g, uint64_t seed, int sign, double *x) {
+  for (int64_t i = 0; i < g->n; i++) {
+    uint64_t index = (uint64_t)(g->offset + i);
+    x[i] = sign ? js_rng_sign_at(seed, index) : js_rng_normal_at(seed, index);
+  }
 }
 
 int js_gram_apply(js_gram *g, const double *x, double *y) {
@@ -66,7 +79,7 @@ int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y) {
    * its Gram eigenvalue lambda_s^2 carries a large relative error. An exact
    * zero (lambda_s = 0 in a rank-deficient J) leaves y_s = 0. */
   for (int64_t s = 0; s < k; s++) {
-    double norm = js_nrm2(g->m, y + s * g->m);
+    double norm = js_comm_nrm2(g->other_comm, g->m, y + s * g->m);
     if (norm > 0)
       js_scal(g->m, 1.0 / norm, y + s * g->m);
   }

@@ -14,9 +14,16 @@ typedef struct js_gram {
   int64_t m;       /* size of the other side */
   int64_t block;   /* vectors js_gram_apply_block takes at once */
   double *scratch; /* m x block: J^T x or J x between the two products */
+  /* Distributed J (js_linop_set_shard): the Gram side's vectors are this
+   * rank's entries offset .. offset + n - 1 of n_global, reduced over comm
+   * (outputs side), or whole on every rank (params side: the serial comm,
+   * offset 0, n_global = n). other_comm: the same for the other side. */
+  const js_comm *comm, *other_comm;
+  int64_t offset, n_global;
 } js_gram;
 
-/* The side `side` stands for: AUTO picks J J^T when rows <= cols. */
+/* The side `side` stands for: AUTO picks J J^T when rows <= cols (all
+ * ranks' rows, so that every rank picks the same side). */
 js_side js_gram_side(const js_linop *op, js_side side);
 /* The same for an operator of rows x cols. */
 js_side js_gram_side_of(int64_t rows, int64_t cols, js_side side);
@@ -25,7 +32,13 @@ int js_gram_init(js_gram *g, js_linop *op, js_side side);
 int js_gram_init_block(js_gram *g, js_linop *op, js_side side, int64_t block);
 void js_gram_free(js_gram *g);
 
-/* y = G x (both of length n); JS_ENUMERIC if J gave NaN or Inf. */
+/* A start vector drawn by global index (core/rng.h): x (n) = this rank's
+ * entries offset.. of the standard normal vector (sign: the +-1 vector)
+ * drawn from seed, the same whatever the number of ranks. */
+void js_gram_draw(const js_gram *g, uint64_t seed, int sign, double *x);
+
+/* y = G x (both of length n); JS_ENUMERIC if J gave NaN or Inf (on any
+ * rank: the status is agreed). */
 int js_gram_apply(js_gram *g, const double *x, double *y);
 /* Y = G X for b <= g->block vectors (X and Y are n x b), as two block
  * products, so BLIS sees matrices. */

@@ -8,6 +8,7 @@
 #include "solve/lanczos.h"
 
 #include "core/blas.h"
+#include "core/comm.h"
 #include "core/error.h"
 #include "solve/orth.h"
 
@@ -54,17 +55,17 @@ void js_lanczos_block_free(js_lanczos_block *lb) {
 
 /* One step j for start vector c: w (n) = G q_j on entry; sets alpha_j,
  * beta_j and q_{j+1}; returns 1 when c stops here. */
-static int advance(js_lanczos_block *lb, int64_t n, int64_t c, int64_t j, double *w,
-                   double *h, double *anorm) {
+static int advance(js_lanczos_block *lb, const js_comm *comm, int64_t n, int64_t c,
+                   int64_t j, double *w, double *h, double *anorm) {
   double *q = lb->basis + (size_t)c * (size_t)n * (size_t)lb->m;
   double *alpha = lb->alpha + c * lb->m, *beta = lb->beta + c * lb->m;
   const double *qj = q + j * n;
-  alpha[j] = js_dot(n, qj, w);
+  alpha[j] = js_comm_dot(comm, n, qj, w);
   js_axpy(n, -alpha[j], qj, w);
   if (j > 0)
     js_axpy(n, -beta[j - 1], qj - n, w);
-  js_orthogonalise(n, j + 1, q, w, h, h + lb->m);
-  beta[j] = js_nrm2(n, w);
+  js_orthogonalise(comm, n, j + 1, q, w, h, h + lb->m);
+  beta[j] = js_comm_nrm2(comm, n, w);
   /* ||T_j|| <= max_i (|alpha_i| + beta_{i-1} + beta_i) (Gershgorin). */
   double row = fabs(alpha[j]) + beta[j] + (j > 0 ? beta[j - 1] : 0.0);
   if (row > *anorm)
@@ -84,7 +85,7 @@ int js_lanczos_run(js_gram *g, js_lanczos_block *lb, const double *start,
   int64_t *active = js_alloc((size_t)b, sizeof(int64_t), "Lanczos active list");
   double *anorm = js_alloc((size_t)b, sizeof(double), "Lanczos norms");
   double *h = js_alloc(2 * (size_t)m, sizeof(double), "Lanczos coefficients");
-  if (!active || !anorm || !h)
+  if ((status = js_comm_agree(js_linop_comm(g->op), active && anorm && h ? JS_OK : JS_ENOMEM)))
     goto done;
   for (int64_t c = 0; c < b; c++) {
     double *q0 = lb->basis + (size_t)c * (size_t)n * (size_t)m;
@@ -107,7 +108,7 @@ int js_lanczos_run(js_gram *g, js_lanczos_block *lb, const double *start,
     int64_t kept = 0;
     for (int64_t a = 0; a < n_active; a++) {
       int64_t c = active[a];
-      if (!advance(lb, n, c, j, lb->y + a * n, h, &anorm[c]))
+      if (!advance(lb, g->comm, n, c, j, lb->y + a * n, h, &anorm[c]))
         active[kept++] = c;
     }
     n_active = kept;

@@ -84,7 +84,7 @@ int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out
       opt->side != JS_SIDE_PARAMS)
     return js_fail(JS_EINVAL, "svds: side %d is not auto, outputs or params",
                    (int)opt->side);
-  int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
+  int64_t rows = js_linop_global_rows(op), cols = js_linop_cols(op);
   int64_t min_dim = rows < cols ? rows : cols;
   if ((int)opt->method < JS_SVDS_AUTO || opt->method > JS_SVDS_DENSE)
     return js_fail(JS_EINVAL, "svds: method %d is not auto, gram, gkl or dense",

@@ -3,11 +3,13 @@
 #include "solve/svds.h"
 
 #include "core/blas.h"
+#include "core/comm.h"
 #include "core/error.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 void js_svds_result_free(js_svds_result *res) {
   if (!res)
@@ -26,7 +28,10 @@ int js_svds_result_alloc(const js_linop *op, int64_t capacity, js_side side,
   js_svds_result *res = js_alloc(1, sizeof *res, "svds result");
   if (!res)
     return JS_ENOMEM;
-  res->rows = rows;
+  res->rows = js_linop_global_rows(op);
+  res->local_rows = rows;
+  res->row_offset = js_linop_row_offset(op);
+  res->comm = js_linop_comm(op);
   res->cols = cols;
   res->side = side;
   res->requested = capacity;
@@ -83,32 +88,34 @@ void js_svds_meter_read(const js_svds_meter *meter, const js_linop *op, int64_t 
 }
 
 /* residual[s] = ||a_s - sigma_s b_s|| / lambda_1 for the columns of the
- * products a (m x k, overwritten) and the vectors b (m x k). */
-static void relative_residuals(double *residual, double *a, const double *b,
-                               const double *sigma, double scale, int64_t m, int64_t k) {
+ * products a (m x k, overwritten) and the vectors b (m x k), their norms
+ * over comm's ranks (the rows side of a distributed J). */
+static void relative_residuals(const js_comm *comm, double *residual, double *a,
+                               const double *b, const double *sigma, double scale, int64_t m,
+                               int64_t k) {
   for (int64_t s = 0; s < k; s++) {
     js_axpy(m, -sigma[s], b + s * m, a + s * m);
-    residual[s] = js_nrm2(m, a + s * m) / scale;
+    residual[s] = js_comm_nrm2(comm, m, a + s * m) / scale;
   }
 }
 
 /* Both residuals of every triplet, ||J v_s - lambda_s u_s|| and
  * ||J^T u_s - lambda_s v_s|| over lambda_1, from one block product each. */
 static int residuals(js_linop *op, js_svds_result *res) {
-  int64_t k = res->rank, rows = res->rows, cols = res->cols;
+  int64_t k = res->rank, rows = res->local_rows, cols = res->cols;
   if (k == 0)
     return JS_OK;
   int status = JS_ENOMEM;
   double *jv = js_alloc((size_t)rows * (size_t)k, sizeof(double), "residuals (J V)");
   double *jtu = js_alloc((size_t)cols * (size_t)k, sizeof(double), "residuals (J^T U)");
-  if (!jv || !jtu)
+  if ((status = js_comm_agree(res->comm, jv && jtu ? JS_OK : JS_ENOMEM)))
     goto done;
   if ((status = js_linop_apply(op, k, res->v, jv)) ||
       (status = js_linop_apply_t(op, k, res->u, jtu)))
     goto done;
   double scale = res->scale > 0 ? res->scale : 1.0;
-  relative_residuals(res->residual_u, jv, res->u, res->sigma, scale, rows, k);
-  relative_residuals(res->residual_v, jtu, res->v, res->sigma, scale, cols, k);
+  relative_residuals(res->comm, res->residual_u, jv, res->u, res->sigma, scale, rows, k);
+  relative_residuals(NULL, res->residual_v, jtu, res->v, res->sigma, scale, cols, k);
 done:
   free(jv);
   free(jtu);
@@ -163,11 +170,28 @@ int js_svds_finish(js_linop *op, const js_svds_options *opt,
 int js_svds_delocalization(const js_svds_result *res, double *out) {
   if (!res || !out || !res->u)
     return js_fail(JS_EINVAL, "svds: delocalization needs a result with vectors");
+  /* A distributed result holds local_rows of each u_s: the largest entry
+   * is the maximum over the ranks (of non-negative doubles, which order as
+   * their bits). Collective then. */
+  int64_t local = res->local_rows;
+  int64_t *bits = js_alloc((size_t)res->rank + 1, sizeof *bits, "svds: delocalization");
+  int status = js_comm_agree(res->comm, bits ? JS_OK : JS_ENOMEM);
+  if (status) {
+    free(bits);
+    return status;
+  }
   for (int64_t s = 0; s < res->rank; s++) {
     double largest = 0;
-    for (int64_t i = 0; i < res->rows; i++)
-      largest = fmax(largest, fabs(res->u[s * res->rows + i]));
+    for (int64_t i = 0; i < local; i++)
+      largest = fmax(largest, fabs(res->u[s * local + i]));
+    memcpy(&bits[s], &largest, sizeof largest);
+  }
+  status = js_comm_max(res->comm, bits, res->rank);
+  for (int64_t s = 0; s < res->rank && !status; s++) {
+    double largest;
+    memcpy(&largest, &bits[s], sizeof largest);
     out[s] = largest * sqrt((double)res->rows);
   }
-  return JS_OK;
+  free(bits);
+  return status;
 }

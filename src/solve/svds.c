@@ -7,6 +7,7 @@
 #include "solve/gram.h"
 #include "solve/svds.h"
 
+#include "core/comm.h"
 #include "core/error.h"
 
 /* ncv: the user's if it still exceeds r (cut-off mode may outgrow it),
@@ -41,20 +42,21 @@ typedef struct solve {
  * for the smallest (0: the top). */
 static int solve_rank(solve *sv, const js_svds_options *opt, int64_t r, double scale,
                       js_svds_result **out) {
-  int status = js_svds_result_alloc(sv->op, r, sv->g.side, out);
+  int status = js_comm_agree(js_linop_comm(sv->op),
+                             js_svds_result_alloc(sv->op, r, sv->g.side, out));
   if (status)
     return status;
   js_svds_result *res = *out;
   res->method = sv->method;
   if (sv->method == JS_SVDS_GKL) {
-    int64_t rows = js_linop_rows(sv->op), cols = js_linop_cols(sv->op);
+    int64_t rows = js_linop_global_rows(sv->op), cols = js_linop_cols(sv->op);
     int64_t k = basis_size(opt, r, rows < cols ? rows : cols);
     return js_gkl(sv->op, opt, r, k, scale, res);
   }
   double *x = sv->g.side == JS_SIDE_OUTPUTS ? res->u : res->v;
   /* The smallest: from 1.01^2 lambda_1^2 I - G (arpack.h). */
   double shift = opt->smallest ? 1.0201 * scale * scale : 0.0;
-  return js_arpack_top(&sv->g, r, basis_size(opt, r, sv->g.n), opt, shift, res->sigma, x,
+  return js_arpack_top(&sv->g, r, basis_size(opt, r, sv->g.n_global), opt, shift, res->sigma, x,
                        &res->rank, &res->iterations);
 }
 
@@ -86,7 +88,7 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   int status = js_svds_check(op, opt, out, 0, &r);
   if (status)
     return status;
-  int64_t rows = js_linop_rows(op), cols = js_linop_cols(op);
+  int64_t rows = js_linop_global_rows(op), cols = js_linop_cols(op);
   int64_t max_rank = (rows < cols ? rows : cols) - 1;
   solve sv = {.op = op, .opt = opt, .method = js_svds_first_method(opt)};
   int64_t n = sv.method == JS_SVDS_GKL ? max_rank + 1

@@ -37,6 +37,9 @@ def interrupted_run(tmp, args, ckpt):
     checkpoint step. Returns that step."""
     rnd = random.Random(5)
     for attempt in range(8):
+        # A retry must wait for its own first checkpoint, not the last try's.
+        if os.path.exists(f"{ckpt}/checkpoint"):
+            os.remove(f"{ckpt}/checkpoint")
         cmd = [JACSPEC, "train", *args, *outputs(tmp, "b"), "--checkpoint", ckpt,
                "--checkpoint-every", str(EVERY)]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

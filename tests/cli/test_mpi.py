@@ -1,0 +1,181 @@
+"""CLI tests of jacspec on several processes: `mpirun -np 2` and `-np 3`
+against the single process, to <= 1e-10 relative (the sums over ranks
+round differently; nothing else changes: start vectors, probes and
+generated samples are drawn by global index).
+
+usage: test_mpi.py JACSPEC CASE   (meson runs one CASE per test; exit 77,
+skipped, where mpirun is absent or jacspec was built without MPI)
+"""
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+import npyio
+from clitest import JACSPEC, check_sanitizers, main, run
+
+# nK = 303 < p = 640: the outputs side (PARPACK); 101 = 34 + 34 + 33 samples.
+OUTPUTS = ["--data", "gmm:n=101,classes=3,dim=10,seed=4", "--hidden", "64"]
+# nK = 903 > p = 640: the params side (serial ARPACK on every rank).
+PARAMS = ["--data", "gmm:n=301,classes=3,dim=10,seed=5", "--hidden", "64"]
+TOL = 1e-10
+
+
+def mpirun(n, *args, expect=0):
+    """jacspec on n ranks (as root in CI: --allow-run-as-root)."""
+    cmd = [shutil.which("mpirun"), "--allow-run-as-root", "--oversubscribe", "-np", str(n),
+           JACSPEC, *args, "--threads", "1"]
+    # In the sanitizer build the ranks keep AddressSanitizer and UBSan but not
+    # LeakSanitizer: Open MPI keeps allocations until exit in components it
+    # has unloaded by then, whose stacks no suppression can name. jacspec's
+    # own leaks show in the single-process tests of the same code.
+    options = os.environ.get("ASAN_OPTIONS")
+    env = dict(os.environ, ASAN_OPTIONS=(options + ":" if options else "") + "detect_leaks=0")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    check_sanitizers(proc.stderr, args)
+    if expect is not None and proc.returncode != expect:
+        sys.exit(f"exit {proc.returncode}, expected {expect}: {' '.join(cmd)}\n"
+                 f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
+    return proc
+
+
+def skip_without_mpi():
+    if not shutil.which("mpirun"):
+        print("mpirun is not installed")
+        sys.exit(77)
+    # Two ranks of a build without MPI would be two single processes,
+    # each with all the samples: both would print.
+    out = mpirun(2, "spectrum", *OUTPUTS, "--top", "1", "--quiet").stdout
+    if out.count("# data") != 1:
+        print("jacspec was built without MPI (-Dmpi)")
+        sys.exit(77)
+
+
+def close(a, b, what):
+    if isinstance(a, list):
+        assert len(a) == len(b), (what, a, b)
+        for i, (x, y) in enumerate(zip(a, b)):
+            close(x, y, f"{what}[{i}]")
+        return
+    if a is None or b is None or (isinstance(a, float) and math.isnan(a)):
+        assert a == b or (a is None) == (b is None), (what, a, b)
+        return
+    assert abs(a - b) <= TOL * max(abs(a), abs(b), 1e-300), (what, a, b)
+
+
+def compare(args, keys, ranks=(2, 3)):
+    one = json.loads(run(*args, "--json", "-", "--threads", "1").stdout)
+    for n in ranks:
+        many = json.loads(mpirun(n, *args, "--json", "-").stdout)
+        for key in keys:
+            close(one[key], many[key], f"{key} on {n} ranks")
+    return one
+
+
+# ---------------------------------------------------------------- cases
+
+def case_spectrum_outputs(tmp):
+    skip_without_mpi()
+    res = compare(["spectrum", "--quiet", "--top", "6", *OUTPUTS],
+                  ["singular_values", "n_samples"])
+    assert res["side"] == "outputs", res
+
+
+def case_spectrum_params(tmp):
+    skip_without_mpi()
+    res = compare(["spectrum", "--quiet", "--top", "6", *PARAMS],
+                  ["singular_values", "n_samples"])
+    assert res["side"] == "params", res
+
+
+def case_split(tmp):
+    skip_without_mpi()
+    one = compare(["split", "--quiet", "--rank", "5", *OUTPUTS], ["singular_values"])
+    for n in (2, 3):
+        many = json.loads(mpirun(n, "split", "--quiet", "--rank", "5", *OUTPUTS,
+                                 "--json", "-").stdout)
+        for row in ("labels", "residual"):
+            for key in ("norm", "info", "nuisance", "pinv"):
+                close(one[row][key], many[row][key], f"{row}.{key} on {n} ranks")
+
+
+def case_train(tmp):
+    skip_without_mpi()
+    args = ["train", "--quiet", "--steps", "20", "--every", "5", "--rank", "4",
+            "--linearized", *OUTPUTS]
+    one = json.loads(run(*args, "--json", "-", "--threads", "1").stdout)
+    for n in (2, 3):
+        many = json.loads(mpirun(n, *args, "--json", "-").stdout)
+        close(one["lr"], many["lr"], "lr")
+        assert len(one["rows"]) == len(many["rows"]) == 5, many["rows"]
+        for a, b in zip(one["rows"], many["rows"]):
+            for key in ("loss", "train_error", "dist_from_init", "res_info", "res_nuisance",
+                        "lin_gap", "lin_dist"):
+                close(a[key], b[key], f"step {a['step']} {key} on {n} ranks")
+
+
+def case_density(tmp):
+    skip_without_mpi()
+    for data in (OUTPUTS, PARAMS):
+        compare(["density", "--quiet", "--probes", "6", "--steps", "30", "--seed", "7",
+                 *data], ["counts", "sigma_max", "edges"], ranks=(3,))
+
+
+def case_npy_shards(tmp):
+    """.npy files read by row ranges: 50 samples as 17 + 17 + 16."""
+    skip_without_mpi()
+    x, y = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
+    values = [math.sin(1.7 * i + 0.3 * j) for i in range(50) for j in range(8)]
+    npyio.write(x, values, (50, 8))
+    npyio.write(y, [i % 4 for i in range(50)], (50,), descr="<i2")
+    compare(["spectrum", "--quiet", "--top", "5", "--x", x, "--labels", y, "--hidden", "40"],
+            ["singular_values"])
+
+
+def case_rank_fails(tmp):
+    """A NaN in the last row: only the last rank's shard holds it. Every
+    rank stops, with one message (from rank 0), and none hangs."""
+    skip_without_mpi()
+    x, y = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
+    values = [1.0 + 0.1 * ((i * 7 + j) % 5) for i in range(30) for j in range(4)]
+    values[29 * 4 + 2] = float("nan")
+    npyio.write(x, values, (30, 4))
+    npyio.write(y, [i % 2 for i in range(30)], (30,), descr="<i2")
+    proc = mpirun(3, "spectrum", "--quiet", "--x", x, "--labels", y, "--top", "2",
+                  expect=None)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("jacspec: ")]
+    assert len(lines) == 1 and "row 29" in lines[0], proc.stderr
+
+
+def case_gkl(tmp):
+    """GKL's basis split on the outputs side (q for J, p for J^T): the top
+    and the smallest agree with one process."""
+    skip_without_mpi()
+    for data in (OUTPUTS, PARAMS):
+        res = compare(["spectrum", "--quiet", "--method", "gkl", "--top", "4", *data],
+                      ["singular_values", "n_samples"])
+        assert res["method"] == "gkl", res
+    res = compare(["spectrum", "--quiet", "--smallest", "3", *OUTPUTS],
+                  ["singular_values", "sigma_1"], ranks=(2,))
+    assert res["method"] == "gkl", res
+
+
+def case_kernel_refused(tmp):
+    """ntk and bound --theorem 3.2 need all samples: one line, exit 2."""
+    skip_without_mpi()
+    ntk = subprocess.run([shutil.which("mpirun"), "--allow-run-as-root", "--oversubscribe",
+                          "-np", "2", JACSPEC, "ntk", "--data", "gmm:n=40,classes=2,dim=5"],
+                         capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "")
+                                  + ":detect_leaks=0"))
+    bound = mpirun(2, "bound", "--theorem", "3.2", "--quiet", *OUTPUTS, expect=2)
+    for proc in (ntk, bound):
+        assert proc.returncode == 2, (proc.returncode, proc.stderr)
+        lines = [line for line in proc.stderr.splitlines() if line.startswith("jacspec: ")]
+        assert len(lines) == 1 and "without mpirun" in lines[0], proc.stderr
+
+
+main(globals())
