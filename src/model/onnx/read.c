@@ -96,6 +96,8 @@ static int new_value(js_onnx_reader *r, const char *name, js_onnx_value **out) {
 }
 
 int js_onnx_define(js_onnx_reader *r, const char *name, int id, int ndim, const int64_t *dims) {
+  if (id < 0) /* the node was refused (js_onnx_added's status): nothing to define */
+    return id;
   js_onnx_value *v = NULL;
   int rc = new_value(r, name, &v);
   if (rc)
