@@ -49,6 +49,8 @@ int js_onnx_added(const js_onnx_reader *r, const Onnx__NodeProto *node, int id) 
 }
 
 js_onnx_value *js_onnx_find(const js_onnx_reader *r, const char *name) {
+  if (!name) /* a field the file left out names nothing */
+    return NULL;
   for (int i = 0; i < r->n_values; i++)
     if (strcmp(r->values[i].name, name) == 0)
       return &r->values[i];
@@ -80,6 +82,8 @@ int js_onnx_constant_input(const js_onnx_reader *r, const Onnx__NodeProto *node,
 }
 
 static int new_value(js_onnx_reader *r, const char *name, js_onnx_value **out) {
+  if (!name || !*name)
+    return js_fail(JS_EFORMAT, "%s: a node output or graph value has no name", r->path);
   if (js_onnx_find(r, name))
     return js_fail(JS_EFORMAT, "%s: the value '%s' is defined twice", r->path, name);
   if (r->n_values == r->values_cap) {
