@@ -690,6 +690,14 @@ int js_jacobian_create(const js_net *net, const js_dataset *data,
 /* The same at parameters theta (length p) instead of the network's. */
 int js_jacobian_create_at(const js_net *net, const double *theta, const js_dataset *data,
                           const js_jacobian_options *opt, js_linop **out);
+/* The same, and f (length nK, double) receives the network's outputs at
+ * (theta, X), computed by the products' own forward pass in their
+ * precision: with the activation cache on, that pass fills it, so one
+ * forward pass serves the outputs and every product (a training step's
+ * residual and gradient). */
+int js_jacobian_create_outputs(const js_net *net, const double *theta,
+                               const js_dataset *data, const js_jacobian_options *opt,
+                               double *f, js_linop **out);
 
 /* ---------------------------------------------------------------- solver */
 
@@ -976,10 +984,13 @@ typedef struct js_model {
   int (*forward)(void *ctx, const double *theta, double *f);
   /* *op = the Jacobian at theta on the n_batch samples listed in
    * `samples` (all n in order when samples is NULL): rows = n_batch K,
-   * cols = p. The operator keeps its own copy of what it needs: theta may
+   * cols = p. f (length n_batch K; NULL: not wanted) receives the outputs
+   * at theta on those samples, which the operator's forward pass computes
+   * anyway: js_train takes every residual it needs for a gradient from
+   * here. The operator keeps its own copy of what it needs: theta may
    * change afterwards. The caller frees it with js_linop_free. */
   int (*jacobian)(void *ctx, const double *theta, const int64_t *samples,
-                  int64_t n_batch, js_linop **op);
+                  int64_t n_batch, double *f, js_linop **op);
   /* Releases ctx (js_model_release); may be NULL. */
   void (*release)(void *ctx);
 } js_model;
@@ -1067,10 +1078,17 @@ typedef struct js_train_options {
   int64_t measure_every;
   int taylor;
   int64_t overlap_rank;
+  /* SGD: the callback sees the loss and the residual at steps 0, E, 2E,
+   * ... and T for E = report_every (0 or 1: every step), and at the other
+   * steps only theta (loss NaN, residual NULL): the full residual is a
+   * forward pass over all n samples, n / B times the work of a step, so
+   * set E to the steps you look at. GD and Adam, whose every step needs
+   * it, always report it. */
+  int64_t report_every;
 } js_train_options;
 /* T = 100, automatic eta, GD, batch 32, seed 1, not linearised, Adam's
  * beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, no checkpoints, no resume,
- * no decay, nothing measured. */
+ * no decay, nothing measured, every step reported. */
 void js_train_options_init_defaults(js_train_options *opt);
 
 /* What the callback sees after each step (step 0 is theta_0). Pointers are
@@ -1079,8 +1097,10 @@ typedef struct js_train_state {
   int64_t step;            /* t, 0..T */
   double lr;               /* eta of the update that reached theta_t (step 0:
                               of the first update), after the schedule */
-  double loss;             /* 0.5 ||r_t||^2 over all samples */
-  const double *residual;  /* r_t = f(theta_t) - y, length nK */
+  double loss;             /* 0.5 ||r_t||^2 over all samples (NaN at steps
+                              not reported: js_train_options.report_every) */
+  const double *residual;  /* r_t = f(theta_t) - y, length nK (NULL at steps
+                              not reported) */
   const double *theta;     /* theta_t, length p */
   double dist_from_init;   /* ||theta_t - theta_0|| */
   /* Linearised run (NULL / NaN unless opt->linearized): */

@@ -211,12 +211,13 @@ static int linear_forward(void *ctx, const double *theta, double *f) {
 }
 
 static int linear_jacobian(void *ctx, const double *theta, const int64_t *samples,
-                           int64_t n_batch, js_linop **op) {
-  (void)theta; /* J = A at every theta */
+                           int64_t n_batch, double *f, js_linop **op) {
   (void)n_batch;
   if (samples)
     return JS_EINVAL; /* GD only */
-  return dense_op_create(&((linear_model *)ctx)->op, op);
+  if (f)
+    linear_forward(ctx, theta, f);
+  return dense_op_create(&((linear_model *)ctx)->op, op); /* J = A at every theta */
 }
 
 static void test_user_model(void **state) {
@@ -278,7 +279,7 @@ static int tanh_forward(void *ctx, const double *theta, double *f) {
 }
 
 static int tanh_jacobian(void *ctx, const double *theta, const int64_t *samples,
-                         int64_t n_batch, js_linop **op) {
+                         int64_t n_batch, double *f, js_linop **op) {
   tanh_model *tm = ctx;
   assert_true(tm->n_calls < MAX_CALLS);
   int64_t c = tm->n_calls++, rows = n_batch * N_OUT;
@@ -290,11 +291,17 @@ static int tanh_jacobian(void *ctx, const double *theta, const int64_t *samples,
     int64_t sample = samples ? samples[b] : b;
     if (samples)
       tm->samples[c][b] = sample;
-    for (int64_t k = 0; k < N_OUT; k++)
+    for (int64_t k = 0; k < N_OUT; k++) {
+      const double *a_row = tm->a + sample * N_OUT + k;
+      if (f)
+        f[b * N_OUT + k] = 0;
       for (int64_t q = 0; q < P; q++) {
         double t = tanh(theta[q]);
-        j[b * N_OUT + k + q * rows] = tm->a[sample * N_OUT + k + q * M] * (1 - t * t);
+        j[b * N_OUT + k + q * rows] = a_row[q * M] * (1 - t * t);
+        if (f)
+          f[b * N_OUT + k] += a_row[q * M] * t;
       }
+    }
   }
   tm->ops[c] = (dense_op){.rows = rows, .cols = P, .a = j};
   return dense_op_create(&tm->ops[c], op);
@@ -346,13 +353,15 @@ static void test_user_model_nonlinear(void **state) {
     record *rec = new_record();
     assert_int_equal(js_train(&model, y, &opt, keep, rec, theta), JS_OK);
     assert_int_equal(rec->n_states, STEPS + 1);
-    /* J_0 on all samples first, then one Jacobian a step at theta_{t-1}:
-     * on all samples (GD) or on a batch of distinct samples (SGD). */
+    /* J_0 on all samples first, then one Jacobian a step: GD takes
+     * J(theta_t) on all samples after step t (its forward pass gives r_t,
+     * and it makes the next step), SGD J_B(theta_{t-1}) on a batch of
+     * distinct samples for step t. */
     assert_int_equal(tm->n_calls, STEPS + 1);
     assert_int_equal(tm->n_batch[0], -1);
     assert_memory_equal(tm->theta[0], rec->theta[0], sizeof(double) * P);
     for (int64_t t = 1; t <= STEPS; t++) {
-      assert_memory_equal(tm->theta[t], rec->theta[t - 1], sizeof(double) * P);
+      assert_memory_equal(tm->theta[t], rec->theta[sgd ? t - 1 : t], sizeof(double) * P);
       assert_int_equal(tm->n_batch[t], sgd ? opt.batch : -1);
       for (int64_t b = 0; b < tm->n_batch[t]; b++)
         for (int64_t e = 0; e < b; e++)

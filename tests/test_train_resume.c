@@ -172,8 +172,8 @@ static int never_forward(void *ctx, const double *theta, double *f) {
 }
 
 static int never_jacobian(void *ctx, const double *theta, const int64_t *samples, int64_t n,
-                          js_linop **op) {
-  (void)ctx, (void)theta, (void)samples, (void)n, (void)op;
+                          double *f, js_linop **op) {
+  (void)ctx, (void)theta, (void)samples, (void)n, (void)f, (void)op;
   fail();
   return JS_EINVAL;
 }

@@ -33,7 +33,8 @@ void js_train_options_init_defaults(js_train_options *opt) {
                             .beta1 = 0.9,
                             .beta2 = 0.999,
                             .epsilon = 1e-8,
-                            .n_decays = 0};
+                            .n_decays = 0,
+                            .report_every = 1};
 }
 
 /* One run (the model, or its linearisation): parameters, residual,
@@ -60,6 +61,8 @@ typedef struct trainer {
   int64_t *order;    /* n: sample order, its first B entries the batch */
   js_rng rng;
   js_linop *jacobian; /* J_0: at theta_0 on all samples */
+  js_linop *current;  /* GD, Adam: J(theta_t) on all samples, real.residual from
+                         its forward pass; J_0 at the start */
   js_space *space0;   /* I(theta_0), with overlap_rank */
   run real, lin;
 } trainer;
@@ -108,6 +111,9 @@ static int check_args(const js_model *model, const double *y, const js_train_opt
   if (opt->optimizer == JS_OPTIM_SGD && js_comm_distributed(model->comm))
     return js_fail(JS_EINVAL, "train: SGD over %d ranks is not supported (its batches "
                    "would be drawn across the shards): use gd or adam", model->comm->size);
+  if (opt->report_every < 0)
+    return js_fail(JS_EINVAL, "train: the loss reported every %lld steps: need an interval "
+                   ">= 0", (long long)opt->report_every);
   if (opt->checkpoint_every < 0 || (opt->checkpoint_every > 0 && !opt->checkpoint))
     return js_fail(JS_EINVAL, "train: checkpoints every %lld steps need an interval >= 0 "
                    "and a callback", (long long)opt->checkpoint_every);
@@ -148,6 +154,8 @@ static void trainer_free(trainer *t) {
   free(t->work_p);
   free(t->batch_res);
   free(t->order);
+  if (t->current != t->jacobian)
+    js_linop_free(t->current);
   js_linop_free(t->jacobian);
   js_space_free(t->space0);
   run_free(&t->real);
@@ -215,22 +223,35 @@ static void draw_batch(trainer *t) {
   }
 }
 
-/* r->grad = J(theta)^T r (GD, Adam) or J_B(theta)^T r_B (SGD) at `theta`:
- * J_0 itself when theta is theta_0 and all samples are used. */
-static int gradient(trainer *t, run *r, const double *theta) {
-  int sgd = t->opt->optimizer == JS_OPTIM_SGD;
-  if (!sgd && theta == t->theta0)
-    return js_linop_apply_t(t->jacobian, 1, r->residual, r->grad);
+/* *loss = 0.5 ||r||^2 (length m; over comm's ranks), an error naming
+ * `what` when it is not finite. */
+static int loss_of(const js_comm *comm, int64_t m, const double *r, const char *what,
+                   int64_t step, double *loss) {
+  *loss = 0.5 * js_comm_dot(comm, m, r, r);
+  if (!isfinite(*loss))
+    return js_fail(JS_ENUMERIC, "train: the loss%s became %s at step %lld", what,
+                   isnan(*loss) ? "NaN" : "Inf", (long long)step);
+  return JS_OK;
+}
+
+/* r->grad = J(theta)^T r (GD, Adam: the operator held for theta, J(theta_t)
+ * or J_0) or J_B(theta)^T r_B (SGD) for the update to theta_step. The real
+ * SGD run takes r_B = f_B - y_B from the batch operator's own forward
+ * pass; the linearised run (at theta_0) has its residual in r->residual. */
+static int gradient(trainer *t, run *r, const double *theta, int64_t step) {
+  int real = r == &t->real;
+  if (t->opt->optimizer != JS_OPTIM_SGD)
+    return js_linop_apply_t(real ? t->current : t->jacobian, 1, r->residual, r->grad);
   js_linop *op = NULL;
-  int64_t B = sgd ? t->opt->batch : t->model->n_samples;
-  int status = t->model->jacobian(t->model->ctx, theta, sgd ? t->order : NULL, B, &op);
-  const double *res = r->residual;
-  if (!status && sgd) {
-    int64_t K = t->K;
-    for (int64_t b = 0; b < B; b++)
-      memcpy(t->batch_res + b * K, r->residual + t->order[b] * K, sizeof(double) * (size_t)K);
-    res = t->batch_res;
-  }
+  int64_t B = t->opt->batch, K = t->K;
+  double *res = t->batch_res, loss;
+  int status = t->model->jacobian(t->model->ctx, theta, t->order, B, real ? res : NULL, &op);
+  for (int64_t b = 0; !status && b < B; b++)
+    for (int64_t l = 0; l < K; l++)
+      res[b * K + l] = real ? res[b * K + l] - t->y[t->order[b] * K + l]
+                            : r->residual[t->order[b] * K + l];
+  if (!status && real)
+    status = loss_of(NULL, B * K, res, " on the batch", step, &loss);
   if (!status)
     status = js_linop_apply_t(op, 1, res, r->grad);
   js_linop_free(op);
@@ -261,7 +282,8 @@ static double distance(const js_comm *comm, int64_t n, const double *a, const do
   return js_comm_nrm2(comm, n, out);
 }
 
-/* The real run's residual at its parameters. */
+/* The real run's residual at its parameters by a forward pass (SGD: at
+ * the steps that need it). */
 static int real_residual(trainer *t, int64_t step, double *loss) {
   run *r = &t->real;
   int status = js_comm_agree(t->model->comm,
@@ -269,11 +291,38 @@ static int real_residual(trainer *t, int64_t step, double *loss) {
   if (status)
     return status;
   js_axpy(t->m, -1.0, t->y, r->residual);
-  *loss = 0.5 * js_comm_dot(t->model->comm, t->m, r->residual, r->residual);
-  if (!isfinite(*loss))
-    return js_fail(JS_ENUMERIC, "train: the loss became %s at step %lld",
-                   isnan(*loss) ? "NaN" : "Inf", (long long)step);
-  return JS_OK;
+  return loss_of(t->model->comm, t->m, r->residual, "", step, loss);
+}
+
+/* GD, Adam: t->current = J(theta_t) on all samples, whose forward pass
+ * gives the real residual: the next gradient's operator and residual from
+ * one pass. */
+static int hold_current(trainer *t, int64_t step, double *loss) {
+  run *r = &t->real;
+  if (t->current != t->jacobian)
+    js_linop_free(t->current);
+  t->current = NULL;
+  int status = js_comm_agree(t->model->comm,
+                             t->model->jacobian(t->model->ctx, r->theta, NULL,
+                                                t->model->n_samples, r->residual,
+                                                &t->current));
+  if (status)
+    return status;
+  js_axpy(t->m, -1.0, t->y, r->residual);
+  return loss_of(t->model->comm, t->m, r->residual, "", step, loss);
+}
+
+/* Steps at which the callback sees the loss and the residual (SGD computes
+ * them there only): 0, E, 2E, ... and T. */
+static int reported(const js_train_options *o, int64_t step) {
+  int64_t every = o->report_every > 0 ? o->report_every : 1;
+  return step % every == 0 || step == o->steps;
+}
+
+/* Steps at which the adaptation is measured: 0, E, 2E, ... and T. */
+static int measured(const js_train_options *o, int64_t step) {
+  int64_t every = o->measure_every;
+  return every > 0 && (step % every == 0 || step == o->steps);
 }
 
 /* out = r_0 + J_0 (theta - theta_0) = f(theta_0) + J_0 (theta - theta_0) - y:
@@ -311,20 +360,21 @@ static int measure(trainer *t, js_train_state *state) {
         distance(t->model->comm, t->m, t->real.residual, t->work_m, t->work_m);
   if (status || !t->space0)
     return status;
-  js_linop *op = NULL;
+  js_linop *op = t->current; /* GD, Adam: J(theta_t) is held */
   js_space *space = NULL;
-  status = t->model->jacobian(t->model->ctx, t->real.theta, NULL, t->model->n_samples, &op);
+  if (!op)
+    status = t->model->jacobian(t->model->ctx, t->real.theta, NULL, t->model->n_samples,
+                                NULL, &op);
   if (!status)
     status = space_of(t, op, &space);
   if (!status)
     status = js_space_overlap(t->space0, space, NULL, &state->space_overlap);
   js_space_free(space);
-  js_linop_free(op);
+  if (op != t->current)
+    js_linop_free(op);
   return status;
 }
 
-/* One update of both runs from step - 1 to step, ending with the real
- * residual at theta_step. */
 /* The schedule's eta for the update to theta_step. */
 static double scheduled_lr(const trainer *t, int64_t step) {
   double lr = t->base_lr;
@@ -333,13 +383,17 @@ static double scheduled_lr(const trainer *t, int64_t step) {
   return lr;
 }
 
+/* One update of both runs from step - 1 to step, ending with the real
+ * residual at theta_step where it is needed (*loss: NaN where not). */
 static int take_step(trainer *t, int64_t step, double *loss) {
+  const js_train_options *o = t->opt;
+  int sgd = o->optimizer == JS_OPTIM_SGD;
   t->lr = scheduled_lr(t, step);
-  if (t->opt->optimizer == JS_OPTIM_SGD)
+  if (sgd)
     draw_batch(t);
-  int status = gradient(t, &t->real, t->real.theta);
-  if (!status && t->opt->linearized) {
-    status = gradient(t, &t->lin, t->theta0);
+  int status = gradient(t, &t->real, t->real.theta, step);
+  if (!status && o->linearized) {
+    status = gradient(t, &t->lin, t->theta0, step);
     if (!status) {
       descend(t, &t->lin, step);
       status = linear_residual(t, t->lin.theta, t->lin.residual);
@@ -348,7 +402,12 @@ static int take_step(trainer *t, int64_t step, double *loss) {
   if (status)
     return status;
   descend(t, &t->real, step);
-  return real_residual(t, step, loss);
+  *loss = NAN;
+  if (!sgd)
+    return hold_current(t, step, loss);
+  /* A full residual is a forward pass over all n samples, n / B times the
+   * work of the step itself. */
+  return reported(o, step) || measured(o, step) ? real_residual(t, step, loss) : JS_OK;
 }
 
 /* Calls the callback with the state after `step` (*stop: its answer);
@@ -358,22 +417,21 @@ static int report(trainer *t, int64_t step, double loss, js_train_callback callb
   *stop = 0;
   if (!callback)
     return JS_OK;
+  int have_residual = !isnan(loss);
   js_train_state state = {.step = step,
                           .lr = t->lr,
                           .loss = loss,
-                          .residual = t->real.residual,
+                          .residual = have_residual ? t->real.residual : NULL,
                           .theta = t->real.theta,
                           .lin_gap = NAN,
                           .lin_dist = NAN,
                           .taylor_rem = NAN,
                           .space_overlap = NAN};
-  int64_t every = t->opt->measure_every;
-  int status = every > 0 && (step % every == 0 || step == t->opt->steps) ? measure(t, &state)
-                                                                          : JS_OK;
+  int status = measured(t->opt, step) ? measure(t, &state) : JS_OK;
   if (status)
     return status;
   state.dist_from_init = distance(NULL, t->p, t->real.theta, t->theta0, t->work_p);
-  if (t->opt->linearized) {
+  if (t->opt->linearized && have_residual) {
     state.lin_residual = t->lin.residual;
     state.lin_gap =
         distance(t->model->comm, t->m, t->real.residual, t->lin.residual, t->work_m);
@@ -386,9 +444,9 @@ static int report(trainer *t, int64_t step, double loss, js_train_callback callb
 /* ---------------------------------------------------------------- snapshots */
 
 /* The state after `step`: what take_step reads besides the model, the
- * options and y. The real residual is left out: it is recomputed on resume
- * by the same forward pass that ended the step, which also leaves the
- * model exactly as the step left it. */
+ * options and y. The real residual is left out: GD and Adam recompute it
+ * on resume by the same pass that ended the step (J(theta_t)'s), and SGD
+ * computes its batch residuals afresh. */
 static int checkpoint(trainer *t, int64_t step) {
   js_train_snapshot s = {.step = step,
                          .lr = t->base_lr,
@@ -435,12 +493,12 @@ static void copy_if(double *to, const double *from, int64_t n) {
     memcpy(to, from, sizeof(double) * (size_t)n);
 }
 
-/* The trainer as it was after step s->step (checked by check_snapshot), the
- * model at theta_t. */
-/* J_0, the Jacobian at theta_0 on all samples, held for the whole run. */
-static int hold_j0(trainer *t) {
-  return t->model->jacobian(t->model->ctx, t->theta0, NULL, t->model->n_samples,
-                            &t->jacobian);
+/* J_0, the Jacobian at theta_0 on all samples, held for the whole run; f
+ * (NULL: not wanted) receives f(theta_0). */
+static int hold_j0(trainer *t, double *f) {
+  return js_comm_agree(t->model->comm,
+                       t->model->jacobian(t->model->ctx, t->theta0, NULL,
+                                          t->model->n_samples, f, &t->jacobian));
 }
 
 /* I(theta_0) of J_0, when the overlap is measured. */
@@ -450,6 +508,8 @@ static int hold_space0(trainer *t) {
              : JS_OK;
 }
 
+/* The trainer as it was after step s->step (checked by check_snapshot), the
+ * model at theta_t. */
 static int restore(trainer *t, const js_train_snapshot *s, double *loss) {
   int64_t p = t->p, m = t->m;
   t->base_lr = s->lr;
@@ -466,14 +526,15 @@ static int restore(trainer *t, const js_train_snapshot *s, double *loss) {
   if (t->order)
     memcpy(t->order, s->order, sizeof(int64_t) * (size_t)t->model->n_samples);
   memcpy(t->rng.s, s->rng_state, sizeof t->rng.s);
-  int status = hold_j0(t);
-  if (!status && t->res0 && !s->res0) { /* the Taylor remainder's r_0 = f(theta_0) - y */
-    if (!(status = t->model->forward(t->model->ctx, t->theta0, t->res0)))
-      js_axpy(t->m, -1.0, t->y, t->res0);
-  }
+  /* The Taylor remainder's r_0 = f(theta_0) - y, if the snapshot lacks it. */
+  int recompute_res0 = t->res0 && !s->res0;
+  int status = hold_j0(t, recompute_res0 ? t->res0 : NULL);
+  if (!status && recompute_res0)
+    js_axpy(t->m, -1.0, t->y, t->res0);
   if (!status)
     status = hold_space0(t);
-  return status ? status : real_residual(t, s->step, loss);
+  *loss = NAN;
+  return status || t->opt->optimizer == JS_OPTIM_SGD ? status : hold_current(t, s->step, loss);
 }
 
 /* theta_0 = theta: the residual, the automatic rate, the linearised run's
@@ -481,9 +542,13 @@ static int restore(trainer *t, const js_train_snapshot *s, double *loss) {
 static int start(trainer *t, const double *theta, double *loss) {
   memcpy(t->theta0, theta, sizeof(double) * (size_t)t->p);
   memcpy(t->real.theta, theta, sizeof(double) * (size_t)t->p);
-  int status = hold_j0(t);
-  if (!status)
-    status = real_residual(t, 0, loss);
+  int status = hold_j0(t, t->real.residual);
+  if (!status) {
+    js_axpy(t->m, -1.0, t->y, t->real.residual);
+    status = loss_of(t->model->comm, t->m, t->real.residual, "", 0, loss);
+  }
+  if (t->opt->optimizer != JS_OPTIM_SGD)
+    t->current = t->jacobian;
   if (!status && t->opt->lr <= 0)
     status = automatic_lr(t);
   t->base_lr = t->lr;

@@ -8,6 +8,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 static const struct {
   const char *name;
@@ -30,6 +33,14 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+#ifdef __GLIBC__
+  /* Buffers of 256 KiB and more (caches, workspaces, Lanczos bases) come
+   * from mmap and go back to the system when freed. glibc would otherwise
+   * raise this threshold after the first such free and serve the next ones
+   * from the heap, which a small block can pin: 12 MiB more peak on a
+   * 75 MiB train run, against the --mem promise. */
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
   if (argc < 2) {
     usage(stderr);
     return 2;

@@ -366,6 +366,7 @@ int cli_train(int argc, char **argv) {
   }
   tr.every = tr.every < 1 ? 1 : tr.every;
   st.train.measure_every = tr.every; /* taylor_rem (and space_overlap) on every row */
+  st.train.report_every = tr.every;  /* SGD: the full residual on the rows only */
   cli_progress_init(&tr.progress, args.quiet);
   if ((rc = train_track_init(&tr)) || (rc = cli_results_open(&out, args.json, args.csv)))
     goto done;

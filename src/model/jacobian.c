@@ -214,6 +214,26 @@ static int jacobian_vjp(jacobian *jac, int64_t b, const double *u, double *g) {
   return JS_OK;
 }
 
+/* f (n x K, double) = the outputs, by the products' forward pass: with the
+ * cache on, the pass fills it, and the products that follow skip it. Run
+ * once, on a snapshot whose cache is not yet filled. */
+static int jacobian_outputs(jacobian *jac, double *f) {
+  js_exec e;
+  int64_t B;
+  int cached;
+  int rc = begin(jac, 1, &e, &B, &cached);
+  if (rc)
+    return rc;
+  const js_kernels *k = jac->sched.k;
+  for (int64_t i0 = 0; i0 < jac->n; i0 += B) {
+    int64_t nb = jac->n - i0 < B ? jac->n - i0 : B;
+    batch_forward(jac, &e, cached, i0, nb);
+    k->to_double(f + i0 * jac->K, e.value[jac->net->output], nb * jac->K);
+  }
+  jac->cache_valid |= cached;
+  return JS_OK;
+}
+
 static int jacobian_apply(void *ctx, int transpose, int64_t n_vectors, const double *in,
                           double *out) {
   jacobian *jac = ctx;
@@ -247,8 +267,9 @@ static int check_data(const js_net *net, const js_dataset *data) {
   return JS_OK;
 }
 
-int js_jacobian_create_at(const js_net *net, const double *theta, const js_dataset *data,
-                          const js_jacobian_options *opt, js_linop **out) {
+int js_jacobian_create_outputs(const js_net *net, const double *theta,
+                               const js_dataset *data, const js_jacobian_options *opt,
+                               double *f, js_linop **out) {
   if (!out)
     return js_fail(JS_EINVAL, "js_jacobian_create: output pointer is NULL");
   *out = NULL;
@@ -300,7 +321,8 @@ int js_jacobian_create_at(const js_net *net, const double *theta, const js_datas
     }
     jac->sched.k->from_double(jac->values_k, jac->values, net->n_values);
   }
-  if ((rc = js_linop_create(jac->n * jac->K, jac->p, jacobian_apply, jac, out)))
+  if ((f && (rc = jacobian_outputs(jac, f))) ||
+      (rc = js_linop_create(jac->n * jac->K, jac->p, jacobian_apply, jac, out)))
     goto fail;
   js_linop_set_ctx_free(*out, jacobian_free);
   /* A rank's Jacobian is the Jacobian on its shard: its rows of J, and
@@ -320,9 +342,14 @@ fail:
   return rc;
 }
 
+int js_jacobian_create_at(const js_net *net, const double *theta, const js_dataset *data,
+                          const js_jacobian_options *opt, js_linop **out) {
+  return js_jacobian_create_outputs(net, theta, data, opt, NULL, out);
+}
+
 int js_jacobian_create(const js_net *net, const js_dataset *data,
                        const js_jacobian_options *opt, js_linop **out) {
-  return js_jacobian_create_at(net, NULL, data, opt, out);
+  return js_jacobian_create_outputs(net, NULL, data, opt, NULL, out);
 }
 
 int js_net_forward(const js_net *net, const double *x, int64_t n_samples, double *f) {

@@ -47,12 +47,12 @@ static void batch_free(void *ctx) {
 }
 
 static int net_jacobian(void *ctx, const double *theta, const int64_t *samples,
-                        int64_t n_batch, js_linop **op) {
+                        int64_t n_batch, double *f, js_linop **op) {
   net_model *nm = ctx;
   const js_dataset *data = nm->data;
   *op = NULL;
   if (!samples)
-    return js_jacobian_create_at(nm->net, theta, data, &nm->opt, op);
+    return js_jacobian_create_outputs(nm->net, theta, data, &nm->opt, f, op);
   batch_jacobian *bj = js_alloc(1, sizeof *bj, "batch Jacobian");
   if (!bj)
     return JS_ENOMEM;
@@ -68,7 +68,8 @@ static int net_jacobian(void *ctx, const double *theta, const int64_t *samples,
              sizeof(double) * (size_t)data->dim);
   }
   if (status == JS_OK)
-    status = js_jacobian_create_at(nm->net, theta, bj->view, &nm->opt, &bj->jacobian);
+    status = js_jacobian_create_outputs(nm->net, theta, bj->view, &nm->opt, f,
+                                        &bj->jacobian);
   if (status == JS_OK)
     status = js_linop_create(n_batch * data->n_outputs, nm->net->n_theta, batch_apply, bj, op);
   if (status) {
