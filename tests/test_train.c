@@ -110,6 +110,7 @@ typedef struct record {
   double loss[STEPS + 1];
   double theta[STEPS + 1][P];
   double residual[STEPS + 1][M];
+  int has_residual[STEPS + 1];
   double lin_residual[STEPS + 1][M];
   double lin_gap[STEPS + 1], lin_dist[STEPS + 1], dist[STEPS + 1];
   double taylor[STEPS + 1], overlap[STEPS + 1];
@@ -124,7 +125,9 @@ static int keep(void *ctx, const js_train_state *st) {
   rec->loss[t] = st->loss;
   rec->dist[t] = st->dist_from_init;
   memcpy(rec->theta[t], st->theta, sizeof rec->theta[t]);
-  memcpy(rec->residual[t], st->residual, sizeof rec->residual[t]);
+  rec->has_residual[t] = st->residual != NULL;
+  if (st->residual)
+    memcpy(rec->residual[t], st->residual, sizeof rec->residual[t]);
   if (st->lin_residual)
     memcpy(rec->lin_residual[t], st->lin_residual, sizeof rec->lin_residual[t]);
   rec->lin_gap[t] = st->lin_gap;
@@ -548,6 +551,40 @@ static void test_sgd_steps_are_batch_gradients(void **state) {
   free(rec);
 }
 
+/* SGD with report_every = E: the same steps, the residual only at 0, E,
+ * 2E, ... and T, and there the same as when every step is reported. */
+static void test_sgd_reports_every(void **state) {
+  fixture *fx = *state;
+  js_train_options opt;
+  js_train_options_init_defaults(&opt);
+  opt.steps = 6;
+  opt.lr = 0.05;
+  opt.optimizer = JS_OPTIM_SGD;
+  opt.batch = 3;
+  record *all = new_record(), *some = new_record();
+  double theta[P];
+  memcpy(theta, fx->theta0, sizeof theta);
+  assert_int_equal(js_train(&fx->model, fx->y, &opt, keep, all, theta), JS_OK);
+  opt.report_every = 4;
+  memcpy(theta, fx->theta0, sizeof theta);
+  assert_int_equal(js_train(&fx->model, fx->y, &opt, keep, some, theta), JS_OK);
+  assert_int_equal(some->n_states, opt.steps + 1);
+  for (int64_t t = 0; t <= opt.steps; t++) {
+    int reported = t % 4 == 0 || t == opt.steps;
+    assert_memory_equal(some->theta[t], all->theta[t], sizeof all->theta[t]);
+    assert_int_equal(some->has_residual[t], reported);
+    assert_true(all->has_residual[t]);
+    if (reported) {
+      assert_memory_equal(some->residual[t], all->residual[t], sizeof all->residual[t]);
+      assert_true(some->loss[t] == all->loss[t]);
+    } else {
+      assert_true(isnan(some->loss[t]));
+    }
+  }
+  free(all);
+  free(some);
+}
+
 static void test_adam_matches_explicit(void **state) {
   fixture *fx = *state;
   js_train_options opt;
@@ -824,6 +861,7 @@ int main(void) {
       cmocka_unit_test(test_gd_matches_explicit),
       cmocka_unit_test(test_gd_matches_explicit_deep),
       cmocka_unit_test(test_sgd_steps_are_batch_gradients),
+      cmocka_unit_test(test_sgd_reports_every),
       cmocka_unit_test(test_adam_matches_explicit),
       cmocka_unit_test(test_callback_stops),
       cmocka_unit_test(test_divergence_names_the_step),
