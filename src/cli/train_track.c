@@ -205,6 +205,10 @@ int train_track_project(train_track *tr, const js_space *space, const js_space *
                              &row->test_res_nuisance)))
       return 1;
   }
+  /* The rows start at step 0: the first kept residual is r_0. */
+  if (js_space_align(space, tr->train->y, NULL, &tr->labels_split) ||
+      js_space_align(space, tr->kept, NULL, &tr->residual_split))
+    return cli_library_error();
   tr->has_space = 1;
   if (tr->corruption) {
     if (js_space_align(space, tr->corruption, NULL, &tr->corruption_split))
@@ -233,10 +237,19 @@ void train_track_print(const train_track *tr, FILE *f) {
         fprintf(f, "  %*.6g", width(c), column(&tr->rows[k], c));
     fputc('\n', f);
   }
-  const js_alignment *a = &tr->corruption_split;
-  if (tr->has_corruption_split)
-    fprintf(f, "# corruption y_corrupted - y_clean: |Pi_I z|/|z| = %.6g, |Pi_N z|/|z| = %.6g, "
-            "|J_I^+ z|/|z| = %.6g, |z| = %.6g\n", a->info, a->nuisance, a->pinv, a->norm);
+  const struct {
+    const char *name;
+    const js_alignment *a;
+    int has;
+  } lines[] = {{"labels y", &tr->labels_split, tr->has_space},
+               {"residual r_0", &tr->residual_split, tr->has_space},
+               {"corruption y_corrupted - y_clean", &tr->corruption_split,
+                tr->has_corruption_split}};
+  for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+    if (lines[i].has)
+      fprintf(f, "# %s on I and N: |Pi_I z|/|z| = %.6g, |Pi_N z|/|z| = %.6g, "
+              "|J_I^+ z|/|z| = %.6g, |z| = %.6g\n", lines[i].name, lines[i].a->info,
+              lines[i].a->nuisance, lines[i].a->pinv, lines[i].a->norm);
 }
 
 int train_track_has(const train_track *tr, const char *name) {
@@ -272,6 +285,10 @@ void train_track_json(const train_track *tr, json_writer *j) {
     json_close_object(j);
   }
   json_close_array(j);
+  if (tr->has_space) {
+    cli_json_alignment(j, "labels", &tr->labels_split);
+    cli_json_alignment(j, "residual", &tr->residual_split);
+  }
   if (tr->has_corruption_split)
     cli_json_alignment(j, "corruption", &tr->corruption_split);
 }

@@ -37,7 +37,10 @@ typedef struct train_track {
   const double *corruption;
   int has_corruption_split;   /* corruption_split filled */
   js_alignment corruption_split; /* the corruption vector on I and N */
-  int has_space;              /* res_* columns filled */
+  int has_space;              /* res_* columns filled, and the two below */
+  /* The paper's Table 1 row of the space: the labels y and the initial
+   * residual r_0 on I and N. */
+  js_alignment labels_split, residual_split;
   int failed;                 /* a step could not be recorded (message printed) */
   double lr;                  /* eta in use */
   train_row *rows;
@@ -63,8 +66,8 @@ void train_track_free(train_track *tr);
 /* The js_train_callback: ctx is a train_track. */
 int train_track_step(void *ctx, const js_train_state *state);
 /* Splits the kept residuals on the spaces of J on the training and the
- * test inputs (test may be NULL) into the res_* columns, and the
- * corruption vector on the training space. */
+ * test inputs (test may be NULL) into the res_* columns, and the labels,
+ * the initial residual and the corruption vector on the training space. */
 int train_track_project(train_track *tr, const js_space *space, const js_space *test_space);
 
 /* The rows as an aligned table, CSV (header, then rows) or the JSON list

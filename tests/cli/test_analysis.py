@@ -163,12 +163,16 @@ def case_train_save_then_split(tmp):
 
 def case_split_residual_init(tmp):
     # The paper's J_final row: J at the trained weights, r0 at the initial ones.
-    train_rows("--steps", "20", "--every", "20", "--save-init", f"{tmp}/w0",
-               "--save", f"{tmp}/w1", "--rank", "6")
+    trained = train_rows("--steps", "20", "--every", "20", "--save-init", f"{tmp}/w0",
+                         "--save", f"{tmp}/w1", "--rank", "6")
     initial = as_json("split", *SMALL, "--init", f"{tmp}/w0", "--rank", "6")
     final = as_json("split", *SMALL, "--init", f"{tmp}/w1", "--rank", "6")
     paper = as_json("split", *SMALL, "--init", f"{tmp}/w1", "--rank", "6",
                     "--residual-init", f"{tmp}/w0")
+    # train's own J_final row (its I is J_final's) is the same row.
+    for key in ("labels", "residual"):
+        for part in ("norm", "info", "nuisance", "pinv"):
+            assert close(trained[key][part], paper[key][part], 1e-8), (key, part)
     assert paper["singular_values"] == final["singular_values"]
     assert paper["labels"] == final["labels"]
     assert paper["residual_weights"] == f"{tmp}/w0"
