@@ -153,6 +153,20 @@ void js_dataset_free(js_dataset *data);
 int js_dataset_one_hot(js_dataset *data);
 /* Scales each row of x to unit Euclidean norm (zero rows are an error). */
 int js_dataset_normalize(js_dataset *data);
+/* The inputs' channels: C of an image data set (shape (C, H, W)), 1 for
+ * flat data. */
+int64_t js_dataset_channels(const js_dataset *data);
+/* mean[c] and std[c] (js_dataset_channels entries each) of channel c's
+ * values over every sample and pixel, over the shards of comm's ranks
+ * (collective; NULL: this data set alone); std is the population
+ * deviation. */
+int js_dataset_channel_stats(const js_dataset *data, const js_comm *comm, double *mean,
+                             double *std);
+/* x = (x - mean[c]) / std[c] on channel c: the standardisation of image
+ * pipelines (CIFAR's per-channel normalisation), with the training set's
+ * statistics for training and test data alike. JS_EINVAL naming the
+ * channel when a std is not finite and > 0 (a constant channel). */
+int js_dataset_standardize(js_dataset *data, const double *mean, const double *std);
 /* JS_ENUMERIC, naming the first offending entry, if x or y holds NaN/Inf. */
 int js_dataset_check_finite(const js_dataset *data, const char *what);
 
@@ -363,11 +377,14 @@ typedef enum {
   JS_INIT_NORMAL,     /* N(0, scale^2) */
   JS_INIT_RADEMACHER, /* +-scale with probability 1/2 each */
   JS_INIT_HE,         /* N(0, 2 / fan_in) (He et al.; conv2d's default) */
-  JS_INIT_LECUN       /* N(0, 1 / fan_in) (dense's default) */
+  JS_INIT_LECUN,      /* N(0, 1 / fan_in) (dense's default) */
+  JS_INIT_UNIFORM_FAN /* U(-scale / sqrt(fan_in), scale / sqrt(fan_in)): with
+                         scale 1, PyTorch's default for the weights and biases
+                         of Conv2d and Linear (kaiming_uniform, a = sqrt 5) */
 } js_init_kind;
 typedef struct js_init {
   js_init_kind kind;
-  double scale; /* JS_INIT_NORMAL, JS_INIT_RADEMACHER */
+  double scale; /* JS_INIT_NORMAL, JS_INIT_RADEMACHER, JS_INIT_UNIFORM_FAN */
 } js_init;
 
 /* An empty network whose samples have the given shape: (d) for flat
@@ -512,13 +529,21 @@ typedef struct js_resnet_options {
   js_shape input;      /* (C, H, W) */
   int64_t n_outputs;   /* K */
   uint64_t seed;
+  /* 0: He weights (N(0, 2 / fan_in)), LeCun for fc, zero biases. 1: every
+   * weight and bias JS_INIT_UNIFORM_FAN of scale 1, what a PyTorch ResNet
+   * without batch norm starts from: its residual branches start small,
+   * so the network starts near its shortcuts' linear map, where He's
+   * variance-keeping weights without batch norm double the output's
+   * variance at every block. */
+  int torch_init;
 } js_resnet_options;
-/* ResNet20, width 16, input (1, 28, 28), 10 outputs, seed 1. */
+/* ResNet20, width 16, input (1, 28, 28), 10 outputs, seed 1, He init. */
 void js_resnet_options_init_defaults(js_resnet_options *opt);
 int js_net_create_resnet(const js_resnet_options *opt, js_net **out);
 
 /* A network named by a short text (the command line's --arch):
- *   "resnetD" or "resnetD:width=W"  js_net_create_resnet of depth D;
+ *   "resnetD[:width=W][,init=he|torch]"  js_net_create_resnet of depth D
+ *     (init=torch: torch_init);
  *   "cnn:ITEM,..."  a plain CNN; items in order: conv=FxK[sS][pP] (F
  *     filters K x K, stride S, padding P, default K/2, then the
  *     activation), pool=avgN or pool=maxN (N x N, stride N), gap (global

@@ -116,6 +116,49 @@ static void test_normalize(void **state) {
   js_dataset_free(data);
 }
 
+/* Two channels of 2 x 3 pixels on 4 samples: the statistics against the
+ * sums written out, the standardised channels at mean 0 and deviation 1,
+ * a flat data set as one channel, and a constant channel refused. */
+static void test_standardize(void **state) {
+  (void)state;
+  js_dataset *data;
+  assert_int_equal(js_dataset_create(4, 12, 1, 0, &data), JS_OK);
+  data->shape = (js_shape){3, {2, 2, 3}};
+  for (int64_t i = 0; i < 4 * 12; i++)
+    data->x[i] = (i % 12 < 6 ? 1.0 : -100.0) + sin(1.0 + (double)i) * (i % 12 < 6 ? 2 : 0.5);
+  assert_int_equal(js_dataset_channels(data), 2);
+  double mean[2], std[2];
+  assert_int_equal(js_dataset_channel_stats(data, NULL, mean, std), JS_OK);
+  for (int c = 0; c < 2; c++) {
+    double sum = 0, dev = 0;
+    for (int64_t i = 0; i < 4; i++)
+      for (int64_t j = 0; j < 6; j++)
+        sum += data->x[i * 12 + c * 6 + j];
+    double want_mean = sum / 24;
+    for (int64_t i = 0; i < 4; i++)
+      for (int64_t j = 0; j < 6; j++)
+        dev += pow(data->x[i * 12 + c * 6 + j] - want_mean, 2);
+    assert_true(fabs(mean[c] - want_mean) <= 1e-14 * fabs(want_mean));
+    assert_true(fabs(std[c] - sqrt(dev / 24)) <= 1e-14 * sqrt(dev / 24));
+  }
+  assert_int_equal(js_dataset_standardize(data, mean, std), JS_OK);
+  double after_mean[2], after_std[2];
+  assert_int_equal(js_dataset_channel_stats(data, NULL, after_mean, after_std), JS_OK);
+  for (int c = 0; c < 2; c++) {
+    assert_true(fabs(after_mean[c]) <= 1e-12); /* |mean| / std ~ 300: rounding */
+    assert_true(fabs(after_std[c] - 1) <= 1e-12);
+  }
+  data->shape = (js_shape){0};
+  assert_int_equal(js_dataset_channels(data), 1);
+  for (int64_t j = 0; j < 4 * 12; j++)
+    data->x[j] = 3.0;
+  assert_int_equal(js_dataset_channel_stats(data, NULL, mean, std), JS_OK);
+  assert_true(mean[0] == 3.0 && std[0] == 0.0);
+  assert_int_equal(js_dataset_standardize(data, mean, std), JS_EINVAL);
+  assert_non_null(strstr(js_last_error(), "constant channel"));
+  js_dataset_free(data);
+}
+
 static void test_check_finite(void **state) {
   (void)state;
   js_dataset *data = create_ok(3, 4, 2, 0);
@@ -146,6 +189,7 @@ int main(void) {
       cmocka_unit_test(test_create_rejects),
       cmocka_unit_test(test_one_hot),
       cmocka_unit_test(test_normalize),
+      cmocka_unit_test(test_standardize),
       cmocka_unit_test(test_check_finite),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,7 @@ typedef struct data_args {
 } data_args;
 
 static data_args train_args, test_args;
-static int no_normalize, normalize;
+static int no_normalize, normalize, standardize;
 
 /* Options of the file readers (checked against the source they apply to)
  * and --shuffle; they apply to training and test data alike. */
@@ -49,6 +49,9 @@ const cli_opt cli_data_options[] = {
     {"no-normalize", NULL, "keep inputs as given (default: rows to unit norm, except with "
      "--model)", NULL, &no_normalize},
     {"normalize", NULL, "with --model: scale the input rows to unit norm", NULL, &normalize},
+    {"standardize", NULL, "instead of unit-norm rows: each input channel to mean 0 and "
+     "standard deviation 1 over the training data (the test data with the same statistics), "
+     "as image pipelines do", NULL, &standardize},
     {"classes", "IDS", "idx, fashion-mnist: classes to keep, relabelled 0..K-1 in this order",
      &reader_args.classes, NULL},
     {"per-class", "M", "idx, fashion-mnist: the first M samples of each kept class",
@@ -68,7 +71,8 @@ const cli_opt cli_test_data_options[] = {
     {NULL, NULL, NULL, NULL, NULL}};
 
 const cli_opt cli_model_options[] = {
-    {"arch", "SPEC", "resnetD[:width=W] (D = 6n+2: resnet8, resnet20, ...) or cnn:ITEMS, "
+    {"arch", "SPEC", "resnetD[:width=W][,init=he|torch] (D = 6n+2: resnet8, resnet20, ...; "
+     "init=torch: PyTorch's default initialisation, U(+-1/sqrt(fan_in))) or cnn:ITEMS, "
      "e.g. cnn:conv=16x3,pool=avg2,conv=32x3s2,dense=128 (image data); default: the MLP of "
      "--hidden/--act/--nu/--bias", &model_args.arch, NULL},
     {"model", "FILE.onnx", "the network (graph and weights) of an ONNX file; inputs are used "
@@ -272,9 +276,38 @@ static int load_dataset(const data_args *a, const char *default_spec, char *name
     snprintf(files, sizeof files, "%s, %s", a->x, a->targets);
   if (js_dataset_check_finite(*out, files[0] ? files : name))
     return cli_library_error();
-  if ((normalize || (!no_normalize && !model_args.model)) && js_dataset_normalize(*out))
+  if ((normalize || (!no_normalize && !standardize && !model_args.model)) &&
+      js_dataset_normalize(*out))
     return cli_library_error();
   return 0;
+}
+
+/* --standardize: the training data's channel statistics (collective), or
+ * data standardised with them. */
+static int standard_stats(cli_problem *pb) {
+  int64_t C = js_dataset_channels(pb->data);
+  if (!standardize)
+    return 0;
+  if (!(pb->standard = malloc(sizeof(double) * (size_t)(2 * C)))) {
+    cli_error("out of memory for the channel statistics");
+    return 1;
+  }
+  return js_dataset_channel_stats(pb->data, cli_comm(), pb->standard, pb->standard + C)
+             ? cli_library_error()
+             : 0;
+}
+
+static int standardize_with(const cli_problem *pb, js_dataset *data) {
+  int64_t C = js_dataset_channels(pb->data);
+  if (!pb->standard)
+    return 0;
+  if (js_dataset_channels(data) != C) {
+    cli_error("--standardize: the test data has %lld channels, the training data %lld",
+              (long long)js_dataset_channels(data), (long long)C);
+    return 1;
+  }
+  return js_dataset_standardize(data, pb->standard, pb->standard + C) ? cli_library_error()
+                                                                      : 0;
 }
 
 /* Class labels of fewer classes than an imported model has outputs (a
@@ -298,7 +331,8 @@ int cli_problem_load_test(const cli_problem *pb, js_dataset **test) {
   int rc = cli_agree(load_dataset(&test_args, NULL, name, sizeof name, test));
   if (rc || !*test)
     return rc;
-  if (model_args.model && (rc = fit_outputs(*test, pb->data->n_outputs)))
+  if ((model_args.model && (rc = fit_outputs(*test, pb->data->n_outputs))) ||
+      (rc = cli_agree(standardize_with(pb, *test))))
     return rc;
   if ((*test)->dim != pb->data->dim || (*test)->n_outputs != pb->data->n_outputs) {
     cli_error("test data %s has dimension %lld and %lld outputs, training data %lld and %lld",
@@ -470,6 +504,13 @@ void cli_problem_data_line(const cli_problem *pb, FILE *f, int64_t rows, int64_t
 
 void cli_problem_data_json(const cli_problem *pb, json_writer *j) {
   json_string(j, "data", pb->data_name);
+  int64_t C = js_dataset_channels(pb->data);
+  if (pb->standard) {
+    json_object(j, "standardize");
+    json_numbers(j, "mean", C, pb->standard);
+    json_numbers(j, "std", C, pb->standard + C);
+    json_close_object(j);
+  }
   if (!isnan(pb->cross_predictability))
     json_number(j, "cross_predictability", pb->cross_predictability);
 }
@@ -597,8 +638,8 @@ int cli_problem_load_data(cli_problem *pb) {
   int rc = apply_threads();
   if (rc)
     return rc;
-  if (normalize && no_normalize) {
-    cli_error("--normalize and --no-normalize contradict each other");
+  if (normalize + no_normalize + standardize > 1) {
+    cli_error("--normalize, --no-normalize and --standardize contradict each other");
     return 2;
   }
   rc = load_dataset(&train_args, "gmm", pb->data_name, sizeof pb->data_name, &pb->data);
@@ -611,7 +652,8 @@ int cli_problem_load_data(cli_problem *pb) {
       !cli_parity_spec(name[6] ? name + 7 : "", &parity))
     pb->cross_predictability = js_parity_cross_predictability(parity.bits, parity.degree);
   /* A rank that could not read its shard stops every rank, reported once. */
-  if ((rc = cli_agree(rc)))
+  if ((rc = cli_agree(rc)) || (rc = cli_agree(standard_stats(pb))) ||
+      (rc = cli_agree(standardize_with(pb, pb->data))))
     return rc;
   pb->jac.comm = cli_comm();
   return 0;
@@ -648,6 +690,8 @@ int cli_problem_save_model(const js_net *net) {
 void cli_problem_free(cli_problem *pb) {
   js_net_free(pb->net);
   js_dataset_free(pb->data);
+  free(pb->standard);
   pb->net = NULL;
   pb->data = NULL;
+  pb->standard = NULL;
 }

@@ -28,6 +28,9 @@ typedef struct cli_problem {
   /* parity: data: 1 / C(bits, degree) (js_parity_cross_predictability); NaN
    * for other data. */
   double cross_predictability;
+  /* --standardize: the training inputs' mean of each channel, then its
+   * standard deviation (2 C values); NULL without. */
+  double *standard;
 } cli_problem;
 
 /* Loads the data and builds the network from the parsed options. Returns 0,

@@ -129,6 +129,67 @@ int js_dataset_normalize(js_dataset *data) {
   return rc;
 }
 
+int64_t js_dataset_channels(const js_dataset *data) {
+  return data && data->shape.ndim == 3 ? data->shape.dim[0] : 1;
+}
+
+/* sums[c] = sum of channel c's values (of their squared deviations from
+ * mean[c] when mean is given), over this data set. */
+static void channel_sums(const js_dataset *data, const double *mean, double *sums) {
+  int64_t C = js_dataset_channels(data), per = data->dim / C;
+  for (int64_t c = 0; c < C; c++) {
+    double s = 0;
+    for (int64_t i = 0; i < data->n_samples; i++) {
+      const double *x = data->x + i * data->dim + c * per;
+      for (int64_t j = 0; j < per; j++)
+        s += mean ? (x[j] - mean[c]) * (x[j] - mean[c]) : x[j];
+    }
+    sums[c] = s;
+  }
+}
+
+int js_dataset_channel_stats(const js_dataset *data, const js_comm *comm, double *mean,
+                             double *std) {
+  if (!data || !mean || !std)
+    return js_fail(JS_EINVAL, "js_dataset_channel_stats: NULL %s",
+                   !data ? "data set" : "output");
+  int64_t C = js_dataset_channels(data);
+  double count = (double)(data->n_samples * (data->dim / C));
+  /* Two passes, the mean first: no cancellation in the variance. */
+  channel_sums(data, NULL, mean);
+  int rc = js_comm_sum(comm, mean, C);
+  if (!rc)
+    rc = js_comm_sum(comm, &count, 1);
+  for (int64_t c = 0; !rc && c < C; c++)
+    mean[c] /= count;
+  if (!rc) {
+    channel_sums(data, mean, std);
+    rc = js_comm_sum(comm, std, C);
+  }
+  for (int64_t c = 0; !rc && c < C; c++)
+    std[c] = sqrt(std[c] / count);
+  return rc;
+}
+
+int js_dataset_standardize(js_dataset *data, const double *mean, const double *std) {
+  if (!data || !mean || !std)
+    return js_fail(JS_EINVAL, "js_dataset_standardize: NULL %s",
+                   !data ? "data set" : "statistics");
+  int64_t C = js_dataset_channels(data), per = data->dim / C;
+  for (int64_t c = 0; c < C; c++)
+    if (!(std[c] > 0 && isfinite(std[c]) && isfinite(mean[c])))
+      return js_fail(JS_EINVAL, "standardize: channel %lld has mean %g and standard "
+                     "deviation %g: a constant channel cannot be standardised",
+                     (long long)c, mean[c], std[c]);
+  for (int64_t i = 0; i < data->n_samples; i++)
+    for (int64_t c = 0; c < C; c++) {
+      double *x = data->x + i * data->dim + c * per;
+      for (int64_t j = 0; j < per; j++)
+        x[j] = (x[j] - mean[c]) / std[c];
+    }
+  return JS_OK;
+}
+
 static const char *non_finite_name(double v) {
   return isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf";
 }

@@ -1,5 +1,7 @@
 /* Networks named by a short text, as the command line gives them:
- *   resnetD[:width=W]   He et al.'s CIFAR ResNet of depth D = 6n + 2
+ *   resnetD[:width=W][,init=he|torch]  He et al.'s CIFAR ResNet of depth
+ *                       D = 6n + 2; init=torch starts from PyTorch's default
+ *                       initialisation instead of He's
  *   cnn:ITEM,ITEM,...   a plain CNN, items in order:
  *     conv=FxK[sS][pP]  F filters of K x K, stride S (1), padding P (K/2),
  *                       then the activation
@@ -41,13 +43,23 @@ static int resnet(const char *spec, const js_shape *input, int64_t n_outputs, ui
     return js_fail(JS_EINVAL, "--arch %s: expected resnetD with a depth D = 6n + 2, e.g. "
                    "resnet20", spec);
   opt.depth = (int)depth;
-  if (*s == ':') {
+  if (*s && *s != ':')
+    return js_fail(JS_EINVAL, "--arch %s: expected resnetD or resnetD:KEY=VALUE,...", spec);
+  while (*s) { /* ':' first, then ',' between keys */
     s++;
-    if (strncmp(s, "width=", 6) != 0 || (s += 6, !parse_count(&s, 4096, &opt.width)) || *s)
-      return js_fail(JS_EINVAL, "--arch %s: the only key of resnet is width=W (W in "
-                     "1..4096)", spec);
-  } else if (*s) {
-    return js_fail(JS_EINVAL, "--arch %s: expected resnetD or resnetD:width=W", spec);
+    if (strncmp(s, "width=", 6) == 0) {
+      s += 6;
+      if (!parse_count(&s, 4096, &opt.width))
+        return js_fail(JS_EINVAL, "--arch %s: width=W needs W in 1..4096", spec);
+    } else if (strncmp(s, "init=he", 7) == 0 || strncmp(s, "init=torch", 10) == 0) {
+      opt.torch_init = s[5] == 't';
+      s += opt.torch_init ? 10 : 7;
+    } else {
+      return js_fail(JS_EINVAL, "--arch %s: the keys of resnet are width=W and "
+                     "init=he|torch", spec);
+    }
+    if (*s && *s != ',')
+      return js_fail(JS_EINVAL, "--arch %s: keys are separated by ','", spec);
   }
   if (input->ndim != 3)
     return js_fail(JS_EINVAL, "--arch %s needs image data (C, H, W); these samples are "

@@ -56,7 +56,7 @@ double *js_net_tensor_mut(js_net *net, int index) {
 int js_net_set_init(js_net *net, int index, js_init init) {
   if (!net || index < 0 || index >= net->n_params_tensors)
     return js_fail(JS_EINVAL, "js_net_set_init: tensor %d does not exist", index);
-  if ((int)init.kind < JS_INIT_ZEROS || init.kind > JS_INIT_LECUN || !isfinite(init.scale))
+  if ((int)init.kind < JS_INIT_ZEROS || init.kind > JS_INIT_UNIFORM_FAN || !isfinite(init.scale))
     return js_fail(JS_EINVAL, "js_net_set_init: initialiser %d with scale %g is not valid",
                    (int)init.kind, init.scale);
   net->params[index].init = init;
@@ -144,6 +144,12 @@ int js_net_initialize(js_net *net, uint64_t seed) {
                                                     : sqrt(1.0 / fan_in);
       for (int64_t i = 0; i < p->size; i++)
         w[i] = js_rng_normal(&rng) * scale;
+      break;
+    }
+    case JS_INIT_UNIFORM_FAN: {
+      double bound = p->init.scale / sqrt(fan_in);
+      for (int64_t i = 0; i < p->size; i++)
+        w[i] = (2.0 * js_rng_uniform(&rng) - 1.0) * bound;
       break;
     }
     }

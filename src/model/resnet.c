@@ -85,6 +85,8 @@ int js_net_create_resnet(const js_resnet_options *opt, js_net **out) {
     js_net_free(net);
     return node;
   }
+  for (int t = 0; opt->torch_init && t < js_net_n_tensors(net); t++)
+    js_net_set_init(net, t, (js_init){JS_INIT_UNIFORM_FAN, 1.0});
   js_net_initialize(net, opt->seed);
   *out = net;
   return JS_OK;

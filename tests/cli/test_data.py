@@ -10,6 +10,7 @@ import os
 import random
 import struct
 
+import npyio
 from clitest import fails, main, run
 from test_spectrum import spectrum_json
 
@@ -124,6 +125,48 @@ def case_shuffle(tmp):
     plain = top("--data", spec)
     shuffled = top("--data", spec, "--shuffle", "9")
     assert close(plain["singular_values"], shuffled["singular_values"]), (plain, shuffled)
+
+
+def standardized(rows, mean, std):
+    return [[(v - mean) / std for v in row] for row in rows]
+
+
+def case_standardize(tmp):
+    """--standardize is the per-channel standardisation written out: the
+    same J as on inputs standardised here with --no-normalize, and the test
+    data takes the training data's statistics."""
+    rnd = random.Random(8)
+    d = SIDE * SIDE
+    train = [[rnd.uniform(0, 2) for _ in range(d)] for _ in range(N)]
+    test = [[rnd.uniform(1, 4) for _ in range(d)] for _ in range(N // 2)]
+    labels = [i % CLASSES for i in range(N)]
+    flat = [v for row in train for v in row]
+    mean = sum(flat) / len(flat)
+    std = math.sqrt(sum((v - mean) ** 2 for v in flat) / len(flat))
+    files = {}
+    for name, rows in (("a", train), ("b", test), ("a_std", standardized(train, mean, std)),
+                       ("b_std", standardized(test, mean, std))):
+        files[name] = f"{tmp}/{name}.npy"
+        npyio.write(files[name], [v for row in rows for v in row], (len(rows), d))
+    for name, n in (("ya", N), ("yb", N // 2)):
+        files[name] = f"{tmp}/{name}.npy"
+        npyio.write(files[name], labels[:n], (n,), "<i8")
+    given = top("--x", files["a"], "--labels", files["ya"], "--standardize")
+    assert abs(given["standardize"]["mean"][0] - mean) <= 1e-13 * mean, given["standardize"]
+    assert abs(given["standardize"]["std"][0] - std) <= 1e-13 * std, given["standardize"]
+    want = top("--x", files["a_std"], "--labels", files["ya"], "--no-normalize")
+    assert close(given["singular_values"], want["singular_values"]), (given, want)
+    trained = [json.loads(run("train", "--quiet", "--json", "-", "--hidden", "8", "--steps",
+                              "3", "--rank", "2", "--x", x, "--labels", files["ya"],
+                              "--test-x", tx, "--test-labels", files["yb"], *extra).stdout)
+               for x, tx, extra in ((files["a"], files["b"], ["--standardize"]),
+                                    (files["a_std"], files["b_std"], ["--no-normalize"]))]
+    for got, ref in zip(trained[0]["rows"], trained[1]["rows"]):
+        assert abs(got["loss"] - ref["loss"]) <= 1e-10 * ref["loss"], (got, ref)
+        for key in ("test_error", "test_res_info", "test_res_nuisance"):
+            assert abs(got[key] - ref[key]) <= 1e-9 * max(1, ref[key]), (key, got, ref)
+    fails("spectrum", "--x", files["a"], "--labels", files["ya"], "--standardize",
+          "--no-normalize", words=["contradict"])
 
 
 def case_fashion_mnist(tmp):
