@@ -1071,6 +1071,36 @@ static void test_arch(void **state) {
   assert_true(js_net_find_tensor(net, "stage3.block1.conv2.weight") >= 0);
   js_net_free(net);
 
+  /* init=torch: every weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+   * fan_in = C k^2 (conv) or the inputs (fc): within the bound, and the
+   * largest tensor's variance 1/(3 fan_in) to sampling error. */
+  assert_int_equal(js_net_create_arch("resnet8:init=torch,width=8", &input, 3, 1, &net), JS_OK);
+  for (int t = 0; t < js_net_n_tensors(net); t++) {
+    js_tensor_info info;
+    assert_int_equal(js_net_tensor_info(net, t, &info), JS_OK);
+    assert_int_equal(info.init.kind, JS_INIT_UNIFORM_FAN);
+    int is_fc = strncmp(info.name, "fc.", 3) == 0;
+    const js_tensor_info *w = &info;
+    js_tensor_info weight;
+    if (info.ndim == 1) { /* a bias: the fan-in of its weight */
+      char name[128];
+      snprintf(name, sizeof name, "%.*s.weight", (int)(strlen(info.name) - 5), info.name);
+      assert_int_equal(js_net_tensor_info(net, js_net_find_tensor(net, name), &weight), JS_OK);
+      w = &weight;
+    }
+    double fan_in = is_fc ? (double)w->shape[1]
+                          : (double)(w->shape[1] * w->shape[2] * w->shape[3]);
+    const double *v = js_net_tensor(net, t);
+    double bound = 1 / sqrt(fan_in), sum2 = 0;
+    for (int64_t i = 0; i < info.size; i++) {
+      assert_true(fabs(v[i]) <= bound);
+      sum2 += v[i] * v[i];
+    }
+    if (strcmp(info.name, "stage3.block1.conv2.weight") == 0) /* 32 x 32 x 9 values */
+      assert_true(fabs(sum2 / (double)info.size * 3 * fan_in - 1) < 0.05);
+  }
+  js_net_free(net);
+
   /* Bad specs: each refused, naming the item or key. */
   struct {
     const char *spec, *word;
@@ -1080,6 +1110,7 @@ static void test_arch(void **state) {
              {"cnn:act=swish", "swish"},       {"cnn:conv=4x9p0", "empty"},
              {"resnet7", "depth 7"},           {"resnet20:width=0", "width"},
              {"resnet20:depth=3", "width"},    {"mlp:3", "unknown architecture"},
+             {"resnet8:init=lecun", "init=he|torch"}, {"resnet8:width=2;init=he", "','"},
              {"cnn:pool=max16", "empty"}};
   for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
     net = (js_net *)&net;
