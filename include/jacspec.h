@@ -771,8 +771,15 @@ typedef struct js_svds_result {
   double *sigma;      /* rank singular values */
   double *u;          /* local_rows x rank (NULL unless want_vectors) */
   double *v;          /* cols x rank (NULL unless want_vectors) */
-  double *residual_u; /* ||J v_s - lambda_s u_s|| / lambda_1 */
-  double *residual_v; /* ||J^T u_s - lambda_s v_s|| / lambda_1 */
+  /* ||J v_s - lambda_s u_s|| / lambda_1 and ||J^T u_s - lambda_s v_s|| /
+   * lambda_1. On the Gram side the other side's vectors are made from the
+   * solver's (v_s = J^T u_s / ||J^T u_s|| on the outputs side), so that
+   * side's residual is | ||J^T u_s|| - lambda_s | / lambda_1 with no
+   * product, and one block of r products (J V there; J^T U on the params
+   * side) gives the one that measures the triplet: ||G u_s - lambda_s^2
+   * u_s|| / (lambda_s lambda_1). GKL and dense: both by products. */
+  double *residual_u;
+  double *residual_v;
   int converged;      /* 1 if every requested triplet converged */
   int smallest;       /* the r smallest: sigma ascending (sigma_min first) */
   double scale;       /* lambda_1, the residuals' scale (for the smallest,
