@@ -585,7 +585,13 @@ typedef enum {
 
 /* How a Jacobian's products run. */
 typedef struct js_jacobian_options {
-  int64_t batch_size;     /* samples per batch (0: automatic) */
+  /* Samples per batch; 0: automatic, each product the largest batch whose
+   * workspace for its number of vectors fits workspace_limit, so a
+   * single-vector Lanczos product and a block of r vectors each get the
+   * batch that suits them. */
+  int64_t batch_size;
+  size_t workspace_limit; /* bytes of the automatic batches' workspace
+                             (0: 64 MiB, where larger batches stop paying) */
   /* Bytes the Jacobian may keep, for all samples, of what its products
    * need from the forward pass (the layer inputs of trained weights,
    * activation derivatives, max-pooling choices); the products after the
@@ -597,7 +603,8 @@ typedef struct js_jacobian_options {
    * the operator is the rank's rows of J (js_linop_set_shard). Borrowed. */
   const js_comm *comm;
 } js_jacobian_options;
-/* Automatic batches, cache_limit 1 GiB, double precision, one process. */
+/* Automatic batches in 64 MiB, cache_limit 1 GiB, double precision, one
+ * process. */
 void js_jacobian_options_init_defaults(js_jacobian_options *opt);
 
 /* How products on a data set fit a memory budget (js_plan_memory). Bytes
@@ -606,12 +613,19 @@ void js_jacobian_options_init_defaults(js_jacobian_options *opt);
  * the budget bounds the process's resident memory. */
 typedef struct js_memory_plan {
   size_t budget;        /* the budget planned for */
-  int64_t batch_size;   /* samples per batch (for js_jacobian_options) */
+  /* For js_jacobian_options (batch_size 0): the workspace the automatic
+   * batches may take, at most 64 MiB. */
+  size_t workspace_limit;
+  int64_t batch_size;   /* samples per batch of a block of n_vectors under it
+                           (for js_jacobian_options.batch_size when every
+                           product should take the same batch) */
+  int64_t vector_batch_size; /* the same for one vector */
   int cache;            /* 1: the products' forward data of all samples is cached */
   size_t cache_limit;   /* for js_jacobian_options: cache_bytes, or 0 */
   size_t fixed_bytes;   /* program, data, weights and solver_bytes */
   size_t cache_bytes;   /* the activation cache (0 when not cached) */
-  size_t batch_bytes;   /* the Jacobian's workspace for one batch */
+  size_t batch_bytes;   /* the Jacobian's workspace: the larger of a
+                           block's and one vector's batch */
   size_t total_bytes;   /* fixed + cache + batch: at most the budget */
   size_t min_budget;    /* the smallest budget that works (batch of 1, no cache) */
 } js_memory_plan;
@@ -619,8 +633,9 @@ typedef struct js_memory_plan {
 /* Plans products of `net` on n_samples samples (inputs and targets held in
  * memory) in blocks of n_vectors, in the given precision, next to
  * solver_bytes of solver memory (js_svds_memory_bytes): caches when the
- * cache fits, then takes the largest batch that fits (capped where larger
- * batches stop paying: 64 MiB of workspace), at least one sample.
+ * cache fits, then gives the workspace what is left (capped where larger
+ * batches stop paying: 64 MiB) and the largest batches that fit it, for
+ * blocks of n_vectors and for one vector, at least one sample.
  * JS_ENOMEM, with a message giving min_budget, when even one sample's
  * working set next to the fixed memory exceeds budget (*plan is still
  * filled); JS_EINVAL for invalid sizes. */

@@ -465,6 +465,11 @@ static void test_plan(void **state) {
                                     &plan), JS_OK);
     assert_true(plan.total_bytes <= budget);
     assert_true(plan.batch_size >= 1 && plan.batch_size <= N_SAMPLES);
+    /* One vector's batch is the larger, and both fit the workspace left. */
+    assert_true(plan.vector_batch_size >= plan.batch_size &&
+                plan.vector_batch_size <= N_SAMPLES);
+    assert_true(plan.batch_bytes <= plan.workspace_limit || plan.vector_batch_size == 1);
+    assert_true(plan.workspace_limit <= budget - plan.fixed_bytes - plan.cache_bytes);
     assert_int_equal(plan.total_bytes,
                      plan.fixed_bytes + plan.cache_bytes + plan.batch_bytes);
     assert_int_equal(plan.cache_limit, plan.cache ? plan.cache_bytes : 0);
@@ -518,14 +523,19 @@ static void test_plan(void **state) {
     assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, N_SAMPLES, b, solver, budgets[k],
                                     &plan), JS_OK);
     assert_int_equal(plan.cache, k == 0);
-    js_jacobian_options opt = jac_options(plan.batch_size, plan.cache_limit,
-                                          JS_PRECISION_DOUBLE);
-    js_linop *op = make_op(net, data, &opt);
-    products got = compute(op, v, u, b);
-    expect_same(&got, &want, p, b, k ? "small plan" : "cached plan");
-    assert_int_equal(runs_from_cache(net, data, &opt), plan.cache);
-    products_free(&got);
-    js_linop_free(op);
+    /* The plan's one batch for every product, or (as the command line
+     * runs) a batch per product from its workspace limit. */
+    for (int per_product = 0; per_product < 2; per_product++) {
+      js_jacobian_options opt = jac_options(per_product ? 0 : plan.batch_size,
+                                            plan.cache_limit, JS_PRECISION_DOUBLE);
+      opt.workspace_limit = per_product ? plan.workspace_limit : 0;
+      js_linop *op = make_op(net, data, &opt);
+      products got = compute(op, v, u, b);
+      expect_same(&got, &want, p, b, k ? "small plan" : "cached plan");
+      assert_int_equal(runs_from_cache(net, data, &opt), plan.cache);
+      products_free(&got);
+      js_linop_free(op);
+    }
   }
   products_free(&want);
   js_linop_free(ref);

@@ -6,7 +6,9 @@
  *            RUNTIME_BYTES
  *   cache  = the products' forward data of all n samples (schedule.h)
  *   batch  = the workspace of a product on B samples (js_schedule_workspace),
- *            or of a forward pass, whichever is larger
+ *            or of a forward pass, whichever is larger, for the batch of
+ *            a block of n_vectors and for that of one vector (a Lanczos
+ *            product), each the largest that fits what is left
  * The cache is worth more than a large batch (it saves a forward pass per
  * product; batches beyond a few MiB do not speed GEMM up), so it is chosen
  * first whenever it fits next to a batch of one. */
@@ -37,7 +39,7 @@ int js_plan_memory(const js_net *net, js_precision precision, int64_t n_samples,
   size_t weights = 2 * values * sizeof(double);
   if (precision == JS_PRECISION_SINGLE)
     weights += (values + (size_t)net->n_theta * (size_t)n_vectors) * sizeof(float);
-  *plan = (js_memory_plan){.budget = budget, .batch_size = 1};
+  *plan = (js_memory_plan){.budget = budget, .batch_size = 1, .vector_batch_size = 1};
   plan->fixed_bytes = data + weights + solver_bytes + RUNTIME_BYTES;
   plan->cache_bytes = s.data_per_sample ? js_schedule_data_bytes(&s, n_samples) : 0;
   plan->min_budget = plan->fixed_bytes + js_schedule_batch_bytes(&s, 1, n_vectors, 0, 1);
@@ -60,9 +62,13 @@ int js_plan_memory(const js_net *net, js_precision precision, int64_t n_samples,
     plan->cache_bytes = 0;
   room -= plan->cache_bytes;
   size_t cap = room < JS_BATCH_CAP ? room : JS_BATCH_CAP;
+  plan->workspace_limit = cap;
   plan->batch_size = js_schedule_fit_batch(&s, cap, n_samples, n_vectors, plan->cache, 1);
+  plan->vector_batch_size = js_schedule_fit_batch(&s, cap, n_samples, 1, plan->cache, 1);
   plan->cache_limit = plan->cache_bytes;
-  plan->batch_bytes = js_schedule_batch_bytes(&s, plan->batch_size, n_vectors, plan->cache, 1);
+  size_t block = js_schedule_batch_bytes(&s, plan->batch_size, n_vectors, plan->cache, 1);
+  size_t vector = js_schedule_batch_bytes(&s, plan->vector_batch_size, 1, plan->cache, 1);
+  plan->batch_bytes = block > vector ? block : vector;
   plan->total_bytes = plan->fixed_bytes + plan->cache_bytes + plan->batch_bytes;
 done:
   js_schedule_free(&s);
