@@ -577,8 +577,10 @@ typedef enum {
   JS_PRECISION_DOUBLE, /* float64 throughout */
   JS_PRECISION_SINGLE  /* J v and J^T u computed in float32 (sgemm), on a
                           float copy of the weights; inputs and results are
-                          converted at the boundary. Up to twice the GEMM
-                          speed and half the cache and workspace memory;
+                          converted at the boundary, blocks of vectors 8 at
+                          a time. Up to twice the GEMM speed and half the
+                          cache (plus a float copy of the input) and
+                          workspace memory;
                           products then agree with double to about 3e-7
                           relative (measured, README). */
 } js_precision;
@@ -591,7 +593,8 @@ typedef struct js_jacobian_options {
    * batch that suits them. */
   int64_t batch_size;
   size_t workspace_limit; /* bytes of the automatic batches' workspace
-                             (0: 64 MiB, where larger batches stop paying) */
+                             (0: 64 MiB in double, where larger batches stop
+                             paying; 32 MiB, the same batches, in single) */
   /* Bytes the Jacobian may keep, for all samples, of what its products
    * need from the forward pass (the layer inputs of trained weights,
    * activation derivatives, max-pooling choices); the products after the
@@ -616,9 +619,11 @@ typedef struct js_memory_plan {
   /* For js_jacobian_options (batch_size 0): the workspace the automatic
    * batches may take, at most 64 MiB. */
   size_t workspace_limit;
-  int64_t batch_size;   /* samples per batch of a block of n_vectors under it
-                           (for js_jacobian_options.batch_size when every
-                           product should take the same batch) */
+  int64_t block_vectors; /* vectors a block product runs at once: n_vectors,
+                            at most 8 in single precision */
+  int64_t batch_size;   /* samples per batch of block_vectors under it (for
+                           js_jacobian_options.batch_size when every product
+                           should take the same batch) */
   int64_t vector_batch_size; /* the same for one vector */
   int cache;            /* 1: the products' forward data of all samples is cached */
   size_t cache_limit;   /* for js_jacobian_options: cache_bytes, or 0 */
@@ -634,8 +639,9 @@ typedef struct js_memory_plan {
  * memory) in blocks of n_vectors, in the given precision, next to
  * solver_bytes of solver memory (js_svds_memory_bytes): caches when the
  * cache fits, then gives the workspace what is left (capped where larger
- * batches stop paying: 64 MiB) and the largest batches that fit it, for
- * blocks of n_vectors and for one vector, at least one sample.
+ * batches stop paying: 64 MiB in double, 32 MiB in single) and the largest
+ * batches that fit it, for blocks of n_vectors (block_vectors) and for one
+ * vector, at least one sample.
  * JS_ENOMEM, with a message giving min_budget, when even one sample's
  * working set next to the fixed memory exceeds budget (*plan is still
  * filled); JS_EINVAL for invalid sizes. */

@@ -386,12 +386,13 @@ static void test_cache_limit(void **state) {
 
 /* Single-precision products (cached or not, several batches and blocks)
  * agree with double within SINGLE_TOL, at the parameters each Jacobian was
- * created with (js_net_set_params, js_jacobian_create_at). */
+ * created with (js_net_set_params, js_jacobian_create_at). A block of 11
+ * runs as chunks of 8 and 3 vectors (JS_FLOAT_BLOCK). */
 static void test_single_precision(void **state) {
   (void)state;
   js_dataset *data = make_data(16);
   js_net *net = make_net("*", 1);
-  int64_t p = js_net_n_params(net), b = 3;
+  int64_t p = js_net_n_params(net), b = 11;
   double *v = malloc(sizeof(double) * (size_t)(p * b));
   double *u = malloc(sizeof(double) * (size_t)(NK * b));
   ref_fill_normal(v, p * b, 8);

@@ -594,7 +594,7 @@ int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) 
           mib(plan.budget), mib(plan.fixed_bytes), plan.cache ? "on" : "off",
           mib(plan.cache_bytes),
           (long long)(pb->one_batch ? plan.batch_size : plan.vector_batch_size),
-          (long long)plan.batch_size, (long long)block, mib(plan.batch_bytes),
+          (long long)plan.batch_size, (long long)plan.block_vectors, mib(plan.batch_bytes),
           mib(plan.total_bytes));
   return 0;
 }
