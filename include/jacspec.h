@@ -602,15 +602,24 @@ typedef enum {
   JS_PRECISION_DOUBLE, /* float64 throughout */
   JS_PRECISION_SINGLE  /* J v and J^T u computed in float32 (sgemm), on a
                           float copy of the weights; inputs and results are
-                          converted at the boundary. Up to twice the GEMM
-                          speed and half the cache and workspace memory;
+                          converted at the boundary, blocks of vectors 8 at
+                          a time. Up to twice the GEMM speed and half the
+                          cache (plus a float copy of the input) and
+                          workspace memory;
                           products then agree with double to about 3e-7
                           relative (measured, README). */
 } js_precision;
 
 /* How a Jacobian's products run. */
 typedef struct js_jacobian_options {
-  int64_t batch_size;     /* samples per batch (0: automatic) */
+  /* Samples per batch; 0: automatic, each product the largest batch whose
+   * workspace for its number of vectors fits workspace_limit, so a
+   * single-vector Lanczos product and a block of r vectors each get the
+   * batch that suits them. */
+  int64_t batch_size;
+  size_t workspace_limit; /* bytes of the automatic batches' workspace
+                             (0: 64 MiB in double, where larger batches stop
+                             paying; 32 MiB, the same batches, in single) */
   /* Bytes the Jacobian may keep, for all samples, of what its products
    * need from the forward pass (the layer inputs of trained weights,
    * activation derivatives, max-pooling choices); the products after the
@@ -622,7 +631,8 @@ typedef struct js_jacobian_options {
    * the operator is the rank's rows of J (js_linop_set_shard). Borrowed. */
   const js_comm *comm;
 } js_jacobian_options;
-/* Automatic batches, cache_limit 1 GiB, double precision, one process. */
+/* Automatic batches in 64 MiB, cache_limit 1 GiB, double precision, one
+ * process. */
 void js_jacobian_options_init_defaults(js_jacobian_options *opt);
 
 /* How products on a data set fit a memory budget (js_plan_memory). Bytes
@@ -631,12 +641,21 @@ void js_jacobian_options_init_defaults(js_jacobian_options *opt);
  * the budget bounds the process's resident memory. */
 typedef struct js_memory_plan {
   size_t budget;        /* the budget planned for */
-  int64_t batch_size;   /* samples per batch (for js_jacobian_options) */
+  /* For js_jacobian_options (batch_size 0): the workspace the automatic
+   * batches may take, at most 64 MiB. */
+  size_t workspace_limit;
+  int64_t block_vectors; /* vectors a block product runs at once: n_vectors,
+                            at most 8 in single precision */
+  int64_t batch_size;   /* samples per batch of block_vectors under it (for
+                           js_jacobian_options.batch_size when every product
+                           should take the same batch) */
+  int64_t vector_batch_size; /* the same for one vector */
   int cache;            /* 1: the products' forward data of all samples is cached */
   size_t cache_limit;   /* for js_jacobian_options: cache_bytes, or 0 */
   size_t fixed_bytes;   /* program, data, weights and solver_bytes */
   size_t cache_bytes;   /* the activation cache (0 when not cached) */
-  size_t batch_bytes;   /* the Jacobian's workspace for one batch */
+  size_t batch_bytes;   /* the Jacobian's workspace: the larger of a
+                           block's and one vector's batch */
   size_t total_bytes;   /* fixed + cache + batch: at most the budget */
   size_t min_budget;    /* the smallest budget that works (batch of 1, no cache) */
 } js_memory_plan;
@@ -644,8 +663,10 @@ typedef struct js_memory_plan {
 /* Plans products of `net` on n_samples samples (inputs and targets held in
  * memory) in blocks of n_vectors, in the given precision, next to
  * solver_bytes of solver memory (js_svds_memory_bytes): caches when the
- * cache fits, then takes the largest batch that fits (capped where larger
- * batches stop paying: 64 MiB of workspace), at least one sample.
+ * cache fits, then gives the workspace what is left (capped where larger
+ * batches stop paying: 64 MiB in double, 32 MiB in single) and the largest
+ * batches that fit it, for blocks of n_vectors (block_vectors) and for one
+ * vector, at least one sample.
  * JS_ENOMEM, with a message giving min_budget, when even one sample's
  * working set next to the fixed memory exceeds budget (*plan is still
  * filled); JS_EINVAL for invalid sizes. */
@@ -804,8 +825,15 @@ typedef struct js_svds_result {
   double *sigma;      /* rank singular values */
   double *u;          /* local_rows x rank (NULL unless want_vectors) */
   double *v;          /* cols x rank (NULL unless want_vectors) */
-  double *residual_u; /* ||J v_s - lambda_s u_s|| / lambda_1 */
-  double *residual_v; /* ||J^T u_s - lambda_s v_s|| / lambda_1 */
+  /* ||J v_s - lambda_s u_s|| / lambda_1 and ||J^T u_s - lambda_s v_s|| /
+   * lambda_1. On the Gram side the other side's vectors are made from the
+   * solver's (v_s = J^T u_s / ||J^T u_s|| on the outputs side), so that
+   * side's residual is | ||J^T u_s|| - lambda_s | / lambda_1 with no
+   * product, and one block of r products (J V there; J^T U on the params
+   * side) gives the one that measures the triplet: ||G u_s - lambda_s^2
+   * u_s|| / (lambda_s lambda_1). GKL and dense: both by products. */
+  double *residual_u;
+  double *residual_v;
   int converged;      /* 1 if every requested triplet converged */
   int smallest;       /* the r smallest: sigma ascending (sigma_min first) */
   double scale;       /* lambda_1, the residuals' scale (for the smallest,

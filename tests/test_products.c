@@ -386,12 +386,13 @@ static void test_cache_limit(void **state) {
 
 /* Single-precision products (cached or not, several batches and blocks)
  * agree with double within SINGLE_TOL, at the parameters each Jacobian was
- * created with (js_net_set_params, js_jacobian_create_at). */
+ * created with (js_net_set_params, js_jacobian_create_at). A block of 11
+ * runs as chunks of 8 and 3 vectors (JS_FLOAT_BLOCK). */
 static void test_single_precision(void **state) {
   (void)state;
   js_dataset *data = make_data(16);
   js_net *net = make_net("*", 1);
-  int64_t p = js_net_n_params(net), b = 3;
+  int64_t p = js_net_n_params(net), b = 11;
   double *v = malloc(sizeof(double) * (size_t)(p * b));
   double *u = malloc(sizeof(double) * (size_t)(NK * b));
   ref_fill_normal(v, p * b, 8);
@@ -465,6 +466,11 @@ static void test_plan(void **state) {
                                     &plan), JS_OK);
     assert_true(plan.total_bytes <= budget);
     assert_true(plan.batch_size >= 1 && plan.batch_size <= N_SAMPLES);
+    /* One vector's batch is the larger, and both fit the workspace left. */
+    assert_true(plan.vector_batch_size >= plan.batch_size &&
+                plan.vector_batch_size <= N_SAMPLES);
+    assert_true(plan.batch_bytes <= plan.workspace_limit || plan.vector_batch_size == 1);
+    assert_true(plan.workspace_limit <= budget - plan.fixed_bytes - plan.cache_bytes);
     assert_int_equal(plan.total_bytes,
                      plan.fixed_bytes + plan.cache_bytes + plan.batch_bytes);
     assert_int_equal(plan.cache_limit, plan.cache ? plan.cache_bytes : 0);
@@ -518,14 +524,19 @@ static void test_plan(void **state) {
     assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, N_SAMPLES, b, solver, budgets[k],
                                     &plan), JS_OK);
     assert_int_equal(plan.cache, k == 0);
-    js_jacobian_options opt = jac_options(plan.batch_size, plan.cache_limit,
-                                          JS_PRECISION_DOUBLE);
-    js_linop *op = make_op(net, data, &opt);
-    products got = compute(op, v, u, b);
-    expect_same(&got, &want, p, b, k ? "small plan" : "cached plan");
-    assert_int_equal(runs_from_cache(net, data, &opt), plan.cache);
-    products_free(&got);
-    js_linop_free(op);
+    /* The plan's one batch for every product, or (as the command line
+     * runs) a batch per product from its workspace limit. */
+    for (int per_product = 0; per_product < 2; per_product++) {
+      js_jacobian_options opt = jac_options(per_product ? 0 : plan.batch_size,
+                                            plan.cache_limit, JS_PRECISION_DOUBLE);
+      opt.workspace_limit = per_product ? plan.workspace_limit : 0;
+      js_linop *op = make_op(net, data, &opt);
+      products got = compute(op, v, u, b);
+      expect_same(&got, &want, p, b, k ? "small plan" : "cached plan");
+      assert_int_equal(runs_from_cache(net, data, &opt), plan.cache);
+      products_free(&got);
+      js_linop_free(op);
+    }
   }
   products_free(&want);
   js_linop_free(ref);

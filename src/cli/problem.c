@@ -610,7 +610,12 @@ int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) 
     rc = status == JS_ENOMEM ? 1 : cli_library_error();
   if ((rc = cli_agree(rc)))
     return rc;
-  pb->jac.batch_size = plan.batch_size;
+  /* The batch per product from the workspace the plan leaves: a block's
+   * batch would slow every single-vector Lanczos product (jacspec.h). */
+  if (pb->one_batch)
+    pb->jac.batch_size = plan.batch_size;
+  else
+    pb->jac.workspace_limit = plan.workspace_limit;
   pb->jac.cache_limit = plan.cache_limit;
   if (!compute_args.verbose)
     return 0;
@@ -625,9 +630,12 @@ int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) 
   fprintf(log,
           "memory plan for a budget of %.1f MiB: program, data, weights and "
           "solver %.1f MiB; activation cache %s (%.1f MiB); batches of %lld samples "
-          "(%.1f MiB workspace); %.1f MiB in all\n",
+          "for one vector, %lld for blocks of %lld (%.1f MiB workspace); %.1f MiB in "
+          "all\n",
           mib(plan.budget), mib(plan.fixed_bytes), plan.cache ? "on" : "off",
-          mib(plan.cache_bytes), (long long)plan.batch_size, mib(plan.batch_bytes),
+          mib(plan.cache_bytes),
+          (long long)(pb->one_batch ? plan.batch_size : plan.vector_batch_size),
+          (long long)plan.batch_size, (long long)plan.block_vectors, mib(plan.batch_bytes),
           mib(plan.total_bytes));
   return 0;
 }

@@ -31,6 +31,12 @@ typedef struct cli_problem {
   /* --standardize: the training inputs' mean of each channel, then its
    * standard deviation (2 C values); NULL without. */
   double *standard;
+  /* Set before planning by a verb that holds several Jacobians at once
+   * (train: J(theta_0), J(theta_t), the test data's): every product takes
+   * the plan's batch for a block, so their workspaces stay within the one
+   * planned. Otherwise each product takes the batch that suits its number
+   * of vectors within the planned workspace. */
+  int one_batch;
 } cli_problem;
 
 /* Loads the data and builds the network from the parsed options. Returns 0,

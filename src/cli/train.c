@@ -346,7 +346,10 @@ int cli_train(int argc, char **argv) {
   cli_plot picture;
   int plot_rc = 0;
   if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) || (rc = cli_problem_load_test(&pb, &test)) ||
-      (rc = parse_settings(&pb, test, &st)) || (rc = cli_problem_plan(&pb, &st.solver)))
+      (rc = parse_settings(&pb, test, &st)))
+    goto done;
+  pb.one_batch = 1; /* J(theta_0) for the linearised run next to J(theta_t) */
+  if ((rc = cli_problem_plan(&pb, &st.solver)))
     goto done;
   if ((rc = cli_corruption_apply(&pb, &st.corruption)))
     goto done;

@@ -8,8 +8,9 @@
  * it. The first product fills the cache; later ones skip the forward pass.
  *
  * The products compute in the options' precision: in double the public
- * vectors are used in place; in single the parameters and the p x b block
- * are converted once per product, and output rows per batch. */
+ * vectors are used in place; in single the parameters are converted once,
+ * the p x b block once per product in chunks of JS_FLOAT_BLOCK vectors,
+ * and output rows per batch. */
 #include "model/exec.h"
 
 #include "core/error.h"
@@ -40,7 +41,8 @@ typedef struct jacobian {
 } jacobian;
 
 void js_jacobian_options_init_defaults(js_jacobian_options *opt) {
-  *opt = (js_jacobian_options){.batch_size = 0, .cache_limit = (size_t)1 << 30,
+  *opt = (js_jacobian_options){.batch_size = 0, .workspace_limit = 0,
+                               .cache_limit = (size_t)1 << 30,
                                .precision = JS_PRECISION_DOUBLE, .comm = NULL};
 }
 
@@ -104,11 +106,16 @@ static int use_cache(jacobian *jac) {
 }
 
 /* Samples per batch for blocks of b: the options', or the most whose
- * workspace fits JS_BATCH_CAP. */
+ * workspace fits workspace_limit (js_schedule_batch_cap when 0). Per b, because a
+ * batch sized for a block of r vectors is r times too small for one: one
+ * vector's GEMMs on a few hundred samples run 10-13 % slower a product
+ * than on the batch that fills the workspace (issue #12). */
 static int64_t batch_samples(const jacobian *jac, int64_t b, int cached) {
   int64_t batch = jac->opt.batch_size;
+  size_t limit = jac->opt.workspace_limit ? jac->opt.workspace_limit
+                                          : js_schedule_batch_cap(&jac->sched);
   if (batch == 0)
-    batch = js_schedule_fit_batch(&jac->sched, JS_BATCH_CAP, jac->n, b, cached, 0);
+    batch = js_schedule_fit_batch(&jac->sched, limit, jac->n, b, cached, 0);
   return batch < jac->n ? batch : jac->n;
 }
 
@@ -240,8 +247,16 @@ static int jacobian_apply(void *ctx, int transpose, int64_t n_vectors, const dou
   if (!in || !out) /* the header's promise: bad input is an error, not a crash */
     return js_fail(JS_EINVAL, "Jacobian %s: the %s block is NULL",
                    transpose ? "J^T u" : "J v", in ? "output" : "input");
-  return transpose ? jacobian_vjp(jac, n_vectors, in, out)
-                   : jacobian_jvp(jac, n_vectors, in, out);
+  /* Vector j of a block is column j: a chunk of vectors is a sub-block. */
+  int64_t chunk = js_schedule_chunk(&jac->sched, n_vectors), rows = jac->n * jac->K;
+  for (int64_t j = 0; j < n_vectors; j += chunk) {
+    int64_t c = n_vectors - j < chunk ? n_vectors - j : chunk;
+    int rc = transpose ? jacobian_vjp(jac, c, in + j * rows, out + j * jac->p)
+                       : jacobian_jvp(jac, c, in + j * jac->p, out + j * rows);
+    if (rc)
+      return rc;
+  }
+  return JS_OK;
 }
 
 /* The data's samples fit the network's input: the same size, and the same

@@ -26,6 +26,13 @@
  * already run at full speed (measured in round 1: bench/products). */
 #define JS_BATCH_CAP ((size_t)64 << 20)
 
+/* Vectors a single-precision product converts to float at once: its p x b
+ * block in float sits beside the double vectors it stands for, and a
+ * top-50 residual block of p = 2e5 would add 40 MB, more than single saves
+ * elsewhere (issue #12). Chunks of 8 cost nothing measurable once the
+ * forward data is cached (a trained weight's GEMMs are per vector anyway). */
+#define JS_FLOAT_BLOCK 8
+
 /* Start of every array in a workspace or cache: a cache line, so double,
  * float and int32 arrays all stay aligned whatever the row count. */
 static inline size_t js_align(size_t bytes) { return (bytes + 63) / 64 * 64; }
@@ -59,6 +66,19 @@ void js_schedule_free(js_schedule *s);
 size_t js_schedule_data_bytes(const js_schedule *s, int64_t rows);
 void js_schedule_lay_out(const js_schedule *s, void *base, int64_t rows, void **value,
                          void **saved);
+
+/* JS_BATCH_CAP in the products' precision: the batches of samples double
+ * takes, in half the bytes for float (what makes a GEMM fast is its shape,
+ * not its bytes), so single precision keeps its halving of the workspace. */
+static inline size_t js_schedule_batch_cap(const js_schedule *s) {
+  return JS_BATCH_CAP / sizeof(double) * s->k->size;
+}
+
+/* The vectors of a product of b that run at once: all in double (used in
+ * place), at most JS_FLOAT_BLOCK in single. */
+static inline int64_t js_schedule_chunk(const js_schedule *s, int64_t b) {
+  return s->k->size == sizeof(double) || b < JS_FLOAT_BLOCK ? b : JS_FLOAT_BLOCK;
+}
 
 /* Bytes of the value and tangent slots for B samples and b vectors (the
  * forward pass's values and the products' tangents share them: the

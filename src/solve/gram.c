@@ -70,7 +70,7 @@ int js_gram_apply(js_gram *g, const double *x, double *y) {
   return js_gram_apply_block(g, 1, x, y);
 }
 
-int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y) {
+int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y, double *norm) {
   int status = half(g, 1, k, x, y);
   if (status)
     return status;
@@ -79,9 +79,9 @@ int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y) {
    * its Gram eigenvalue lambda_s^2 carries a large relative error. An exact
    * zero (lambda_s = 0 in a rank-deficient J) leaves y_s = 0. */
   for (int64_t s = 0; s < k; s++) {
-    double norm = js_comm_nrm2(g->other_comm, g->m, y + s * g->m);
-    if (norm > 0)
-      js_scal(g->m, 1.0 / norm, y + s * g->m);
+    norm[s] = js_comm_nrm2(g->other_comm, g->m, y + s * g->m);
+    if (norm[s] > 0)
+      js_scal(g->m, 1.0 / norm[s], y + s * g->m);
   }
   return JS_OK;
 }

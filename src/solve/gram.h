@@ -46,7 +46,7 @@ int js_gram_apply_block(js_gram *g, int64_t b, const double *x, double *y);
 
 /* The other side's singular vectors from k eigenvectors x (n x k) of G:
  * y_s = J^T x_s (outputs side) or J x_s (params side), normalised; y is
- * m x k. One block product. */
-int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y);
+ * m x k, norm[s] the norm before (k). One block product. */
+int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y, double *norm);
 
 #endif

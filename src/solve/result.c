@@ -100,22 +100,39 @@ static void relative_residuals(const js_comm *comm, double *residual, double *a,
 }
 
 /* Both residuals of every triplet, ||J v_s - lambda_s u_s|| and
- * ||J^T u_s - lambda_s v_s|| over lambda_1, from one block product each. */
-static int residuals(js_linop *op, js_svds_result *res) {
+ * ||J^T u_s - lambda_s v_s|| over lambda_1. With other_norm NULL each
+ * comes from one block product. Otherwise (the Gram side) one side's
+ * vectors were made from the other's, y_s = J^T u_s / ||J^T u_s|| or
+ * J v_s / ||J v_s||, with other_norm[s] = ||J^T u_s|| or ||J v_s||: that
+ * residual is |other_norm[s] - lambda_s| exactly (the product is
+ * other_norm[s] y_s), and one block product, on the side the solver worked
+ * on, gives the residual that measures the triplet. */
+static int residuals(js_linop *op, const double *other_norm, js_svds_result *res) {
   int64_t k = res->rank, rows = res->local_rows, cols = res->cols;
   if (k == 0)
     return JS_OK;
-  int status = JS_ENOMEM;
-  double *jv = js_alloc((size_t)rows * (size_t)k, sizeof(double), "residuals (J V)");
-  double *jtu = js_alloc((size_t)cols * (size_t)k, sizeof(double), "residuals (J^T U)");
-  if ((status = js_comm_agree(res->comm, jv && jtu ? JS_OK : JS_ENOMEM)))
-    goto done;
-  if ((status = js_linop_apply(op, k, res->v, jv)) ||
-      (status = js_linop_apply_t(op, k, res->u, jtu)))
-    goto done;
   double scale = res->scale > 0 ? res->scale : 1.0;
-  relative_residuals(res->comm, res->residual_u, jv, res->u, res->sigma, scale, rows, k);
-  relative_residuals(NULL, res->residual_v, jtu, res->v, res->sigma, scale, cols, k);
+  int apply = !other_norm || res->side == JS_SIDE_OUTPUTS;
+  int apply_t = !other_norm || res->side == JS_SIDE_PARAMS;
+  double *known = !other_norm ? NULL : apply ? res->residual_v : res->residual_u;
+  for (int64_t s = 0; known && s < k; s++)
+    known[s] = fabs(other_norm[s] - res->sigma[s]) / scale;
+  int status = JS_ENOMEM;
+  double *jv = apply ? js_alloc((size_t)rows * (size_t)k, sizeof(double), "residuals (J V)")
+                     : NULL;
+  double *jtu = apply_t ? js_alloc((size_t)cols * (size_t)k, sizeof(double),
+                                   "residuals (J^T U)")
+                        : NULL;
+  if ((status = js_comm_agree(res->comm, (jv || !apply) && (jtu || !apply_t) ? JS_OK
+                                                                             : JS_ENOMEM)))
+    goto done;
+  if ((apply && (status = js_linop_apply(op, k, res->v, jv))) ||
+      (apply_t && (status = js_linop_apply_t(op, k, res->u, jtu))))
+    goto done;
+  if (apply)
+    relative_residuals(res->comm, res->residual_u, jv, res->u, res->sigma, scale, rows, k);
+  if (apply_t)
+    relative_residuals(NULL, res->residual_v, jtu, res->v, res->sigma, scale, cols, k);
 done:
   free(jv);
   free(jtu);
@@ -148,12 +165,12 @@ static void numerical_rank(js_svds_result *res) {
   res->rank = rho;
 }
 
-int js_svds_finish(js_linop *op, const js_svds_options *opt,
-                   const js_svds_meter *meter, js_svds_result *res) {
+int js_svds_finish(js_linop *op, const js_svds_options *opt, const js_svds_meter *meter,
+                   const double *other_norm, js_svds_result *res) {
   res->smallest = opt->smallest;
   if (!opt->smallest) /* else the solve set lambda_1 */
     res->scale = res->rank > 0 ? res->sigma[0] : 0.0;
-  int status = residuals(op, res);
+  int status = residuals(op, other_norm, res);
   if (status)
     return status;
   numerical_rank(res);

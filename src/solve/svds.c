@@ -134,12 +134,19 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
       goto done;
     js_svds_keep_above(res, opt->cutoff);
   }
-  double *x = sv.g.side == JS_SIDE_OUTPUTS ? res->u : res->v;
-  double *y = sv.g.side == JS_SIDE_OUTPUTS ? res->v : res->u;
-  if (sv.method == JS_SVDS_GRAM && res->rank > 0 &&
-      (status = js_gram_other_side(&sv.g, res->rank, x, y)))
-    goto done;
-  if ((status = js_svds_finish(op, opt, &meter, res)))
+  int outputs = sv.g.side == JS_SIDE_OUTPUTS;
+  double *x = outputs ? res->u : res->v, *y = outputs ? res->v : res->u;
+  /* The norms ||J^T u_s|| or ||J v_s|| go where the other side's residuals
+   * will be: finish turns each into its residual, entry by entry, which
+   * saves the r products that would recompute them. GKL and its two bases
+   * measure both residuals by products. */
+  double *norm = NULL;
+  if (sv.method == JS_SVDS_GRAM) {
+    norm = outputs ? res->residual_v : res->residual_u;
+    if (res->rank > 0 && (status = js_gram_other_side(&sv.g, res->rank, x, y, norm)))
+      goto done;
+  }
+  if ((status = js_svds_finish(op, opt, &meter, norm, res)))
     goto done;
   status = converged;
 done:
@@ -166,9 +173,10 @@ size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t co
   size_t n = (size_t)(outputs ? rows : cols), m = (size_t)(outputs ? cols : rows);
   /* ARPACK (arpack.c): basis (which takes the Ritz vectors), resid and workd, workl; the Gram
    * scratch. GKL (gkl.c): both bases and its small matrices. The result's u
-   * and v; the residual check at the end holds another (rows + cols) x r
-   * while the solver's arrays are freed: the larger of the two phases
-   * counts. */
+   * and v; the residual check at the end, after the solver's arrays are
+   * freed, holds one product block (Gram: J V, rows x r, on the outputs
+   * side, J^T U, cols x r, on the params side) or both (GKL): the larger of
+   * the two phases counts. */
   size_t ncv = (size_t)basis_size(opt, r, (int64_t)n);
   size_t lanczos = (n * (ncv + 4) + ncv * (ncv + 8) + m) * sizeof(double);
   size_t gkl = js_gkl_memory_bytes(rows, cols, basis_size(opt, r, min_dim)) +
@@ -179,6 +187,8 @@ size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t co
                   : opt->smallest ? gkl
                                   : larger; /* AUTO may switch to GKL */
   size_t triplets = (size_t)(rows + cols) * (size_t)r * sizeof(double);
-  size_t phase = solver > triplets ? solver : triplets;
+  size_t check = (opt->method == JS_SVDS_GRAM ? n : (size_t)(rows + cols)) * (size_t)r *
+                 sizeof(double);
+  size_t phase = solver > check ? solver : check;
   return triplets + phase;
 }

@@ -48,10 +48,13 @@ void js_svds_meter_start(js_svds_meter *meter, const js_linop *op);
 void js_svds_meter_read(const js_svds_meter *meter, const js_linop *op, int64_t *n_apply,
                         int64_t *n_apply_t, double *seconds);
 
-/* Residuals of the res->rank triplets from two block products, then the
- * product counts and seconds since the meter started; drops u and v unless
- * opt->want_vectors. */
-int js_svds_finish(js_linop *op, const js_svds_options *opt,
-                   const js_svds_meter *meter, js_svds_result *res);
+/* Residuals of the res->rank triplets, then the product counts and
+ * seconds since the meter started; drops u and v unless opt->want_vectors.
+ * other_norm NULL: both residuals from two block products. Else the
+ * Gram side's norms ||J^T u_s|| (outputs side) or ||J v_s|| (params side)
+ * that made the other side's vectors (js_gram_other_side): that side's
+ * residual follows from them, and one block product gives the other. */
+int js_svds_finish(js_linop *op, const js_svds_options *opt, const js_svds_meter *meter,
+                   const double *other_norm, js_svds_result *res);
 
 #endif

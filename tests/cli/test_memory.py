@@ -24,16 +24,21 @@ def sanitized():
         return b"__asan_init" in f.read()
 
 
-def peak_within(verb, extra, budget_kib):
-    cmd = [JACSPEC, verb, *PROBLEM, *extra, "--mem", f"{budget_kib}K", "--verbose"]
+def peak(cmd):
+    """Runs cmd; its standard error and peak resident set in KiB."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     check_sanitizers(err, cmd)
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"exit {status}: {' '.join(cmd)}\n{err}")
+    return err, usage.ru_maxrss  # Linux: KiB
+
+
+def peak_within(verb, extra, budget_kib):
+    cmd = [JACSPEC, verb, *PROBLEM, *extra, "--mem", f"{budget_kib}K", "--verbose"]
+    err, peak_kib = peak(cmd)
     plan = next((l for l in err.splitlines() if "memory plan" in l), "")
-    peak_kib = usage.ru_maxrss  # Linux: KiB
     print(f"{verb} --mem {budget_kib}K: peak {peak_kib} KiB "
           f"({peak_kib / budget_kib:.2f} of the budget); {plan}")
     if peak_kib > budget_kib:
@@ -60,8 +65,27 @@ def case_spectrum_budget(tmp):
     promise("spectrum", ["--top", "10"])
 
 
+def case_spectrum_single_budget(tmp):
+    promise("spectrum", ["--top", "10", "--precision", "single"])
+
+
 def case_train_budget(tmp):
     promise("train", ["--steps", "5", "--lr", "0.01", "--rank", "5"])
+
+
+def case_single_not_above_double(tmp):
+    """--precision single holds no more than double (jacspec.h): a top-40
+    solve with p = 76 800 and the default budget, where the residual
+    block's p x r float copy (12 MB) used to put single above double."""
+    if sanitized():
+        sys.exit(77)
+    args = [JACSPEC, "spectrum", "--data", "gmm:n=1000,classes=3,dim=300", "--hidden", "256",
+            "--top", "40", "--threads", "1", "--quiet"]
+    _, double = peak(args)
+    _, single = peak([*args, "--precision", "single"])
+    print(f"peak RSS: double {double} KiB, single {single} KiB")
+    if single > double:
+        sys.exit(f"single precision peaked at {single} KiB, above double's {double} KiB")
 
 
 if __name__ == "__main__":

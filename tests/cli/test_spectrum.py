@@ -46,7 +46,12 @@ def case_json_keys(tmp):
     assert res["n_samples"] == 40 and res["n_outputs"] == 3 and res["n_params"] == 72
     # nK = 120 > p = 72: the Gram operator of the parameter side is smaller.
     assert res["side"] == "params" and res["converged"] is True
-    assert res["jvp_count"] > 0 and res["vjp_count"] > 0
+    # Each Gram product is one J and one J^T; the other side's vectors take
+    # r products with J, the residual check r with J^T (its J half follows
+    # from the norms of those products): as many of each.
+    assert res["method"] == "gram" and res["jvp_count"] == res["vjp_count"] > 4, res
+    assert len(res["residuals_u"]) == len(res["residuals_v"]) == 4, res
+    assert all(r < 1e-9 for r in res["residuals_u"] + res["residuals_v"]), res
 
 
 def case_lanczos_matches_dense(tmp):
