@@ -11,7 +11,9 @@
   peer_torch.py resnet [--per-class M] [--threads N] [--dtype D]
       Seconds of one JVP and one VJP of ResNet20 without batch norm (as
       jacspec's --arch resnet20: src/model/resnet.c), every tensor trained,
-      on the same images.
+      on the same images. (Checked by hand, 2026-12-01: with jacspec's
+      --save-init weights the top 3 singular values of this network's J on
+      3 x 10 images agree with `jacspec spectrum --arch resnet20` to 1e-15.)
 
 Each prints one JSON object on stdout. The data are prepared as jacspec
 prepares them by default: pixels / 255, every image scaled to unit norm,
