@@ -10,6 +10,9 @@
 #                   the unit and command-line tests there too
 #   ./run.sh fuzz [SECONDS]  build the libFuzzer targets with clang (in
 #                   ./build-fuzz) and run each for SECONDS (default 60)
+#   ./run.sh bench [ARGS]  install python3-torch and python3-scipy too, build,
+#                   and time jacspec against the torch + scipy peer in one run
+#                   (bench/vs_peer.py ARGS: --per-class M --top R --threads N)
 set -eu
 cd "$(dirname "$0")"
 
@@ -177,5 +180,7 @@ case "${1:-}" in
   test) deps; build; tests ;;
   fuzz) deps $FUZZ_PACKAGES; fuzz "${2:-60}" ;;
   ci) deps; build; sanitize_build; ci ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  # Debian's python3, not one earlier in PATH: that is where the packages are.
+  bench) shift; deps python3-torch python3-scipy; build; /usr/bin/python3 bench/vs_peer.py "$@" ;;
+  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
