@@ -10,7 +10,7 @@
  * The products compute in the options' precision: in double the public
  * vectors are used in place; in single the parameters and the p x b block
  * are converted once per product, and output rows per batch. */
-#include "model/exec.h"
+#include "model/jacobian.h"
 
 #include "core/error.h"
 #include "linop/linop.h"
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct jacobian {
+struct js_jacobian {
   const js_net *net;     /* borrowed: the graph */
   const double *x;       /* borrowed: n x d inputs */
   int64_t n, d, K, p;
@@ -37,7 +37,8 @@ typedef struct jacobian {
   size_t work_size;
   void **views;          /* value, saved and tangent arrays for js_exec (3 n_nodes) */
   unsigned char *opened;
-} jacobian;
+};
+typedef struct js_jacobian jacobian;
 
 void js_jacobian_options_init_defaults(js_jacobian_options *opt) {
   *opt = (js_jacobian_options){.batch_size = 0, .cache_limit = (size_t)1 << 30,
@@ -214,6 +215,21 @@ static int jacobian_vjp(jacobian *jac, int64_t b, const double *u, double *g) {
   return JS_OK;
 }
 
+int js_jacobian_each_batch(js_jacobian *jac, js_batch_fn fn, void *ctx) {
+  js_exec e;
+  int64_t B;
+  int cached;
+  int rc = begin(jac, 1, &e, &B, &cached);
+  for (int64_t i0 = 0; rc == JS_OK && i0 < jac->n; i0 += B) {
+    int64_t nb = jac->n - i0 < B ? jac->n - i0 : B;
+    batch_forward(jac, &e, cached, i0, nb);
+    rc = fn(ctx, &e, i0, nb);
+  }
+  if (rc == JS_OK) /* a walk stopped half-way leaves the cache unfilled */
+    jac->cache_valid |= cached;
+  return rc;
+}
+
 static int jacobian_apply(void *ctx, int transpose, int64_t n_vectors, const double *in,
                           double *out) {
   jacobian *jac = ctx;
@@ -223,6 +239,14 @@ static int jacobian_apply(void *ctx, int transpose, int64_t n_vectors, const dou
   return transpose ? jacobian_vjp(jac, n_vectors, in, out)
                    : jacobian_jvp(jac, n_vectors, in, out);
 }
+
+js_jacobian *js_jacobian_of(const js_linop *op) {
+  return js_linop_ctx_of(op, jacobian_apply);
+}
+
+const js_schedule *js_jacobian_schedule(const js_jacobian *jac) { return &jac->sched; }
+const void *js_jacobian_values(const js_jacobian *jac) { return jac->values_k; }
+int64_t js_jacobian_samples(const js_jacobian *jac) { return jac->n; }
 
 /* The data's samples fit the network's input: the same size, and the same
  * shape unless the data is flat (then it is reshaped). */
