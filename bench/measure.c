@@ -3,6 +3,7 @@
 
 #include "measure.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -43,4 +44,22 @@ int bench_run_in_child(bench_child_fn fn, const void *ctx, void *result,
   }
   munmap(shared, result_size);
   return status;
+}
+
+int64_t bench_arg(int argc, char **argv, const char *name, int64_t fallback) {
+  for (int i = 1; i + 1 < argc; i++)
+    if (strcmp(argv[i], name) == 0)
+      return atoll(argv[i + 1]);
+  return fallback;
+}
+
+int bench_fashion_mnist_3c(int64_t per_class, js_dataset **out) {
+  int32_t classes[3] = {0, 1, 2};
+  js_idx_options idx;
+  js_idx_options_init_defaults(&idx);
+  idx.classes = classes;
+  idx.n_classes = 3;
+  idx.per_class = per_class;
+  int rc = js_dataset_fashion_mnist("train", &idx, out);
+  return rc ? rc : js_dataset_normalize(*out);
 }

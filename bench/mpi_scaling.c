@@ -32,21 +32,13 @@ static sums sums_now(void) {
 
 /* The rank's shard of the images, normalised. */
 static int load(const js_comm *comm, js_dataset **shard) {
-  int32_t classes[3] = {0, 1, 2};
-  js_idx_options idx;
-  js_idx_options_init_defaults(&idx);
-  idx.classes = classes;
-  idx.n_classes = 3;
-  idx.per_class = PER_CLASS;
   js_dataset *all = NULL;
   int64_t first, count;
-  int rc = js_dataset_fashion_mnist("train", &idx, &all);
+  int rc = bench_fashion_mnist_3c(PER_CLASS, &all);
   if (!rc) {
     js_shard_range(all->n_samples, comm->rank, comm->size, &first, &count);
     rc = js_dataset_shard(all, first, count, shard);
   }
-  if (!rc)
-    rc = js_dataset_normalize(*shard);
   js_dataset_free(all);
   return rc;
 }

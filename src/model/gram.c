@@ -250,9 +250,10 @@ static void tile(const chain *c, double *g, int64_t I0, int64_t ti, int64_t J0, 
     for (int64_t r = 0; r < ri; r++) {
       double *row = g + (I0 * K + r) * N + J0 * K;
       const double *dr = D + r * rj, *cr = C + (r / K) * tj;
-      for (int64_t q = 0; q < rj; q++) {
-        double v = ((ly->weight ? cr[q / K] : 0.0) + bias) * dr[q];
-        row[q] = first ? v : row[q] + v;
+      for (int64_t b = 0; b < tj; b++) { /* sample J0 + b: its K columns */
+        double cb = (ly->weight ? cr[b] : 0.0) + bias;
+        for (int64_t q = b * K; q < (b + 1) * K; q++)
+          row[q] = first ? cb * dr[q] : row[q] + cb * dr[q];
       }
     }
   }
