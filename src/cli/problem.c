@@ -100,7 +100,7 @@ const cli_opt cli_model_options[] = {
      "the physical memory)", &compute_args.mem, NULL},
     {"precision", "P", "double or single: the arithmetic of the Jacobian products "
      "(default double)", &compute_args.precision, NULL},
-    {"verbose", NULL, "print the memory plan and thread count on stderr", NULL,
+    {"verbose", NULL, "print the memory plan, thread count and --gram choice on stderr", NULL,
      &compute_args.verbose},
     {NULL, NULL, NULL, NULL, NULL}};
 
