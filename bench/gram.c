@@ -6,11 +6,12 @@
  * --hidden W --top R` runs it. Each mode runs in its own child process, so
  * each peak RSS is its own. Measured in the same run:
  *   - BLIS dgemm on the formation's tile shapes (TK x TK x W for S S^T, T x
- *     T x 784 for A A^T, T = 341 samples of K = 3 rows): the formation's
- *     GFLOP/s, counted as js_net_gram_cost's form_flops (the lower
- *     triangle's multiply-adds, 2 flops each), is given as a ratio to it;
+ *     T x 784 for A A^T, T = 170 samples of K = 3 rows): the formation's
+ *     GFLOP/s, counting the multiply-adds of the lower triangle, (nK)^2 W /
+ *     2 + n^2 784 / 2, 2 flops each, is given as a ratio to it;
  *   - dsymv on G (one Lanczos step with it) against 2 (nK)^2 flops at the
- *     dgemm rate: the step weight js_gram_cost assumes (8).
+ *     dgemm rate (js_gram_cost's step weight, 5), and the formation's time
+ *     beyond its GEMMs at the dgemm rate in such steps (its FORM_PASSES, 12). 
  *
  * usage: gram [--per-class M] [--hidden W] [--top R] [--threads N]
  *   defaults: M = 1000, W = 256, R = 50, N = 1 (the machine is shared:
@@ -36,7 +37,7 @@ typedef struct config {
 } config;
 
 typedef struct result {
-  double form_seconds, solve_seconds, form_flops, step_flops, implicit_flops;
+  double form_seconds, solve_seconds;
   int64_t rows, cols, rank, n_apply, n_apply_t, n_gram;
   double sigma[MAX_TOP];
   double dgemm_gflops, symv_seconds;
@@ -88,18 +89,13 @@ static int run(const void *ctx, void *out) {
   js_jacobian_options jac;
   js_jacobian_options_init_defaults(&jac);
   js_memory_plan plan;
-  js_gram_cost cost;
   if (!rc) { /* as the command line plans it, for a budget of 8 GiB */
     r->rows = data->n_samples * 3;
     r->cols = js_net_n_params(net);
     rc = js_plan_memory(net, JS_PRECISION_DOUBLE, data->n_samples, so.top,
-                        js_svds_memory_bytes(&so, r->rows, r->cols), (size_t)8 << 30, &plan) ||
-         js_net_gram_cost(net, data->n_samples, &cost);
+                        js_svds_memory_bytes(&so, r->rows, r->cols), (size_t)8 << 30, &plan);
     jac.batch_size = plan.batch_size;
     jac.cache_limit = plan.cache_limit;
-    r->form_flops = cost.form_flops;
-    r->step_flops = cost.step_flops;
-    r->implicit_flops = cost.implicit_flops;
   }
   if (!rc)
     rc = js_jacobian_create(net, data, &jac, &op);
@@ -139,7 +135,7 @@ static int run(const void *ctx, void *out) {
     free(y);
   }
   if (!rc && gram) { /* the formation's two GEMM shapes, by their flops */
-    int64_t T = 1024 / 3, k = cfg->hidden;
+    int64_t T = 512 / 3, k = cfg->hidden;
     double rate_s = dgemm_rate(3 * T, 3 * T, k), rate_a = dgemm_rate(T, T, 784);
     double fs = 9.0 * k, fa = 784.0; /* flops of each per pair of samples */
     r->dgemm_gflops = (fs + fa) / (fs / rate_s + fa / rate_a);
@@ -183,7 +179,9 @@ int main(int argc, char **argv) {
   double diff = 0;
   for (int64_t s = 0; s < r[0].rank && s < r[1].rank; s++)
     diff = fmax(diff, fabs(r[1].sigma[s] - r[0].sigma[s]) / r[0].sigma[0]);
-  double form_gflops = r[1].form_flops / r[1].form_seconds * 1e-9;
+  double N = (double)r[1].rows, n = N / 3;
+  double gemm_flops = N * N * (double)cfg.hidden + n * n * 784.0;
+  double form_gflops = gemm_flops / r[1].form_seconds * 1e-9;
   for (int e = 0; e < 2; e++) {
     printf("%-9s %8.2f %8.2f %8.2f %9.0f %5lld+%-4lld+%-5lld", e ? "explicit" : "implicit",
            r[e].form_seconds, r[e].solve_seconds, r[e].form_seconds + r[e].solve_seconds,
@@ -193,21 +191,26 @@ int main(int argc, char **argv) {
       printf(" %9.1f %10.2f", form_gflops, form_gflops / r[1].dgemm_gflops);
     printf("\n");
   }
-  double symv_weight = r[1].symv_seconds * r[1].dgemm_gflops * 1e9 / (2.0 * r[1].rows * r[1].rows);
+  double symv_weight = r[1].symv_seconds * r[1].dgemm_gflops * 1e9 / (2.0 * N * N);
+  double passes = (r[1].form_seconds - gemm_flops / (r[1].dgemm_gflops * 1e9)) /
+                  r[1].symv_seconds;
   printf("# sigma: largest difference %.2e sigma_1 over %lld values; dgemm %.1f GFLOP/s; one "
-         "G x %.1f ms, %.1f times its 2 (nK)^2 flops at the dgemm rate (js_gram_cost: 8)\n",
-         diff, (long long)r[0].rank, r[1].dgemm_gflops, r[1].symv_seconds * 1e3, symv_weight);
+         "G x %.1f ms, %.1f times its 2 (nK)^2 flops at the dgemm rate (js_gram_cost: 5); "
+         "forming beyond its GEMMs: %.1f such steps (12)\n",
+         diff, (long long)r[0].rank, r[1].dgemm_gflops, r[1].symv_seconds * 1e3, symv_weight,
+         passes);
   printf("{\"bench\": \"gram\", \"per_class\": %lld, \"hidden\": %lld, \"top\": %lld, "
          "\"threads\": %d, \"rows\": %lld, \"cols\": %lld, \"implicit_seconds\": %.3f, "
          "\"explicit_form_seconds\": %.3f, \"explicit_solve_seconds\": %.3f, "
          "\"implicit_peak_mb\": %.0f, \"explicit_peak_mb\": %.0f, \"form_gflops\": %.2f, "
          "\"dgemm_gflops\": %.2f, \"form_over_dgemm\": %.3f, \"symv_ms\": %.2f, "
-         "\"symv_weight\": %.2f, \"sigma_max_diff\": %.3g, \"implicit_products\": [%lld, %lld], "
+         "\"symv_weight\": %.2f, \"form_passes\": %.1f, \"sigma_max_diff\": %.3g, "
+         "\"implicit_products\": [%lld, %lld], "
          "\"explicit_products\": [%lld, %lld, %lld]}\n",
          (long long)cfg.per_class, (long long)cfg.hidden, (long long)cfg.top, cfg.threads,
          (long long)r[0].rows, (long long)r[0].cols, r[0].solve_seconds, r[1].form_seconds,
          r[1].solve_seconds, peak[0] / 1e6, peak[1] / 1e6, form_gflops, r[1].dgemm_gflops,
-         form_gflops / r[1].dgemm_gflops, r[1].symv_seconds * 1e3, symv_weight, diff,
+         form_gflops / r[1].dgemm_gflops, r[1].symv_seconds * 1e3, symv_weight, passes, diff,
          (long long)r[0].n_apply, (long long)r[0].n_apply_t, (long long)r[1].n_apply,
          (long long)r[1].n_apply_t, (long long)r[1].n_gram);
   return 0;

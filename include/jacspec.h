@@ -705,11 +705,14 @@ int js_jacobian_create_at(const js_net *net, const double *theta, const js_datas
  * formed by GEMMs on tiles of its lower triangle in O((nK)^2 width) flops
  * (README, "Speed and memory"), never forming J. Then one product G x
  * costs one pass over G instead of a J^T and a J product. */
+/* Costs in dgemm-equivalent flops: work that runs at memory speed is
+ * weighted by how much slower it was than dgemm on the development machine
+ * (bench/gram, README). */
 typedef struct js_gram_cost {
-  double form_flops;     /* forming G (the sensitivities, then the tiles) */
-  double step_flops;     /* one product G x in dgemm-equivalent flops: its
-                            2 (nK)^2 flops weighted by 8, because it runs at
-                            memory speed (README) */
+  double form_flops;     /* forming G: the sensitivities and the tiles'
+                            GEMMs, plus first touching G and the Hadamard
+                            products, counted as 12 steps */
+  double step_flops;     /* one product G x: its 2 (nK)^2 flops times 5 */
   double implicit_flops; /* one product J (J^T x) through J v and J^T u */
   size_t bytes;          /* G (8 (nK)^2 bytes; about half of it is touched)
                             and what forming it holds */

@@ -31,14 +31,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Rows of a tile of G (T K): GEMMs of this size run at full speed, and the
- * tile's scratch (8 MiB in double) stays small next to G. */
-#define TILE_ROWS 1024
+/* Rows of a tile of G (T K): GEMMs of this size run at full speed, the
+ * diagonal tiles' upper halves (computed, not needed) cost TILE_ROWS / nK
+ * of the work, and the tile's scratch (2 MiB in double) is small next to
+ * G. */
+#define TILE_ROWS 512
 
 /* A product with G reads its lower triangle, 4 N^2 bytes, at memory speed:
- * on the development machine dsymv on N = 9000 took 52 ms where dgemm
- * would do 8 times its 2 N^2 flops (bench/gram prints both). */
-#define STEP_WEIGHT 8.0
+ * on the development machine dsymv took as long as 4.3 (N = 9000) to 4.8
+ * (N = 2700) times its 2 N^2 flops at the dgemm rate (bench/gram). */
+#define STEP_WEIGHT 5.0
+/* Forming G also touches its lower triangle for the first time (a page
+ * fault a page) and passes over it in the Hadamard products: beyond the
+ * GEMMs, as long as about 12 products with G (bench/gram, N = 9000). */
+#define FORM_PASSES 12.0
 
 typedef struct layer {
   int node;
@@ -115,6 +121,7 @@ int js_net_gram_cost(const js_net *net, int64_t n_samples, js_gram_cost *out) {
   double n = (double)n_samples, N = n * (double)c.K;
   *out = (js_gram_cost){.step_flops = STEP_WEIGHT * 2.0 * N * N,
                         .bytes = (size_t)(N * N) * sizeof(double)};
+  out->form_flops = FORM_PASSES * out->step_flops;
   for (int t = 0; status == JS_OK && t < c.length; t++) {
     const js_node *node = &net->nodes[c.node[t]];
     if (node->kind != JS_OP_DENSE)
@@ -129,17 +136,17 @@ int js_net_gram_cost(const js_net *net, int64_t n_samples, js_gram_cost *out) {
   }
   for (int l = 0; l < c.n_layers; l++) {
     const layer *ly = &c.layers[l];
-    /* (1) on the lower triangle: S S^T, A A^T, and the Hadamard product. */
-    out->form_flops += N * N * (double)ly->out + (ly->weight ? n * n * (double)ly->in : 0) +
-                       N * N;
+    /* (1) on the lower triangle: S S^T and A A^T. */
+    out->form_flops += N * N * (double)ly->out + (ly->weight ? n * n * (double)ly->in : 0);
     out->bytes += (size_t)(N * (double)ly->out + (ly->weight ? n * (double)ly->in : 0)) *
                   sizeof(double);
   }
   /* The tiles' scratch, and the two sensitivity blocks of a batch (at
    * most all n samples). */
   int64_t T = TILE_ROWS / c.K > 0 ? TILE_ROWS / c.K : 1;
-  double tile_rows = (double)(T * c.K);
-  out->bytes += (size_t)(2.0 * tile_rows * tile_rows + 2.0 * (double)(T * T) +
+  T = T < n_samples ? T : n_samples;
+  double tile_rows = (double)(T * c.K); /* single precision: a float and a double tile */
+  out->bytes += (size_t)(1.5 * (tile_rows * tile_rows + (double)(T * T)) +
                          2.0 * N * (double)c.widest) * sizeof(double);
   chain_free(&c);
   js_schedule_free(&s);

@@ -73,7 +73,7 @@ def case_auto_chooses(tmp):
     """auto: explicit where forming pays (wide layer, few samples) and fits
     --mem; implicit where the budget leaves no room for (nK)^2 doubles,
     where --gram explicit then fails naming --mem."""
-    wide = ["--data", "gmm:n=1000,classes=2,dim=100", "--hidden", "256", "--top", "5",
+    wide = ["--data", "gmm:n=600,classes=2,dim=200", "--hidden", "512", "--top", "5",
             "--threads", "1"]
     proc = run("spectrum", "--quiet", *wide, "--mem", "120M", "--verbose", "--json", "-")
     assert json.loads(proc.stdout)["gram"] == "explicit", proc.stderr
