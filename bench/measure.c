@@ -17,6 +17,12 @@ double bench_now(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+double bench_cpu_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 int bench_run_in_child(bench_child_fn fn, const void *ctx, void *result,
                        size_t result_size, double *peak_rss) {
   *peak_rss = 0;

@@ -13,6 +13,10 @@
 
 /* Seconds on the monotonic clock (differences only). */
 double bench_now(void);
+/* CPU seconds of this process (all its threads): on a machine shared with
+ * other jobs the wall clock measures the contention too, the CPU time
+ * only the work. */
+double bench_cpu_now(void);
 
 /* Work to run in a child: reads ctx, fills result (result_size bytes) and
  * returns 0 on success, non-zero on failure. */
