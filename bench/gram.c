@@ -4,20 +4,21 @@
  * pullover), the paper's 784-W-3 softplus network, W1 trained, as
  * `jacspec spectrum --data fashion-mnist:train --classes 0,1,2 --per-class M
  * --hidden W --top R` runs it. Each mode runs in its own child process, so
- * each peak RSS is its own. Measured in the same run:
+ * each peak RSS is its own. Measured in the same run, per second of CPU
+ * time, which a shared machine inflates less than the wall clock (with one
+ * thread, the default):
  *   - BLIS dgemm on the formation's tile shapes (TK x TK x W for S S^T, T x
  *     T x 784 for A A^T, T = 170 samples of K = 3 rows): the formation's
  *     GFLOP/s, counting the multiply-adds of the lower triangle, (nK)^2 W /
  *     2 + n^2 784 / 2, 2 flops each, is given as a ratio to it;
  *   - dsymv on G (one Lanczos step with it) against 2 (nK)^2 flops at the
  *     dgemm rate (js_gram_cost's step weight, 5), and the formation's time
- *     beyond its GEMMs at the dgemm rate in such steps (its FORM_PASSES, 12). 
+ *     beyond its GEMMs at the dgemm rate in such steps (its FORM_PASSES, 25).
  *
  * usage: gram [--per-class M] [--hidden W] [--top R] [--threads N]
  *   defaults: M = 1000, W = 256, R = 50, N = 1 (the machine is shared:
  *   pass 0 for all cores on an idle one). Prints a table and a JSON line;
- *   "CPU s" is the child's CPU time for form + solve, which a shared
- *   machine inflates less than the wall clock. */
+ *   "CPU s" is the child's CPU time for form + solve. */
 #include "measure.h"
 
 #include "core/blas.h"
@@ -42,10 +43,11 @@ typedef struct result {
   double form_seconds, solve_seconds, form_cpu, solve_cpu; /* wall, CPU */
   int64_t rows, cols, rank, n_apply, n_apply_t, n_gram;
   double sigma[MAX_TOP];
-  double dgemm_gflops, symv_seconds;
+  double dgemm_gflops, symv_seconds; /* dgemm per CPU second; symv in CPU seconds */
 } result;
 
-/* GFLOP/s of dgemm C = A B^T, A m x k and B n x k, as the tiles use it. */
+/* GFLOP/s of dgemm C = A B^T, A m x k and B n x k, as the tiles use it,
+ * per second of CPU time (the best of five). */
 static double dgemm_rate(int64_t m, int64_t n, int64_t k) {
   double *a = calloc((size_t)(m * k), sizeof(double)), *b = calloc((size_t)(n * k), 8),
          *c = calloc((size_t)(m * n), sizeof(double));
@@ -56,11 +58,11 @@ static double dgemm_rate(int64_t m, int64_t n, int64_t k) {
     b[i] = 1.0 / (double)(i % 5 + 1);
   for (int rep = 0; a && b && c && rep < 5; rep++) {
     int calls = 0;
-    double start = bench_now(), elapsed;
+    double start = bench_cpu_now(), elapsed;
     do {
       js_gemm(0, 1, m, n, k, 1.0, a, k, b, k, 0.0, c, n);
       calls++;
-    } while ((elapsed = bench_now() - start) < 0.2);
+    } while ((elapsed = bench_cpu_now() - start) < 0.2);
     double rate = 2.0 * (double)(m * n * k) * calls / elapsed * 1e-9;
     best = rate > best ? rate : best;
   }
@@ -130,9 +132,9 @@ static int run(const void *ctx, void *out) {
     for (int rep = 0; x && y && rep < 5; rep++) {
       for (int64_t i = 0; i < N; i++)
         x[i] = 1.0 / (double)(i % 11 + 1);
-      start = bench_now();
+      start = bench_cpu_now();
       rc |= js_linop_apply(gram, 1, x, y);
-      double elapsed = bench_now() - start;
+      double elapsed = bench_cpu_now() - start;
       r->symv_seconds = elapsed < r->symv_seconds ? elapsed : r->symv_seconds;
     }
     rc |= !x || !y;
@@ -186,7 +188,7 @@ int main(int argc, char **argv) {
     diff = fmax(diff, fabs(r[1].sigma[s] - r[0].sigma[s]) / r[0].sigma[0]);
   double N = (double)r[1].rows, n = N / 3;
   double gemm_flops = N * N * (double)cfg.hidden + n * n * 784.0;
-  double form_gflops = gemm_flops / r[1].form_seconds * 1e-9;
+  double form_gflops = gemm_flops / r[1].form_cpu * 1e-9; /* per CPU second, as dgemm's */
   for (int e = 0; e < 2; e++) {
     printf("%-9s %8.2f %8.2f %8.2f %8.2f %9.0f %5lld+%-4lld+%-5lld",
            e ? "explicit" : "implicit", r[e].form_seconds, r[e].solve_seconds,
@@ -198,11 +200,10 @@ int main(int argc, char **argv) {
     printf("\n");
   }
   double symv_weight = r[1].symv_seconds * r[1].dgemm_gflops * 1e9 / (2.0 * N * N);
-  double passes = (r[1].form_seconds - gemm_flops / (r[1].dgemm_gflops * 1e9)) /
-                  r[1].symv_seconds;
+  double passes = (r[1].form_cpu - gemm_flops / (r[1].dgemm_gflops * 1e9)) / r[1].symv_seconds;
   printf("# sigma: largest difference %.2e sigma_1 over %lld values; dgemm %.1f GFLOP/s; one "
          "G x %.1f ms, %.1f times its 2 (nK)^2 flops at the dgemm rate (js_gram_cost: 5); "
-         "forming beyond its GEMMs: %.1f such steps (12)\n",
+         "forming beyond its GEMMs: %.1f such steps (25)\n",
          diff, (long long)r[0].rank, r[1].dgemm_gflops, r[1].symv_seconds * 1e3, symv_weight,
          passes);
   printf("{\"bench\": \"gram\", \"per_class\": %lld, \"hidden\": %lld, \"top\": %lld, "

@@ -711,7 +711,7 @@ int js_jacobian_create_at(const js_net *net, const double *theta, const js_datas
 typedef struct js_gram_cost {
   double form_flops;     /* forming G: the sensitivities and the tiles'
                             GEMMs, plus first touching G and the Hadamard
-                            products, counted as 12 steps */
+                            products, counted as 25 steps */
   double step_flops;     /* one product G x: its 2 (nK)^2 flops times 5 */
   double implicit_flops; /* one product J (J^T x) through J v and J^T u */
   size_t bytes;          /* G (8 (nK)^2 bytes; about half of it is touched)

@@ -38,13 +38,14 @@
 #define TILE_ROWS 512
 
 /* A product with G reads its lower triangle, 4 N^2 bytes, at memory speed:
- * on the development machine dsymv took as long as 4.3 (N = 9000) to 4.8
- * (N = 2700) times its 2 N^2 flops at the dgemm rate (bench/gram). */
+ * on the development machine dsymv took as long as 4.3 to 5.3 times its
+ * 2 N^2 flops at the dgemm rate (bench/gram, N = 2700 and 9000). */
 #define STEP_WEIGHT 5.0
 /* Forming G also touches its lower triangle for the first time (a page
- * fault a page) and passes over it in the Hadamard products: beyond the
- * GEMMs, as long as about 12 products with G (bench/gram, N = 9000). */
-#define FORM_PASSES 12.0
+ * fault a page, most of it) and passes over it in the Hadamard products:
+ * beyond the GEMMs, as long as 22 to 27 products with G (bench/gram,
+ * N = 9000). */
+#define FORM_PASSES 25.0
 
 typedef struct layer {
   int node;
