@@ -57,7 +57,6 @@ typedef struct layer {
 
 typedef struct chain {
   const js_net *net;
-  const js_schedule *sched;
   const js_kernels *k;
   const void *values;    /* parameter values in k's type */
   int64_t n, K;
@@ -84,7 +83,7 @@ static void chain_free(chain *c) {
  * and flattens each on one input (so they are a chain); the trained dense
  * layers among them. JS_EINVAL naming the first node that is not. */
 static int chain_find(const js_net *net, const js_schedule *s, int64_t n, chain *c) {
-  *c = (chain){.net = net, .sched = s, .k = s->k, .n = n, .K = js_net_n_outputs(net)};
+  *c = (chain){.net = net, .k = s->k, .n = n, .K = js_net_n_outputs(net)};
   c->node = js_alloc((size_t)net->n_nodes, sizeof(int), "Gram chain");
   c->layers = js_alloc((size_t)net->n_nodes, sizeof(layer), "Gram layers");
   if (!c->node || !c->layers)
