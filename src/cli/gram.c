@@ -106,9 +106,8 @@ int cli_gram_form(cli_gram *g, js_linop *jacobian, js_linop **slot) {
   g->seconds += seconds;
   *slot = g->op;
   if (cli_verbose())
-    fprintf(stderr, "jacspec: Gram: J J^T (%lld x %lld) formed in %.3f s (%.1f GFLOP/s)\n",
-            (long long)js_linop_rows(g->op), (long long)js_linop_rows(g->op), seconds,
-            g->cost.form_flops / seconds * 1e-9);
+    fprintf(stderr, "jacspec: Gram: J J^T (%lld x %lld) formed in %.3f s\n",
+            (long long)js_linop_rows(g->op), (long long)js_linop_rows(g->op), seconds);
   return 0;
 }
 
