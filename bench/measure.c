@@ -3,6 +3,7 @@
 
 #include "measure.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -13,6 +14,12 @@
 double bench_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+double bench_cpu_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -43,4 +50,22 @@ int bench_run_in_child(bench_child_fn fn, const void *ctx, void *result,
   }
   munmap(shared, result_size);
   return status;
+}
+
+int64_t bench_arg(int argc, char **argv, const char *name, int64_t fallback) {
+  for (int i = 1; i + 1 < argc; i++)
+    if (strcmp(argv[i], name) == 0)
+      return atoll(argv[i + 1]);
+  return fallback;
+}
+
+int bench_fashion_mnist_3c(int64_t per_class, js_dataset **out) {
+  int32_t classes[3] = {0, 1, 2};
+  js_idx_options idx;
+  js_idx_options_init_defaults(&idx);
+  idx.classes = classes;
+  idx.n_classes = 3;
+  idx.per_class = per_class;
+  int rc = js_dataset_fashion_mnist("train", &idx, out);
+  return rc ? rc : js_dataset_normalize(*out);
 }

@@ -6,10 +6,17 @@
 #ifndef BENCH_MEASURE_H
 #define BENCH_MEASURE_H
 
+#include <jacspec.h>
+
 #include <stddef.h>
+#include <stdint.h>
 
 /* Seconds on the monotonic clock (differences only). */
 double bench_now(void);
+/* CPU seconds of this process (all its threads): on a machine shared with
+ * other jobs the wall clock measures the contention too, the CPU time
+ * only the work. */
+double bench_cpu_now(void);
 
 /* Work to run in a child: reads ctx, fills result (result_size bytes) and
  * returns 0 on success, non-zero on failure. */
@@ -23,5 +30,13 @@ typedef int (*bench_child_fn)(const void *ctx, void *result);
  * not survive a fork, so all BLIS and OpenMP work belongs in the children. */
 int bench_run_in_child(bench_child_fn fn, const void *ctx, void *result,
                        size_t result_size, double *peak_rss);
+
+/* The value after option `name` in argv (atoll), or fallback. */
+int64_t bench_arg(int argc, char **argv, const char *name, int64_t fallback);
+
+/* Issue 12's fmnist-3c data: the first per_class Fashion-MNIST training
+ * images of T-shirt, trouser and pullover, scaled to unit norm, as
+ * `--data fashion-mnist:train --classes 0,1,2 --per-class M` loads them. */
+int bench_fashion_mnist_3c(int64_t per_class, js_dataset **out);
 
 #endif

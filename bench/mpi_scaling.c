@@ -32,31 +32,15 @@ static sums sums_now(void) {
 
 /* The rank's shard of the images, normalised. */
 static int load(const js_comm *comm, js_dataset **shard) {
-  int32_t classes[3] = {0, 1, 2};
-  js_idx_options idx;
-  js_idx_options_init_defaults(&idx);
-  idx.classes = classes;
-  idx.n_classes = 3;
-  idx.per_class = PER_CLASS;
   js_dataset *all = NULL;
   int64_t first, count;
-  int rc = js_dataset_fashion_mnist("train", &idx, &all);
+  int rc = bench_fashion_mnist_3c(PER_CLASS, &all);
   if (!rc) {
     js_shard_range(all->n_samples, comm->rank, comm->size, &first, &count);
     rc = js_dataset_shard(all, first, count, shard);
   }
-  if (!rc)
-    rc = js_dataset_normalize(*shard);
   js_dataset_free(all);
   return rc;
-}
-
-/* CPU seconds of this process: on a machine shared with other jobs the
- * wall clock measures the contention too, the CPU time only the work. */
-static double cpu_now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 static void report(const js_comm *comm, const char *what, double seconds, double cpu,
@@ -120,11 +104,11 @@ int main(int argc, char **argv) {
   if ((rc = js_linop_apply_t(op, 1, x, z)) || (rc = js_linop_apply(op, 1, z, y)))
     goto done;
   sums before = sums_now();
-  double start = bench_now(), cpu = cpu_now();
+  double start = bench_now(), cpu = bench_cpu_now();
   for (int k = 0; k < PRODUCTS && !rc; k++)
     if (!(rc = js_linop_apply_t(op, 1, x, z)))
       rc = js_linop_apply(op, 1, z, y);
-  report(comm, "J J^T x", bench_now() - start, cpu_now() - cpu, PRODUCTS, before);
+  report(comm, "J J^T x", bench_now() - start, bench_cpu_now() - cpu, PRODUCTS, before);
   js_svds_options so;
   js_svds_options_init_defaults(&so);
   so.top = TOP;
@@ -132,9 +116,9 @@ int main(int argc, char **argv) {
   so.want_vectors = 0;
   before = sums_now();
   start = bench_now();
-  cpu = cpu_now();
+  cpu = bench_cpu_now();
   if (!rc && !(rc = js_svds(op, &so, &res)))
-    report(comm, "svds", bench_now() - start, cpu_now() - cpu, res->n_apply_t, before);
+    report(comm, "svds", bench_now() - start, bench_cpu_now() - cpu, res->n_apply_t, before);
   if (!rc && comm->rank == 0)
     printf("# sigma_1 = %.15g, sigma_%d = %.15g\n", res->sigma[0], TOP, res->sigma[TOP - 1]);
   if (rc)

@@ -120,12 +120,6 @@ static int run(const void *ctx, void *out) {
   const config *cfg = ctx;
   result *r = out;
   js_set_threads(cfg->threads);
-  int32_t classes[3] = {0, 1, 2};
-  js_idx_options idx;
-  js_idx_options_init_defaults(&idx);
-  idx.classes = classes;
-  idx.n_classes = 3;
-  idx.per_class = cfg->per_class;
   js_dataset *data = NULL;
   js_net *net = NULL;
   js_linop *op = NULL;
@@ -136,7 +130,7 @@ static int run(const void *ctx, void *out) {
   ro.depth = cfg->depth;
   ro.width = cfg->width;
   ro.n_outputs = 3;
-  int rc = js_dataset_fashion_mnist("train", &idx, &data) || js_dataset_normalize(data);
+  int rc = bench_fashion_mnist_3c(cfg->per_class, &data);
   if (!rc) {
     ro.input = data->shape;
     rc = js_net_create_resnet(&ro, &net);
@@ -214,19 +208,12 @@ static int run(const void *ctx, void *out) {
   return rc;
 }
 
-static int64_t arg_value(int argc, char **argv, const char *name, int64_t fallback) {
-  for (int i = 1; i + 1 < argc; i++)
-    if (strcmp(argv[i], name) == 0)
-      return atoll(argv[i + 1]);
-  return fallback;
-}
-
 int main(int argc, char **argv) {
-  config cfg = {.per_class = arg_value(argc, argv, "--per-class", 1000),
-                .width = arg_value(argc, argv, "--width", 16),
-                .top = arg_value(argc, argv, "--top", 50),
-                .depth = (int)arg_value(argc, argv, "--depth", 20),
-                .threads = (int)arg_value(argc, argv, "--threads", 0)};
+  config cfg = {.per_class = bench_arg(argc, argv, "--per-class", 1000),
+                .width = bench_arg(argc, argv, "--width", 16),
+                .top = bench_arg(argc, argv, "--top", 50),
+                .depth = (int)bench_arg(argc, argv, "--depth", 20),
+                .threads = (int)bench_arg(argc, argv, "--threads", 0)};
   printf("ResNet%d width %lld on Fashion-MNIST, 3 classes x %lld images; top %lld\n",
          cfg.depth, (long long)cfg.width, (long long)cfg.per_class, (long long)cfg.top);
   printf("%-9s %9s %9s %9s %8s %8s %8s %10s %9s %8s %9s\n", "precision", "JVP s", "VJP s",

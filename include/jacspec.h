@@ -745,6 +745,44 @@ int js_jacobian_create_outputs(const js_net *net, const double *theta,
                                const js_dataset *data, const js_jacobian_options *opt,
                                double *f, js_linop **out);
 
+/* ---------------------------------------------------------------- explicit Gram */
+
+/* The Gram matrix G = J J^T (nK x nK: the empirical neural tangent kernel)
+ * formed explicitly, for networks whose trained part is a chain of dense
+ * layers, activations and flattens (the MLP, a CNN with only its dense
+ * top trained, a Gemm/Relu ONNX model; not convolutions, pools, sums or
+ * affine maps). Row (i, k) of J on a trained dense layer l is
+ * s_{l,k}(x_i) (x) [a_l(x_i), 1], with a_l the layer's input and
+ * s_{l,k} = df_k/dz_l its output sensitivity, so
+ *   G[(i,k), (j,k')] = sum_l ([W_l trained] <a_l(x_i), a_l(x_j)> + [b_l trained])
+ *                            <s_{l,k}(x_i), s_{l,k'}(x_j)>,
+ * formed by GEMMs on tiles of its lower triangle in O((nK)^2 width) flops
+ * (README, "Speed and memory"), never forming J. Then one product G x
+ * costs one pass over G instead of a J^T and a J product. */
+/* Costs in dgemm-equivalent flops: work that runs at memory speed is
+ * weighted by how much slower it was than dgemm on the development machine
+ * (bench/gram, README). */
+typedef struct js_gram_cost {
+  double form_flops;     /* forming G: the sensitivities and the tiles'
+                            GEMMs, plus first touching G and the Hadamard
+                            products, counted as 25 steps */
+  double step_flops;     /* one product G x: its 2 (nK)^2 flops times 5 */
+  double implicit_flops; /* one product J (J^T x) through J v and J^T u */
+  size_t bytes;          /* G (8 (nK)^2 bytes; about half of it is touched)
+                            and what forming it holds */
+} js_gram_cost;
+/* What the explicit Gram of net on n_samples samples costs; JS_EINVAL,
+ * naming the node, when the trained part of net is not such a chain. */
+int js_net_gram_cost(const js_net *net, int64_t n_samples, js_gram_cost *out);
+/* *out = the explicit G of a Jacobian made by js_jacobian_create (in its
+ * precision: single precision forms G with sgemm, to about 1e-7 relative,
+ * and keeps it in double), as a symmetric nK x nK operator (either
+ * product is G x); it holds G and owns nothing else, so the Jacobian may
+ * be freed before it. JS_EINVAL for another operator, a network that is
+ * not such a chain (the message names the node) or a Jacobian split
+ * across ranks; JS_ENOMEM; JS_ECANCELED (js_cancel_request). */
+int js_jacobian_gram(js_linop *jacobian, js_linop **out);
+
 /* ---------------------------------------------------------------- solver */
 
 typedef enum {
@@ -800,6 +838,11 @@ typedef struct js_svds_options {
   uint64_t seed;     /* start vector */
   int want_vectors;  /* keep u and v in the result */
   size_t dense_limit; /* bytes the explicit J may take in js_svds_dense */
+  /* An explicit Gram of op (js_jacobian_gram; borrowed), or NULL: Lanczos
+   * on the outputs side then multiplies by it instead of J (J^T x), and J
+   * is used only for the other side's vectors and the residuals. Needs the
+   * outputs side; GKL and the dense path do not use it. */
+  js_linop *gram;
   js_progress_fn progress; /* after each product: stage "lanczos" (the Gram
                               side: restarts counted from the Lanczos step
                               ARPACK asks for, converged not known until
@@ -850,6 +893,7 @@ typedef struct js_svds_result {
   double rank_gap;
   int64_t iterations; /* Lanczos restarts (0 for dense) */
   int64_t n_apply, n_apply_t; /* products with J and J^T */
+  int64_t n_gram;     /* products with opt->gram (0 without it) */
   double seconds;
 } js_svds_result;
 void js_svds_result_free(js_svds_result *res);
@@ -907,6 +951,10 @@ typedef struct js_density_options {
                        which nodes count as zero singular values) */
   int log_bins;     /* bins of equal width in log sigma (needs range_lo > 0) */
   double cutoff;    /* alpha > 0: estimate c(alpha); 0: not computed */
+  /* An explicit Gram of op (js_jacobian_gram; borrowed), or NULL: the
+   * Lanczos steps multiply by it instead of J (J^T x). Needs nK <= p (the
+   * outputs side). */
+  js_linop *gram;
   js_progress_fn progress; /* stage "density", done = Gram products so far,
                               total = probes * m (fewer after breakdowns);
                               restarts and converged -1 */
@@ -940,6 +988,7 @@ typedef struct js_density_result {
    * one probe). */
   double cutoff, count_above, count_above_stderr;
   int64_t n_apply, n_apply_t; /* products with J and J^T */
+  int64_t n_gram;     /* products with opt->gram (0 without it) */
   double seconds;
 } js_density_result;
 void js_density_result_free(js_density_result *res);

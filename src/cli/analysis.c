@@ -13,7 +13,7 @@
 
 int cli_space_compute(const js_net *net, const double *theta, const js_dataset *data,
                       const js_jacobian_options *jac, const js_svds_options *opt,
-                      int quiet, js_space **space) {
+                      cli_gram *gram, int quiet, js_space **space) {
   js_linop *op = NULL;
   js_svds_result *res = NULL;
   js_svds_options with_vectors = *opt;
@@ -24,14 +24,20 @@ int cli_space_compute(const js_net *net, const double *theta, const js_dataset *
   with_vectors.progress_ctx = &progress;
   *space = NULL;
   int status = js_jacobian_create_at(net, theta, data, jac, &op);
-  if (!status)
+  int rc = status ? cli_library_error() : gram ? cli_gram_form(gram, op, &with_vectors.gram) : 0;
+  if (!rc)
     status = js_svds(op, &with_vectors, &res);
   cli_progress_done(&progress);
-  if (!status)
+  if (!rc && !status) {
+    if (gram)
+      gram->products += res->n_gram;
     status = js_space_create(res, opt->cutoff > 0 ? 0 : opt->top, opt->cutoff, space);
+  }
   js_svds_result_free(res);
+  if (gram) /* its G belongs to this Jacobian */
+    cli_gram_free(gram);
   js_linop_free(op);
-  return status ? cli_library_error() : 0;
+  return rc ? rc : status ? cli_library_error() : 0;
 }
 
 void cli_json_alignment(json_writer *j, const char *key, const js_alignment *a) {

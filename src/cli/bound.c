@@ -215,7 +215,7 @@ static int theorem33(cli_problem *pb, const js_svds_options *opt, js_bound_input
   js_space *sp = NULL;
   js_linop *op = NULL;
   double *residual = NULL;
-  int rc = cli_space_compute(pb->net, NULL, pb->data, &pb->jac, opt, args.quiet, &sp);
+  int rc = cli_space_compute(pb->net, NULL, pb->data, &pb->jac, opt, NULL, args.quiet, &sp);
   if (!rc && !(residual = cli_residual(pb->net, pb->data)))
     rc = 1;
   js_alignment a;

@@ -1,5 +1,6 @@
 /* jacspec density: the density of all min(nK, p) singular values of the
  * Jacobian by stochastic Lanczos quadrature (js_density), as a histogram. */
+#include "cli/gram.h"
 #include "cli/output.h"
 #include "cli/parallel.h"
 #include "cli/plot.h"
@@ -100,7 +101,8 @@ static int save_nodes(const char *path, const js_density_result *res) {
   return rc;
 }
 
-static void print_table(FILE *f, const cli_problem *pb, const js_density_result *res) {
+static void print_table(FILE *f, const cli_problem *pb, const js_density_result *res,
+                        const cli_gram *gram) {
   cli_problem_data_line(pb, f, res->rows, res->cols);
   fprintf(f, "# density of the %lld singular values by stochastic Lanczos quadrature on %s\n",
           (long long)res->size, res->side == JS_SIDE_PARAMS ? "J^T J" : "J J^T");
@@ -108,6 +110,7 @@ static void print_table(FILE *f, const cli_problem *pb, const js_density_result 
              "%.3f s; largest node %.6g\n",
           (long long)res->probes, (long long)res->steps, (long long)res->breakdowns,
           (long long)res->n_apply, (long long)res->n_apply_t, res->seconds, res->sigma_max);
+  cli_gram_describe(gram, f);
   if (res->below_range > 0 || res->above_range > 0)
     fprintf(f, "# outside the range: %.1f below, %.1f above\n", res->below_range,
             res->above_range);
@@ -120,7 +123,8 @@ static void print_table(FILE *f, const cli_problem *pb, const js_density_result 
             res->edges[i + 1], res->counts[i]);
 }
 
-static void write_json(FILE *f, const cli_problem *pb, const js_density_result *res) {
+static void write_json(FILE *f, const cli_problem *pb, const js_density_result *res,
+                       const cli_gram *gram) {
   json_writer j;
   json_begin(&j, f);
   cli_problem_data_json(pb, &j);
@@ -143,6 +147,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_density_result *
   json_number(&j, "count_above_stderr", res->count_above_stderr);
   json_int(&j, "jvp_count", res->n_apply);
   json_int(&j, "vjp_count", res->n_apply_t);
+  cli_gram_json(gram, &j);
   json_number(&j, "seconds", res->seconds);
   json_end(&j);
 }
@@ -304,7 +309,7 @@ static void write_csv(FILE *f, const js_density_result *res) {
 
 int cli_density(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options, density_options,
-                                          cli_plot_options, NULL};
+                                          cli_gram_options, cli_plot_options, NULL};
   int rc = cli_parse("density",
                      "The density of all min(nK, p) singular values of the Jacobian J by\n"
                      "stochastic Lanczos quadrature (probes x steps products), as a histogram.",
@@ -319,13 +324,17 @@ int cli_density(int argc, char **argv) {
   cli_progress progress;
   cli_plot picture;
   histogram compare = {0};
+  cli_gram gram = {0};
   int plot_rc = 0;
   if ((rc = cli_plot_parse(&picture)) || (rc = read_compare(&picture, &compare)) ||
       (rc = cli_problem_load(&pb)) || (rc = parse_options(&opt, pb.seed)))
     goto done;
   int64_t rows = cli_samples(pb.data) * pb.data->n_outputs, p = js_net_n_params(pb.net);
+  int64_t size = rows < p ? rows : p, steps = opt.steps < size ? opt.steps : size;
   if ((rc = cli_problem_plan_bytes(&pb, js_density_memory_bytes(&opt, rows, p),
-                                   opt.block < opt.probes ? opt.block : opt.probes)))
+                                   opt.block < opt.probes ? opt.block : opt.probes)) ||
+      (rc = cli_gram_decide(&pb, rows > p ? "the density runs on J^T J (nK > p)" : NULL,
+                            (double)(opt.probes * steps), &gram)))
     goto done;
   cli_progress_init(&progress, args.quiet);
   opt.progress = cli_progress_report;
@@ -336,19 +345,22 @@ int cli_density(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
+  if ((rc = cli_gram_form(&gram, op, &opt.gram)))
+    goto done;
   int status = js_density(op, &opt, &res);
   cli_progress_done(&progress);
   if (status) {
     rc = cli_library_error();
     goto done;
   }
+  gram.products = res->n_gram;
   if ((rc = cli_problem_save_init(&pb)) ||
       (args.save_nodes && (rc = save_nodes(args.save_nodes, res))))
     goto done;
   if (cli_results_table_wanted(&out))
-    print_table(stdout, &pb, res);
+    print_table(stdout, &pb, res, &gram);
   if (out.json.f)
-    write_json(out.json.f, &pb, res);
+    write_json(out.json.f, &pb, res, &gram);
   if (out.csv.f)
     write_csv(out.csv.f, res);
   plot_rc = plot(&picture, res, &compare); /* a failed drawing keeps the results */
@@ -360,6 +372,7 @@ done:
   free(compare.edges);
   free(compare.counts);
   js_density_result_free(res);
+  cli_gram_free(&gram);
   js_linop_free(op);
   cli_problem_free(&pb);
   return rc;

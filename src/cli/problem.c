@@ -104,7 +104,7 @@ const cli_opt cli_model_options[] = {
      "the physical memory)", &compute_args.mem, NULL},
     {"precision", "P", "double or single: the arithmetic of the Jacobian products "
      "(default double)", &compute_args.precision, NULL},
-    {"verbose", NULL, "print the memory plan and thread count on stderr", NULL,
+    {"verbose", NULL, "print the memory plan, thread count and --gram choice on stderr", NULL,
      &compute_args.verbose},
     {NULL, NULL, NULL, NULL, NULL}};
 
@@ -564,6 +564,8 @@ static int memory_budget(size_t *budget) {
 
 static double mib(size_t bytes) { return (double)bytes / (1024.0 * 1024.0); }
 
+int cli_verbose(void) { return compute_args.verbose; }
+
 int64_t cli_samples(const js_dataset *data) {
   return data->total_samples ? data->total_samples : data->n_samples;
 }
@@ -593,16 +595,26 @@ int cli_problem_plan(cli_problem *pb, js_svds_options *solver) {
   return cli_problem_plan_bytes(pb, js_svds_memory_bytes(solver, rows, p), block);
 }
 
-int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) {
+/* Plans solver_bytes next to the network in blocks of `block`. With
+ * fits non-NULL a budget too small is no error: *fits = 0 and the plan
+ * already made stays. */
+static int plan_memory(cli_problem *pb, size_t solver_bytes, int64_t block, int *fits) {
   size_t budget;
   if (memory_budget(&budget))
     return 2;
+  if (fits)
+    *fits = 1;
   if (budget == 0)
     return 0; /* unknown machine size and no --mem: the library's defaults */
   js_memory_plan plan;
   /* --mem is per rank: each plans for its own shard. */
   int status = js_plan_memory(pb->net, pb->jac.precision, pb->data->n_samples, block,
                               solver_bytes, budget, &plan);
+  int64_t short_of = status == JS_ENOMEM;
+  if (fits && (js_comm_max(cli_comm(), &short_of, 1) || short_of)) {
+    *fits = 0;
+    return 0;
+  }
   int rc = 0;
   if (status == JS_ENOMEM)
     cli_error("%s%s", js_last_error(), compute_args.mem ? "" : " (give a budget with --mem)");
@@ -617,6 +629,8 @@ int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) 
   else
     pb->jac.workspace_limit = plan.workspace_limit;
   pb->jac.cache_limit = plan.cache_limit;
+  pb->solver_bytes = solver_bytes;
+  pb->block = block;
   if (!compute_args.verbose)
     return 0;
   /* Every rank's plan, on its own stderr (cli/parallel.h). */
@@ -638,6 +652,14 @@ int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) 
           (long long)plan.batch_size, (long long)plan.block_vectors, mib(plan.batch_bytes),
           mib(plan.total_bytes));
   return 0;
+}
+
+int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block) {
+  return plan_memory(pb, solver_bytes, block, NULL);
+}
+
+int cli_problem_plan_extra(cli_problem *pb, size_t extra, int *fits) {
+  return plan_memory(pb, pb->solver_bytes + extra, pb->block, fits);
 }
 
 int cli_problem_load_data(cli_problem *pb) {

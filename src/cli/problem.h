@@ -37,6 +37,9 @@ typedef struct cli_problem {
    * planned. Otherwise each product takes the batch that suits its number
    * of vectors within the planned workspace. */
   int one_batch;
+  /* The last memory plan's solver bytes and block (cli_problem_plan_extra). */
+  size_t solver_bytes;
+  int64_t block;
 } cli_problem;
 
 /* Loads the data and builds the network from the parsed options. Returns 0,
@@ -72,6 +75,13 @@ int cli_problem_plan(cli_problem *pb, js_svds_options *solver);
 /* The same for any solver: solver_bytes of its memory next to the network,
  * products in blocks of up to `block` vectors. */
 int cli_problem_plan_bytes(cli_problem *pb, size_t solver_bytes, int64_t block);
+/* Non-zero under --verbose. */
+int cli_verbose(void);
+/* Plans again with `extra` bytes (an explicit Gram, cli/gram.h) next to
+ * the last plan's solver bytes: *fits = 0, and the last plan stays, when
+ * they do not fit the budget. Returns 0, or prints one line and returns
+ * non-zero. */
+int cli_problem_plan_extra(cli_problem *pb, size_t extra, int *fits);
 /* The test data set, or *test = NULL when no --test-* option was given;
  * its dimension and number of outputs must match the training data. */
 int cli_problem_load_test(const cli_problem *pb, js_dataset **test);

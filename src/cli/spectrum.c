@@ -1,5 +1,6 @@
 /* jacspec spectrum: the top singular values (and vectors) of the Jacobian
  * of a network on a data set, at the network's weights. */
+#include "cli/gram.h"
 #include "cli/output.h"
 #include "cli/parallel.h"
 #include "cli/plot.h"
@@ -114,10 +115,11 @@ static const char *method_description(const js_svds_result *res) {
 }
 
 static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *res,
-                        const double *deloc) {
+                        const double *deloc, const cli_gram *gram) {
   cli_problem_describe(pb, f);
   fprintf(f, "# J is %lld x %lld (nK x p); %s\n", (long long)res->rows,
           (long long)res->cols, method_description(res));
+  cli_gram_describe(gram, f);
   fprintf(f, "# %lld of %lld triplets converged, %lld restarts, %lld J and %lld J^T products, %.3f s\n",
           (long long)res->rank, (long long)res->requested, (long long)res->iterations,
           (long long)res->n_apply, (long long)res->n_apply_t, res->seconds);
@@ -135,7 +137,7 @@ static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *re
 }
 
 static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res,
-                       const double *deloc) {
+                       const double *deloc, const cli_gram *gram) {
   json_writer j;
   json_begin(&j, f);
   cli_problem_data_json(pb, &j);
@@ -165,6 +167,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res
   json_numbers(&j, "residuals_v", res->rank, res->residual_v);
   json_int(&j, "jvp_count", res->n_apply);
   json_int(&j, "vjp_count", res->n_apply_t);
+  cli_gram_json(gram, &j);
   json_int(&j, "iterations", res->iterations);
   json_bool(&j, "converged", res->converged);
   json_number(&j, "seconds", res->seconds);
@@ -219,8 +222,8 @@ static void write_csv(FILE *f, const js_svds_result *res) {
 
 int cli_spectrum(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
-                                          cli_solver_options, spectrum_options,
-                                          cli_plot_options, NULL};
+                                          cli_solver_options, cli_gram_options,
+                                          spectrum_options, cli_plot_options, NULL};
   int rc = cli_parse("spectrum",
                      "Top singular values (and vectors) of the Jacobian J = df/dtheta of a\n"
                      "network on a data set, without forming J (ARPACK Lanczos).",
@@ -235,10 +238,13 @@ int cli_spectrum(int argc, char **argv) {
   js_svds_options opt;
   cli_progress progress;
   cli_plot picture;
+  cli_gram gram = {0};
   int plot_rc = 0;
   if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) ||
       (rc = parse_solver(&opt, pb.seed)) ||
-      (rc = cli_problem_plan(&pb, &opt)))
+      (rc = cli_problem_plan(&pb, &opt)) ||
+      (rc = cli_gram_decide(&pb, cli_gram_svds_obstacle(&pb, &opt), cli_gram_svds_steps(&opt),
+                            &gram)))
     goto done;
   opt.want_vectors = 1; /* for the delocalisation of each u_s */
   cli_progress_init(&progress, args.quiet);
@@ -250,12 +256,15 @@ int cli_spectrum(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
+  if ((rc = cli_gram_form(&gram, op, &opt.gram)))
+    goto done;
   int status = js_svds(op, &opt, &res);
   cli_progress_done(&progress);
   if (status != JS_OK && status != JS_ENOCONV) {
     rc = cli_library_error();
     goto done;
   }
+  gram.products = res->n_gram;
   if ((rc = cli_problem_save_init(&pb)) || (rc = cli_problem_save_model(pb.net)) ||
       (args.save_vectors && (rc = save_vectors(res, args.save_vectors))))
     goto done;
@@ -265,9 +274,9 @@ int cli_spectrum(int argc, char **argv) {
     goto done;
   }
   if (cli_results_table_wanted(&out))
-    print_table(stdout, &pb, res, deloc);
+    print_table(stdout, &pb, res, deloc, &gram);
   if (out.json.f)
-    write_json(out.json.f, &pb, res, deloc);
+    write_json(out.json.f, &pb, res, deloc, &gram);
   if (out.csv.f)
     write_csv(out.csv.f, res);
   /* A failed drawing fails the run but keeps its results. */
@@ -284,6 +293,7 @@ done:
   if (rc == 0)
     rc = plot_rc;
   js_svds_result_free(res);
+  cli_gram_free(&gram);
   js_linop_free(op);
   cli_problem_free(&pb);
   return rc;

@@ -6,6 +6,7 @@
  * has turned from the I of other weights (the adaptation of Tables 1-3). */
 #include "cli/analysis.h"
 #include "cli/corruption.h"
+#include "cli/gram.h"
 #include "cli/output.h"
 #include "cli/parallel.h"
 #include "cli/plot.h"
@@ -49,6 +50,7 @@ typedef struct split_row {
   js_alignment delta; /* the corruption vector y_corrupted - y_clean, with --corrupt */
   double overlap;     /* with --compare: ||U_a^T U_b||_F^2 / r */
   double *angles;     /* with --compare: the r principal angles, ascending */
+  cli_gram gram;      /* --gram: the decision, and its products over the solves */
 } split_row;
 
 static void print_table(FILE *f, const cli_problem *pb, const js_space *sp, double cutoff,
@@ -60,6 +62,7 @@ static void print_table(FILE *f, const cli_problem *pb, const js_space *sp, doub
   if (cutoff > 0)
     fprintf(f, " (lambda_s > alpha = %.6g)", cutoff);
   fprintf(f, ", lambda_1 = %.6g, lambda_r = %.6g\n", sigma[0], sigma[r - 1]);
+  cli_gram_describe(&row->gram, f);
   if (args.residual_init)
     fprintf(f, "# residual r0 = f(theta_0) - y at the weights in %s\n", args.residual_init);
   fprintf(f, "%-10s  %14s  %14s  %14s\n", "z", "|Pi_I z|/|z|", "|Pi_N z|/|z|",
@@ -99,6 +102,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, doubl
   json_number(&j, "lambda_1", sigma[0]);
   json_number(&j, "lambda_r", sigma[r - 1]);
   json_numbers(&j, "singular_values", r, sigma);
+  cli_gram_json(&row->gram, &j);
   cli_json_alignment(&j, "labels", &row->labels);
   cli_json_alignment(&j, "residual", &row->residual);
   if (args.residual_init)
@@ -189,7 +193,8 @@ static int compare_with(const cli_problem *pb, const js_net *other, const js_svd
   same_rank.top = js_space_rank(sp);
   same_rank.cutoff = 0;
   js_space *theirs = NULL;
-  int rc = cli_space_compute(other, NULL, pb->data, &pb->jac, &same_rank, args.quiet, &theirs);
+  int rc = cli_space_compute(other, NULL, pb->data, &pb->jac, &same_rank, &row->gram, args.quiet,
+                             &theirs);
   if (!rc && !(row->angles = malloc(sizeof(double) * (size_t)same_rank.top))) {
     cli_error("split: out of memory");
     rc = 1;
@@ -202,7 +207,7 @@ static int compare_with(const cli_problem *pb, const js_net *other, const js_svd
 
 int cli_split(int argc, char **argv) {
   static const cli_opt *const groups[] = {cli_data_options, cli_model_options,
-                                          cli_solver_options, split_options,
+                                          cli_solver_options, cli_gram_options, split_options,
                                           cli_plot_options, cli_corrupt_options, NULL};
   int rc = cli_parse("split",
                      "The paper's Table 1 for the Jacobian at the network's weights (--init\n"
@@ -226,6 +231,8 @@ int cli_split(int argc, char **argv) {
       (rc = cli_solver_parse(&opt, pb.seed)) ||
       (rc = cli_rank_parse("rank", args.rank, args.cutoff, 10, &opt)) ||
       (rc = cli_corruption_parse(&corruption)) || (rc = cli_problem_plan(&pb, &opt)) ||
+      (rc = cli_gram_decide(&pb, cli_gram_svds_obstacle(&pb, &opt), cli_gram_svds_steps(&opt),
+                            &row.gram)) ||
       (args.compare && (rc = weights_in(&pb, args.compare, &other))) ||
       (rc = cli_corruption_apply(&pb, &corruption)))
     goto done;
@@ -240,7 +247,8 @@ int cli_split(int argc, char **argv) {
   }
   if ((rc = cli_results_open(&out, args.json, args.csv)))
     goto done;
-  if ((rc = cli_space_compute(pb.net, NULL, pb.data, &pb.jac, &opt, args.quiet, &sp)))
+  if ((rc = cli_space_compute(pb.net, NULL, pb.data, &pb.jac, &opt, &row.gram, args.quiet,
+                              &sp)))
     goto done;
   int64_t r = js_space_rank(sp);
   row.coef = malloc(sizeof(double) * (size_t)(2 * r));

@@ -203,9 +203,10 @@ static int project_rows(train_track *tr, const cli_problem *pb, const settings *
                         const double *final_theta, int quiet) {
   js_space *space = NULL, *test_space = NULL;
   const double *theta = st->space != SPACE_FINAL ? tr->theta_space : final_theta;
-  int rc = cli_space_compute(pb->net, theta, tr->train, &pb->jac, &st->solver, quiet, &space);
+  int rc =
+      cli_space_compute(pb->net, theta, tr->train, &pb->jac, &st->solver, NULL, quiet, &space);
   if (!rc && tr->test)
-    rc = cli_space_compute(pb->net, theta, tr->test, &pb->jac, &st->solver, quiet,
+    rc = cli_space_compute(pb->net, theta, tr->test, &pb->jac, &st->solver, NULL, quiet,
                            &test_space);
   if (!rc)
     rc = train_track_project(tr, space, test_space);

@@ -52,6 +52,12 @@ void js_gemv(int trans, int64_t m, int64_t n, double alpha, const double *a, int
             (double *)a, rs, cs, (double *)x, 1, &beta, y, 1);
 }
 
+void js_symv(int64_t n, double alpha, const double *a, int64_t lda, const double *x,
+             double beta, double *y) {
+  bli_dsymv(BLIS_LOWER, BLIS_NO_CONJUGATE, BLIS_NO_CONJUGATE, n, &alpha, (double *)a, lda, 1,
+            (double *)x, 1, &beta, y, 1);
+}
+
 double js_dot(int64_t n, const double *x, const double *y) {
   double rho;
   bli_ddotv(BLIS_NO_CONJUGATE, BLIS_NO_CONJUGATE, n, (double *)x, 1,

@@ -20,6 +20,10 @@ void js_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
  * length) is used as it is; trans != 0 uses A^T (x of m, y of n). */
 void js_gemv(int trans, int64_t m, int64_t n, double alpha, const double *a, int64_t rs,
              int64_t cs, const double *x, double beta, double *y);
+/* y = alpha A x + beta y for a symmetric n x n A of which only the lower
+ * triangle (row-major, leading dimension lda) is stored and read. */
+void js_symv(int64_t n, double alpha, const double *a, int64_t lda, const double *x,
+             double beta, double *y);
 double js_dot(int64_t n, const double *x, const double *y);
 double js_nrm2(int64_t n, const double *x);
 void js_axpy(int64_t n, double alpha, const double *x, double *y);

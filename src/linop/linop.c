@@ -47,6 +47,10 @@ void js_linop_set_ctx_free(js_linop *op, void (*free_ctx)(void *ctx)) {
   op->free_ctx = free_ctx;
 }
 
+void *js_linop_ctx_of(const js_linop *op, js_apply_fn apply) {
+  return op && op->apply == apply ? op->ctx : NULL;
+}
+
 void js_linop_free(js_linop *op) {
   if (op && op->free_ctx)
     op->free_ctx(op->ctx);

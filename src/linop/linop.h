@@ -9,4 +9,9 @@
 /* js_linop_free(op) will call free_ctx(ctx) (free_ctx may be NULL). */
 void js_linop_set_ctx_free(js_linop *op, void (*free_ctx)(void *ctx));
 
+/* op's ctx when op was created with this callback, else NULL: how the
+ * library recognises its own operators (the explicit Gram asks whether an
+ * operator is a network's Jacobian). */
+void *js_linop_ctx_of(const js_linop *op, js_apply_fn apply);
+
 #endif

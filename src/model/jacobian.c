@@ -11,7 +11,7 @@
  * vectors are used in place; in single the parameters are converted once,
  * the p x b block once per product in chunks of JS_FLOAT_BLOCK vectors,
  * and output rows per batch. */
-#include "model/exec.h"
+#include "model/jacobian.h"
 
 #include "core/error.h"
 #include "linop/linop.h"
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct jacobian {
+struct js_jacobian {
   const js_net *net;     /* borrowed: the graph */
   const double *x;       /* borrowed: n x d inputs */
   int64_t n, d, K, p;
@@ -38,7 +38,8 @@ typedef struct jacobian {
   size_t work_size;
   void **views;          /* value, saved and tangent arrays for js_exec (3 n_nodes) */
   unsigned char *opened;
-} jacobian;
+};
+typedef struct js_jacobian jacobian;
 
 void js_jacobian_options_init_defaults(js_jacobian_options *opt) {
   *opt = (js_jacobian_options){.batch_size = 0, .workspace_limit = 0,
@@ -221,23 +222,34 @@ static int jacobian_vjp(jacobian *jac, int64_t b, const double *u, double *g) {
   return JS_OK;
 }
 
-/* f (n x K, double) = the outputs, by the products' forward pass: with the
- * cache on, the pass fills it, and the products that follow skip it. Run
- * once, on a snapshot whose cache is not yet filled. */
-static int jacobian_outputs(jacobian *jac, double *f) {
+int js_jacobian_each_batch(js_jacobian *jac, js_batch_fn fn, void *ctx) {
   js_exec e;
   int64_t B;
   int cached;
   int rc = begin(jac, 1, &e, &B, &cached);
-  if (rc)
-    return rc;
-  const js_kernels *k = jac->sched.k;
-  for (int64_t i0 = 0; i0 < jac->n; i0 += B) {
+  for (int64_t i0 = 0; rc == JS_OK && i0 < jac->n; i0 += B) {
     int64_t nb = jac->n - i0 < B ? jac->n - i0 : B;
     batch_forward(jac, &e, cached, i0, nb);
-    k->to_double(f + i0 * jac->K, e.value[jac->net->output], nb * jac->K);
+    rc = fn(ctx, &e, i0, nb);
   }
-  jac->cache_valid |= cached;
+  if (rc == JS_OK) /* a walk stopped half-way leaves the cache unfilled */
+    jac->cache_valid |= cached;
+  return rc;
+}
+
+/* f (n x K, double) = the outputs, by the products' forward pass: with the
+ * cache on, the pass fills it, and the products that follow skip it. Only
+ * on a snapshot whose cache is not yet filled: the output node's value is
+ * valid after a forward pass, not kept in the cache. */
+typedef struct outputs_walk {
+  const jacobian *jac;
+  double *f;
+} outputs_walk;
+
+static int copy_outputs(void *ctx, const js_exec *e, int64_t i0, int64_t nb) {
+  outputs_walk *w = ctx;
+  int64_t K = w->jac->K;
+  e->k->to_double(w->f + i0 * K, e->value[w->jac->net->output], nb * K);
   return JS_OK;
 }
 
@@ -258,6 +270,14 @@ static int jacobian_apply(void *ctx, int transpose, int64_t n_vectors, const dou
   }
   return JS_OK;
 }
+
+js_jacobian *js_jacobian_of(const js_linop *op) {
+  return js_linop_ctx_of(op, jacobian_apply);
+}
+
+const js_schedule *js_jacobian_schedule(const js_jacobian *jac) { return &jac->sched; }
+const void *js_jacobian_values(const js_jacobian *jac) { return jac->values_k; }
+int64_t js_jacobian_samples(const js_jacobian *jac) { return jac->n; }
 
 /* The data's samples fit the network's input: the same size, and the same
  * shape unless the data is flat (then it is reshaped). */
@@ -336,7 +356,8 @@ int js_jacobian_create_outputs(const js_net *net, const double *theta,
     }
     jac->sched.k->from_double(jac->values_k, jac->values, net->n_values);
   }
-  if ((f && (rc = jacobian_outputs(jac, f))) ||
+  outputs_walk walk = {jac, f};
+  if ((f && (rc = js_jacobian_each_batch(jac, copy_outputs, &walk))) ||
       (rc = js_linop_create(jac->n * jac->K, jac->p, jacobian_apply, jac, out)))
     goto fail;
   js_linop_set_ctx_free(*out, jacobian_free);

@@ -38,6 +38,7 @@ void js_density_options_init_defaults(js_density_options *opt) {
       .range_hi = 0.0,
       .log_bins = 0,
       .cutoff = 0.0,
+      .gram = NULL,
       .progress = NULL,
       .progress_ctx = NULL,
   };
@@ -166,6 +167,7 @@ static int quadrature(js_linop *op, const js_density_options *opt, js_density_re
   double *z = js_alloc((size_t)(m * m), sizeof(double), "tridiagonal eigenvectors");
   int status = js_comm_agree(js_linop_comm(op), z ? JS_OK : JS_ENOMEM);
   if (status || (status = js_gram_init_block(&g, op, res->side, b)) ||
+      (status = js_gram_use_explicit(&g, opt->gram)) ||
       (status = js_comm_agree(js_linop_comm(op), js_lanczos_block_init(&lb, g.n, b, m))))
     goto done;
   progress_relay r = {opt, opt->probes * m};
@@ -328,6 +330,7 @@ int js_density(js_linop *op, const js_density_options *opt, js_density_result **
     return status;
   js_svds_meter meter;
   js_svds_meter_start(&meter, op);
+  int64_t gram_start = opt->gram ? js_linop_apply_count(opt->gram) : 0;
   js_density_result *res = NULL;
   if ((status = js_comm_agree(js_linop_comm(op), result_alloc(op, opt, &res))) ||
       (status = quadrature(op, opt, res)))
@@ -338,6 +341,7 @@ int js_density(js_linop *op, const js_density_options *opt, js_density_result **
   histogram(opt, res);
   count_above(res);
   js_svds_meter_read(&meter, op, &res->n_apply, &res->n_apply_t, &res->seconds);
+  res->n_gram = opt->gram ? js_linop_apply_count(opt->gram) - gram_start : 0;
 done:
   if (status) {
     js_density_result_free(res);

@@ -30,6 +30,7 @@ int js_gram_init_block(js_gram *g, js_linop *op, js_side side, int64_t block) {
   g->offset = outputs ? js_linop_row_offset(op) : 0;
   g->n_global = outputs ? js_linop_global_rows(op) : g->n;
   g->block = block;
+  g->explicit_g = NULL;
   g->scratch = js_alloc((size_t)g->m * (size_t)block, sizeof(double),
                         "Gram operator scratch");
   return js_comm_agree(js_linop_comm(op), g->scratch ? JS_OK : JS_ENOMEM);
@@ -50,9 +51,24 @@ static int half(js_gram *g, int first, int64_t b, const double *x, double *z) {
   return transpose ? js_linop_apply_t(g->op, b, x, z) : js_linop_apply(g->op, b, x, z);
 }
 
+int js_gram_use_explicit(js_gram *g, js_linop *gram) {
+  if (!gram)
+    return JS_OK;
+  int64_t rows = js_linop_rows(g->op);
+  if (g->side != JS_SIDE_OUTPUTS || js_linop_rows(gram) != rows ||
+      js_linop_cols(gram) != rows)
+    return js_fail(JS_EINVAL, "explicit Gram: it is J J^T (the outputs side, %lld x %lld), "
+                   "and %s", (long long)rows, (long long)rows,
+                   g->side != JS_SIDE_OUTPUTS ? "the solve is on the params side (J^T J)"
+                                              : "the operator given has another size");
+  g->explicit_g = gram;
+  return JS_OK;
+}
+
 int js_gram_apply_block(js_gram *g, int64_t b, const double *x, double *y) {
-  int status = half(g, 1, b, x, g->scratch);
-  if (status == JS_OK)
+  int status = g->explicit_g ? js_linop_apply(g->explicit_g, b, x, y)
+                             : half(g, 1, b, x, g->scratch);
+  if (status == JS_OK && !g->explicit_g)
     status = half(g, 0, b, g->scratch, y);
   if (status == JS_OK)
     status = js_svds_check_finite(y, g->n * b, "a Gram product J J^T x or J^T J x");

@@ -20,6 +20,7 @@ typedef struct js_gram {
    * offset 0, n_global = n). other_comm: the same for the other side. */
   const js_comm *comm, *other_comm;
   int64_t offset, n_global;
+  js_linop *explicit_g; /* G itself (js_jacobian_gram), or NULL: J (J^T x) */
 } js_gram;
 
 /* The side `side` stands for: AUTO picks J J^T when rows <= cols (all
@@ -31,6 +32,10 @@ int js_gram_init(js_gram *g, js_linop *op, js_side side);
 /* The same with room for blocks of up to `block` vectors (>= 1). */
 int js_gram_init_block(js_gram *g, js_linop *op, js_side side, int64_t block);
 void js_gram_free(js_gram *g);
+/* Products with G go to `gram` (an explicit G of op, js_jacobian_gram)
+ * when it is not NULL. JS_EINVAL unless g is on the outputs side and gram
+ * is rows x rows of op. */
+int js_gram_use_explicit(js_gram *g, js_linop *gram);
 
 /* A start vector drawn by global index (core/rng.h): x (n) = this rank's
  * entries offset.. of the standard normal vector (sign: the +-1 vector)

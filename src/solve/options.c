@@ -28,6 +28,7 @@ void js_svds_options_init_defaults(js_svds_options *opt) {
       .seed = 1,
       .want_vectors = 1,
       .dense_limit = (size_t)1 << 30,
+      .gram = NULL,
       .progress = NULL,
       .progress_ctx = NULL,
   };

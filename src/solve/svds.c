@@ -105,7 +105,9 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   js_svds_result *res = NULL;
   int64_t restarts = 0;
   double scale = 0;
+  int64_t gram_start = opt->gram ? js_linop_apply_count(opt->gram) : 0;
   if ((status = js_gram_init(&sv.g, op, opt->side)) ||
+      (sv.method == JS_SVDS_GRAM && (status = js_gram_use_explicit(&sv.g, opt->gram))) ||
       (opt->smallest && (status = largest(&sv, &scale))))
     goto done;
   for (;;) {
@@ -148,6 +150,7 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   }
   if ((status = js_svds_finish(op, opt, &meter, norm, res)))
     goto done;
+  res->n_gram = opt->gram ? js_linop_apply_count(opt->gram) - gram_start : 0;
   status = converged;
 done:
   if (status != JS_OK && status != JS_ENOCONV) {
