@@ -617,7 +617,7 @@ void js_jacobian_options_init_defaults(js_jacobian_options *opt);
 typedef struct js_memory_plan {
   size_t budget;        /* the budget planned for */
   /* For js_jacobian_options (batch_size 0): the workspace the automatic
-   * batches may take, at most 64 MiB. */
+   * batches may take, at most 64 MiB (32 MiB in single precision). */
   size_t workspace_limit;
   int64_t block_vectors; /* vectors a block product runs at once: n_vectors,
                             at most 8 in single precision */
