@@ -642,7 +642,7 @@ void js_jacobian_options_init_defaults(js_jacobian_options *opt);
 typedef struct js_memory_plan {
   size_t budget;        /* the budget planned for */
   /* For js_jacobian_options (batch_size 0): the workspace the automatic
-   * batches may take, at most 64 MiB. */
+   * batches may take, at most 64 MiB (32 MiB in single precision). */
   size_t workspace_limit;
   int64_t block_vectors; /* vectors a block product runs at once: n_vectors,
                             at most 8 in single precision */
@@ -828,9 +828,15 @@ typedef struct js_svds_options {
   js_svds_method method;
   double cutoff;     /* alpha > 0: all singular values above alpha */
   js_side side;
-  double tol;        /* Gram: ARPACK's relative tolerance on the eigenvalues;
-                        GKL: a triplet converges when its residual bound
-                        ||J^T u - lambda v|| <= tol lambda_1 */
+  double tol;        /* the relative accuracy wanted of each singular value
+                        (default 1e-10). Gram: ARPACK's tolerance on the
+                        eigenvalues lambda^2 is sqrt(2e-2 tol): an error of
+                        at most tol where lambda^2 is 1 % or more away from
+                        the rest of the spectrum (Kato-Temple), sqrt(5e-3
+                        tol) in any case; 0: machine precision. GKL: a
+                        triplet converges when its residual bound ||J^T u -
+                        lambda v|| <= tol lambda_1 / 100, which bounds its
+                        error */
   int64_t ncv;       /* Lanczos basis size (0: min(max(2r+1, 20), n), 256 in
                         place of 20 for the smallest; n = the Gram side's
                         size, min(nK, p) for GKL, which clamps to it) */
@@ -1172,8 +1178,8 @@ typedef struct js_train_options {
    *   with J_0 per measured step;
    * overlap_rank r >= 1 (below min(nK, p)): space_overlap = ||U_0^T
    *   U_t||_F^2 / r between I(theta_0) and I(theta_t) (js_space_overlap),
-   *   the top r triplets of J(theta_t) by Lanczos (js_svds defaults, tol
-   *   1e-12, start vector from seed) at every measured step, plus one such
+   *   the top r triplets of J(theta_t) by Lanczos (js_svds defaults,
+   *   start vector from seed) at every measured step, plus one such
    *   solve at theta_0: each costs about as many products as `jacspec
    *   split --rank r` (tens of products per triplet), far more than a
    *   training step. */
@@ -1349,7 +1355,8 @@ typedef struct js_ntk_options {
                          it the kernel is a matrix-free operator whose rows
                          are computed on the fly at every product */
   double tol;         /* conjugate gradients: relative residual per column;
-                         Lanczos: ARPACK's tolerance */
+                         Lanczos: js_svds_options.tol, the eigenvalues'
+                         relative accuracy */
   int64_t max_iter;   /* conjugate-gradient iterations (0: 10 n) */
   uint64_t seed;      /* Lanczos start vector (matrix-free eigenvalues) */
 } js_ntk_options;

@@ -24,6 +24,9 @@
 #define DIM 8
 #define N_OUT 3
 #define M (N_SAMPLES * N_OUT) /* 90 */
+/* ARPACK's tau at the default tol, sqrt(2e-12) = 1.4e-6, bounds the
+ * Lanczos residuals rho / (sigma sigma_1) (tests/test_svds.c): with room. */
+#define RESIDUAL_BOUND 2e-6
 
 typedef struct problem {
   js_net *net;
@@ -125,7 +128,7 @@ static void check_triplets(const problem *pb, const js_svds_result *res, int64_t
     }
     double ru = residual(pb, 0, v, res->sigma[s], u, res->sigma[0]);
     double rv = residual(pb, 1, u, res->sigma[s], v, res->sigma[0]);
-    assert_true(res->residual_u[s] < 1e-9 && res->residual_v[s] < 1e-9);
+    assert_true(res->residual_u[s] < RESIDUAL_BOUND && res->residual_v[s] < RESIDUAL_BOUND);
     assert_true(fabs(res->residual_u[s] - ru) < 1e-12);
     assert_true(fabs(res->residual_v[s] - rv) < 1e-12);
   }
@@ -192,8 +195,8 @@ static void test_all_layers(void **state) {
 /* A ResNet20 (width 4) on 16 random 1 x 12 x 12 images, 10 outputs: J is
  * 160 x 17,266, so the dense path forms it from its 160 rows (J^T e_i)
  * and LAPACK's SVD of it is the reference for Lanczos on J J^T. The top 10
- * values agree to 1e-8 relative (ARPACK's tolerance is 1e-12 on lambda^2),
- * the singular vectors up to sign where the values are apart. */
+ * values agree to the default tol, 1e-10 relative, the singular vectors up
+ * to sign where the values are apart. */
 static void test_resnet20_against_dense(void **state) {
   (void)state;
   js_resnet_options ro;
@@ -229,11 +232,12 @@ static void test_resnet20_against_dense(void **state) {
   assert_int_equal(dense->n_apply, 10);
   for (int64_t s = 0; s < 10; s++) {
     double rel = fabs(lanczos->sigma[s] - dense->sigma[s]) / dense->sigma[s];
-    if (!(rel <= 1e-8))
+    if (!(rel <= 1e-10))
       fail_msg("sigma_%lld: Lanczos %.17g, dense %.17g (relative %.3g)", (long long)s + 1,
                lanczos->sigma[s], dense->sigma[s], rel);
     assert_true(dense->residual_u[s] < 1e-10 && dense->residual_v[s] < 1e-10);
-    assert_true(lanczos->residual_u[s] < 1e-9 && lanczos->residual_v[s] < 1e-9);
+    assert_true(lanczos->residual_u[s] < RESIDUAL_BOUND &&
+                lanczos->residual_v[s] < RESIDUAL_BOUND);
     double gap = INFINITY;
     if (s > 0)
       gap = fmin(gap, dense->sigma[s - 1] - dense->sigma[s]);

@@ -24,7 +24,8 @@ const cli_opt cli_solver_options[] = {
      "--smallest and below 1e-4 sigma_1, else gram)", &args.method, NULL},
     {"side", "SIDE", "auto, outputs (Lanczos on J J^T) or params (J^T J) (default auto)",
      &args.side, NULL},
-    {"tol", "TOL", "tolerance (default 1e-12; gram: ARPACK's, gkl: residual / sigma_1)",
+    {"tol", "TOL", "relative accuracy of each singular value (default 1e-10; gram: ARPACK's "
+     "tol sqrt(0.02 TOL), gkl: residual <= TOL sigma_1 / 100; 0: machine precision)",
      &args.tol, NULL},
     {"ncv", "N", "Lanczos basis size (default min(max(2r+1, 20), n))", &args.ncv, NULL},
     {"maxiter", "N", "maximum restarts (default 1000)", &args.maxiter, NULL},

@@ -107,10 +107,10 @@ static int use_cache(jacobian *jac) {
 }
 
 /* Samples per batch for blocks of b: the options', or the most whose
- * workspace fits workspace_limit (js_schedule_batch_cap when 0). Per b, because a
- * batch sized for a block of r vectors is r times too small for one: one
- * vector's GEMMs on a few hundred samples run 10-13 % slower a product
- * than on the batch that fills the workspace (issue #12). */
+ * workspace fits workspace_limit (js_schedule_batch_cap when 0). Per b,
+ * because a batch sized for a block of r vectors gives one vector r times
+ * fewer samples than fit (issue #12 measured such products 10-13 % slower
+ * with two threads; with one, README, the difference is in the noise). */
 static int64_t batch_samples(const jacobian *jac, int64_t b, int cached) {
   int64_t batch = jac->opt.batch_size;
   size_t limit = jac->opt.workspace_limit ? jac->opt.workspace_limit

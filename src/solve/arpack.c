@@ -6,6 +6,7 @@
 #include "core/comm.h"
 #include "core/error.h"
 #include "solve/parpack.h"
+#include "solve/svds.h"
 
 #include <limits.h>
 #include <math.h>
@@ -107,7 +108,7 @@ int js_arpack_top(js_gram *g, int64_t nev, int64_t ncv, const js_svds_options *o
   const char *which = "LA";
   /* On shift I - G the test is relative to ~lambda_1^2, and theta = shift - d
    * needs d to working precision: tol 0 is ARPACK's machine epsilon. */
-  double tol = shift > 0 ? 0.0 : opt->tol;
+  double tol = shift > 0 ? 0.0 : js_svds_arpack_tol(opt->tol);
   /* ARPACK does not signal restarts through reverse communication; the
    * Lanczos step it asks a product for does: the vector is a copy of basis
    * column j (dsaitr), and j falls back after each restart. */

@@ -7,7 +7,8 @@
 
 /* The nev largest eigenvalues lambda_s^2 of G (with shift > 0 the
  * smallest, ascending, from shift I - G; shift >= lambda_1^2) with Lanczos basis size ncv (nev < ncv <= n), start
- * vector from opt->seed, tolerance opt->tol, at most opt->max_iter
+ * vector from opt->seed, singular values to opt->tol relative
+ * (js_svds_arpack_tol), at most opt->max_iter
  * restarts. Writes sigma[s] = lambda_s (descending) and the
  * eigenvectors x (n x nev) of the *n_converged triplets that converged, and
  * the restarts taken; G = 0 gives none (JS_OK, *n_converged = 0). Returns JS_OK, JS_ENOCONV (fewer than nev converged;

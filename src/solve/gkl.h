@@ -17,7 +17,7 @@
  * ascending) with a basis of k vectors (r < k <= min(rows, cols)), start
  * vector from opt->seed, at most opt->max_iter restarts. A triplet has
  * converged when its residual bound |beta_k e_k^T u_B| is at most
- * max(opt->tol, eps) * scale, where scale = sigma_1 (given > 0 for the
+ * max(opt->tol / 100, eps) * scale, where scale = sigma_1 (given > 0 for the
  * smallest; 0: the largest Ritz value). res (capacity >= r) receives, in
  * order, the converged ones: sigma, u (rows x rank), v (cols x rank), rank
  * and the restarts in iterations. Returns JS_OK, JS_ENOCONV (fewer than r

@@ -20,6 +20,10 @@ int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out
  * not range-checked). */
 int64_t js_svds_first_rank(const js_svds_options *opt, int64_t min_dim);
 
+/* ARPACK's tolerance tau for a relative accuracy t of the singular values
+ * (js_svds_options.tol): sqrt(2 t 1e-2), options.c says why. */
+double js_svds_arpack_tol(double t);
+
 /* The method a solve starts with: opt->method, with AUTO resolved to GKL
  * for the smallest and to the Gram side otherwise (which may still switch
  * to GKL: svds.c). */
