@@ -34,13 +34,13 @@ here=$(dirname "$0")
 
 case $setting in
 ci)
-  arch=resnet8:width=4,init=torch per_class=32 batch=32 lr=0.01 rank=5
+  arch=resnet8:width=4,init=torch per_class=32 test_per_class=32 batch=32 lr=0.01 rank=5
   epochs=60 corrupt_epochs=120 adam_steps=60 every=4 probes=2 lanczos=20 ;;
 small)
-  arch=resnet20:width=8,init=torch per_class=128 batch=128 lr=0.002 rank=10
+  arch=resnet20:width=8,init=torch per_class=128 test_per_class=128 batch=128 lr=0.002 rank=10
   epochs=60 corrupt_epochs=90 adam_steps=60 every=6 probes=4 lanczos=30 ;;
 full)
-  arch=resnet20:init=torch per_class=3333 batch=128 lr=0.002 rank=50
+  arch=resnet20:init=torch per_class=3333 test_per_class=1000 batch=128 lr=0.002 rank=50
   epochs=400 corrupt_epochs=800 adam_steps=400 every=100 probes=20 lanczos=120 ;;
 *)
   echo "usage: $0 [ci|small|full] [OUT]" >&2
@@ -56,7 +56,7 @@ decay="$((epochs * 65 / 100)):0.1,$((epochs * 9 / 10)):0.1"
 corrupt_decay="$((corrupt_epochs * 7 / 8)):0.1" # the paper's 700 of 800
 
 train_data="--data fashion-mnist:train --classes 0,1,2 --per-class $per_class --standardize"
-test_data="--test-data fashion-mnist:test"
+test_data="--test-data fashion-mnist:test --test-per-class $test_per_class"
 net="--arch $arch --seed 1 --threads 1 --quiet"
 sgd="--optimizer sgd --batch $batch --lr $lr"
 

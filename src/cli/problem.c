@@ -13,6 +13,7 @@
 /* Where a data set comes from: a generator spec or .npy files. */
 typedef struct data_args {
   const char *data, *x, *labels, *targets;
+  const char *per_class; /* test data: --test-per-class (NULL: --per-class) */
 } data_args;
 
 static data_args train_args, test_args;
@@ -23,6 +24,7 @@ static int no_normalize, normalize, standardize;
 static struct {
   const char *classes, *per_class, *label_column, *shuffle;
   int classes_used, label_column_used; /* by the data set being loaded */
+  const char *per_class_now;           /* the per-class count of that data set */
 } reader_args;
 
 static struct {
@@ -68,6 +70,8 @@ const cli_opt cli_test_data_options[] = {
     {"test-x", "X.npy", "test inputs", &test_args.x, NULL},
     {"test-labels", "y.npy", "test class ids", &test_args.labels, NULL},
     {"test-targets", "T.npy", "test real-valued targets", &test_args.targets, NULL},
+    {"test-per-class", "M", "idx, fashion-mnist test data: the first M samples of each kept "
+     "class (default --per-class's M)", &test_args.per_class, NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 const cli_opt cli_model_options[] = {
@@ -128,8 +132,8 @@ static int parse_idx_options(js_idx_options *opt, int32_t *classes, int max_clas
       classes[i] = (int32_t)ids[i];
     opt->classes = classes;
   }
-  if (reader_args.per_class &&
-      cli_int("per-class", reader_args.per_class, 1, INT64_MAX, &opt->per_class))
+  if (reader_args.per_class_now &&
+      cli_int("per-class", reader_args.per_class_now, 1, INT64_MAX, &opt->per_class))
     return 2;
   return 0;
 }
@@ -203,7 +207,7 @@ static int load_source(const char *spec, js_dataset **out) {
 /* Reader options the data set did not use are mistakes, not silently
  * ignored; --shuffle applies to every data set. */
 static int apply_reader_options(const char *name, js_dataset *data) {
-  if ((reader_args.classes || reader_args.per_class) && !reader_args.classes_used) {
+  if ((reader_args.classes || reader_args.per_class_now) && !reader_args.classes_used) {
     cli_error("--classes and --per-class apply to idx: and fashion-mnist: data, not to %s",
               name);
     return 2;
@@ -246,6 +250,7 @@ static int load_dataset(const data_args *a, const char *default_spec, char *name
                         size_t name_size, js_dataset **out) {
   int rc;
   reader_args.classes_used = reader_args.label_column_used = 0;
+  reader_args.per_class_now = a->per_class ? a->per_class : reader_args.per_class;
   if (a->x) {
     if (a->data) {
       cli_error("give the data either with a generator spec or with .npy files, not both");

@@ -177,6 +177,15 @@ def case_fashion_mnist(tmp):
               hidden="16", r="5")
     assert res["n_samples"] == 60 and res["n_outputs"] == 3, res
     assert res["n_params"] == 16 * 784 and res["converged"], res
+    # --test-per-class: the test data's own count (the test set has 1000 a class).
+    trained = json.loads(run("train", "--quiet", "--json", "-", "--data", "fashion-mnist:train",
+                             "--test-data", "fashion-mnist:test", "--classes", "0,1,2",
+                             "--per-class", "1500", "--test-per-class", "7", "--hidden", "4",
+                             "--steps", "1", "--space", "none").stdout)
+    assert trained["n_samples"] == 4500 and trained["test_samples"] == 21, trained
+    fails("train", "--data", "fashion-mnist:train", "--test-data", "fashion-mnist:test",
+          "--classes", "0,1,2", "--per-class", "1500", "--hidden", "4", "--steps", "1",
+          words=["fewer than the 1500 per class"])
 
 
 def case_bad_idx_gzip(tmp):
