@@ -41,7 +41,9 @@ def case_spectrum_matches_implicit_and_dense(tmp):
         assert explicit["gram_seconds"] >= 0 and "gram_seconds" not in implicit
         # J only for v = J^T u and the residual check.
         assert explicit["jvp_count"] == 8 and explicit["vjp_count"] == 8, explicit
-        assert max(explicit["residuals"]) < 1e-10, explicit["residuals"]
+        # --tol is sigma's accuracy: a residual rho moves sigma by about
+        # rho^2 sigma, so 1e-10 on sigma allows residuals near 1e-5.
+        assert max(explicit["residuals"]) < 1e-6, explicit["residuals"]
 
 
 def case_split_and_density_match(tmp):
