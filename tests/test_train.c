@@ -507,16 +507,22 @@ static void test_gd_matches_explicit_deep(void **state) {
   js_net_free(ref);
 }
 
-/* SGD: each step is -eta J_B^T r_B for one of the C(n, B) batches; with
- * B = n it is the GD step. */
-static void test_sgd_steps_are_batch_gradients(void **state) {
-  fixture *fx = *state;
+/* SGD for 6 steps of batches of 3 at eta = 0.05. */
+static js_train_options sgd_options(void) {
   js_train_options opt;
   js_train_options_init_defaults(&opt);
   opt.steps = 6;
   opt.lr = 0.05;
   opt.optimizer = JS_OPTIM_SGD;
   opt.batch = 3;
+  return opt;
+}
+
+/* SGD: each step is -eta J_B^T r_B for one of the C(n, B) batches; with
+ * B = n it is the GD step. */
+static void test_sgd_steps_are_batch_gradients(void **state) {
+  fixture *fx = *state;
+  js_train_options opt = sgd_options();
   opt.seed = 11;
   record *rec = new_record();
   double theta[P], g[P], step[P];
@@ -555,12 +561,7 @@ static void test_sgd_steps_are_batch_gradients(void **state) {
  * 2E, ... and T, and there the same as when every step is reported. */
 static void test_sgd_reports_every(void **state) {
   fixture *fx = *state;
-  js_train_options opt;
-  js_train_options_init_defaults(&opt);
-  opt.steps = 6;
-  opt.lr = 0.05;
-  opt.optimizer = JS_OPTIM_SGD;
-  opt.batch = 3;
+  js_train_options opt = sgd_options();
   record *all = new_record(), *some = new_record();
   double theta[P];
   memcpy(theta, fx->theta0, sizeof theta);
