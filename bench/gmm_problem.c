@@ -46,7 +46,12 @@ int gmm_problem_plan(gmm_problem *prob, const js_svds_options *solver, size_t bu
     plan->total_bytes = plan->fixed_bytes + plan->cache_bytes + plan->batch_bytes;
   }
   if (!rc) {
-    prob->jac.batch_size = plan->batch_size;
+    /* As the CLI does: each product its own batch under the plan's
+     * workspace, unless one batch is forced. */
+    if (batch_size > 0)
+      prob->jac.batch_size = plan->batch_size;
+    else
+      prob->jac.workspace_limit = plan->workspace_limit;
     prob->jac.cache_limit = plan->cache_limit;
     js_linop_free(prob->jacobian);
     prob->jacobian = NULL;

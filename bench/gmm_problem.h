@@ -22,8 +22,10 @@ void gmm_problem_free(gmm_problem *prob);
 
 /* Fits the products of a solve under `solver` into `budget` bytes as
  * `jacspec --mem` does (js_plan_memory, the residual check's block of r
- * vectors included) and remakes the Jacobian with the plan. batch_size > 0
- * replaces the plan's batch (and its share of prob->plan's totals). On
+ * vectors included) and remakes the Jacobian with the plan: each product
+ * the batch that suits its vectors under the plan's workspace. batch_size
+ * > 0 gives every product that batch instead (and replaces the plan's
+ * batch and its share of prob->plan's totals). On
  * failure prints the library's message, prefixed by `who`, and returns
  * the status. */
 int gmm_problem_plan(gmm_problem *prob, const js_svds_options *solver, size_t budget,
