@@ -1185,10 +1185,11 @@ typedef struct js_train_options {
    *   training step;
    * jacobian_change != 0: jacobian_change = ||J(theta_t) - J_0||_2 /
    *   lambda_1(J_0), the top singular value of the difference operator
-   *   by GKL to 1e-6 (js_svds: about 20 products each of J(theta_t) and
-   *   J_0 and their transposes, start vector from seed), lambda_1(J_0)
-   *   once (the automatic learning rate's when there is one). Works on a
-   *   distributed model. */
+   *   by GKL to 1e-6 (js_svds, start vector from seed: a basis of 20,
+   *   some 20-40 products each of J(theta_t), J_0 and their transposes),
+   *   lambda_1(J_0) solved once (the automatic learning rate's when there
+   *   is one); 0 at step 0 without a solve. Works on a distributed model,
+   *   where the overlap does not. */
   int64_t measure_every;
   int taylor;
   int64_t overlap_rank;
