@@ -1182,10 +1182,18 @@ typedef struct js_train_options {
    *   start vector from seed) at every measured step, plus one such
    *   solve at theta_0: each costs about as many products as `jacspec
    *   split --rank r` (tens of products per triplet), far more than a
-   *   training step. */
+   *   training step;
+   * jacobian_change != 0: jacobian_change = ||J(theta_t) - J_0||_2 /
+   *   lambda_1(J_0), the top singular value of the difference operator
+   *   by GKL to 1e-6 (js_svds, start vector from seed: a basis of 20,
+   *   some 20-40 products each of J(theta_t), J_0 and their transposes),
+   *   lambda_1(J_0) solved once (the automatic learning rate's when there
+   *   is one); 0 at step 0 without a solve. Works on a distributed model,
+   *   where the overlap does not. */
   int64_t measure_every;
   int taylor;
   int64_t overlap_rank;
+  int jacobian_change;
   /* SGD: the callback sees the loss and the residual at steps 0, E, 2E,
    * ... and T for E = report_every (0 or 1: every step), and at the other
    * steps only theta (loss NaN, residual NULL): the full residual is a
@@ -1218,6 +1226,7 @@ typedef struct js_train_state {
   /* At measured steps (js_train_options.measure_every), else NaN: */
   double taylor_rem;          /* ||f(theta_t) - f(theta_0) - J_0 (theta_t - theta_0)|| */
   double space_overlap;       /* ||U_0^T U_t||_F^2 / r of I(theta_0) and I(theta_t) */
+  double jacobian_change;     /* ||J(theta_t) - J_0||_2 / ||J_0||_2 */
 } js_train_state;
 /* Returns 0 to go on, non-zero to stop training (js_train then returns
  * JS_OK). */

@@ -27,7 +27,8 @@
 
 /* spectrum (top 4 with vectors), split (I of rank 3, the labels aligned),
  * training: SGD with the linearised run and the automatic rate (a Lanczos
- * solve of its own), then Adam. */
+ * solve of its own), then Adam with the Jacobian's change measured (the
+ * difference operator and its GKL solve). */
 static int run_problem(small_problem *pb) {
   js_svds_options so;
   js_svds_options_init_defaults(&so);
@@ -58,6 +59,8 @@ static int run_problem(small_problem *pb) {
   to.optimizer = JS_OPTIM_ADAM;
   to.lr = 1e-2;
   to.linearized = 0;
+  to.measure_every = 3;
+  to.jacobian_change = 1;
   status = js_train(&pb->model, pb->data->y, &to, NULL, NULL, theta);
 done:
   free(theta);

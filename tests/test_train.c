@@ -11,7 +11,9 @@
  *   - the Taylor remainder ||f(theta_t) - f(theta_0) - J_0 (theta_t -
  *     theta_0)|| equals the explicit one, is exactly 0 at step 0 and
  *     quadratic in the step size; the overlap of I(theta_t) with I(theta_0)
- *     equals that of the dense SVDs' top vectors;
+ *     equals that of the dense SVDs' top vectors; ||J(theta_t) -
+ *     J_0||_2 / ||J_0||_2 equals that of the explicit Jacobians (LAPACK),
+ *     is 0 at step 0, grows along a GD run and stays 0 for a linear model;
  *   - a diverging run stops with JS_ENUMERIC naming the step; the callback
  *     can stop the loop; bad options are refused.
  *
@@ -113,7 +115,7 @@ typedef struct record {
   int has_residual[STEPS + 1];
   double lin_residual[STEPS + 1][M];
   double lin_gap[STEPS + 1], lin_dist[STEPS + 1], dist[STEPS + 1];
-  double taylor[STEPS + 1], overlap[STEPS + 1];
+  double taylor[STEPS + 1], overlap[STEPS + 1], change[STEPS + 1];
 } record;
 
 static int keep(void *ctx, const js_train_state *st) {
@@ -134,6 +136,7 @@ static int keep(void *ctx, const js_train_state *st) {
   rec->lin_dist[t] = st->lin_dist;
   rec->taylor[t] = st->taylor_rem;
   rec->overlap[t] = st->space_overlap;
+  rec->change[t] = st->jacobian_change;
   return t == rec->stop_at;
 }
 
@@ -243,6 +246,8 @@ static void test_user_model(void **state) {
   opt.steps = STEPS;
   opt.lr = 0.7 / (s[0] * s[0]);
   opt.linearized = 1;
+  opt.measure_every = 5;
+  opt.jacobian_change = 1;
   record *rec = new_record();
   assert_int_equal(js_train(&model, y, &opt, keep, rec, theta), JS_OK);
   for (int64_t t = 0; t <= STEPS; t++) {
@@ -250,6 +255,8 @@ static void test_user_model(void **state) {
     assert_true(ref_relative_error(rec->residual[t], want, M) <= 1e-10);
     assert_true(ref_relative_error(rec->lin_residual[t], want, M) <= 1e-10);
     assert_true(rec->lin_dist[t] <= 1e-12 * (1 + rec->dist[t]));
+    /* J = A everywhere: the difference is the zero operator. */
+    assert_true(t % 5 ? isnan(rec->change[t]) : rec->change[t] == 0);
   }
   free(rec);
 }
@@ -419,11 +426,13 @@ static void test_gd_matches_explicit(void **state) {
 }
 
 /* The same on a deeper net with every layer and bias trained and more
- * samples than a batch: three layers, softplus, batches of 4 over n = 9. */
+ * samples than a batch: three layers, softplus, batches of 4 over n = 9;
+ * with the Jacobian's change every 5 steps against the explicit one, here
+ * where min(nK, p) = 27 exceeds GKL's basis of 20, so that it restarts. */
 typedef struct deep_record {
   int64_t p, n_states;
   double *theta; /* (STEPS + 1) x p */
-  double loss[STEPS + 1];
+  double loss[STEPS + 1], change[STEPS + 1];
 } deep_record;
 
 static int keep_deep(void *ctx, const js_train_state *st) {
@@ -431,6 +440,7 @@ static int keep_deep(void *ctx, const js_train_state *st) {
   assert_int_equal(st->step, rec->n_states);
   memcpy(rec->theta + st->step * rec->p, st->theta, sizeof(double) * (size_t)rec->p);
   rec->loss[st->step] = st->loss;
+  rec->change[st->step] = st->jacobian_change;
   rec->n_states++;
   return 0;
 }
@@ -468,6 +478,8 @@ static void test_gd_matches_explicit_deep(void **state) {
   double *theta = malloc(sizeof(double) * (size_t)p);
   double *want = malloc(sizeof(double) * (size_t)p), *g = malloc(sizeof(double) * (size_t)p);
   double *jacobian = malloc(sizeof(double) * (size_t)(m * p));
+  double *j0 = malloc(sizeof(double) * (size_t)(m * p)), s[m], u[m * m];
+  double *v = malloc(sizeof(double) * (size_t)(p * m)), norm0 = 0;
   deep_record rec = {.p = p, .theta = malloc(sizeof(double) * (size_t)((STEPS + 1) * p))};
   assert_non_null(rec.theta);
   js_net_get_params(net, theta);
@@ -476,6 +488,8 @@ static void test_gd_matches_explicit_deep(void **state) {
   js_train_options_init_defaults(&opt);
   opt.steps = STEPS;
   opt.lr = 0.02;
+  opt.measure_every = 5;
+  opt.jacobian_change = 1;
   assert_int_equal(js_train(&model, y, &opt, keep_deep, &rec, theta), JS_OK);
   assert_int_equal(rec.n_states, STEPS + 1);
   for (int64_t t = 0; t <= STEPS; t++) {
@@ -490,7 +504,22 @@ static void test_gd_matches_explicit_deep(void **state) {
     ref_apply(jacobian, m, p, 1, 1, r, g);
     for (int64_t j = 0; j < p; j++)
       want[j] -= opt.lr * g[j];
+    if (t == 0) {
+      memcpy(j0, jacobian, sizeof(double) * (size_t)(m * p));
+      assert_int_equal(dense_svd(j0, m, p, s, u, v), 0);
+      norm0 = s[0];
+    }
+    if (t % 5)
+      continue;
+    for (int64_t i = 0; i < m * p; i++)
+      jacobian[i] -= j0[i];
+    assert_int_equal(dense_svd(jacobian, m, p, s, u, v), 0);
+    double change = s[0] / norm0;
+    if (!(fabs(rec.change[t] - change) <= 1e-6 * change))
+      fail_msg("step %lld: jacobian_change %.12g, explicit %.12g", (long long)t,
+               rec.change[t], change);
   }
+  assert_true(rec.change[STEPS] > 1e-2); /* J moved */
   /* The run moved: the comparison is not between two copies of theta_0. */
   assert_true(ref_relative_error(rec.theta + STEPS * p, rec.theta, p) > 1e-3);
   assert_true(rec.loss[STEPS] < rec.loss[0]);
@@ -501,6 +530,8 @@ static void test_gd_matches_explicit_deep(void **state) {
   free(want);
   free(g);
   free(jacobian);
+  free(j0);
+  free(v);
   free(rec.theta);
   js_model_release(&model);
   js_net_free(net);
@@ -669,17 +700,27 @@ static double reference_taylor(fixture *fx, const double *theta) {
   return sqrt(rem);
 }
 
-/* The states of `steps` GD steps of size eta from theta_0, measured every
- * `every` steps (the Taylor remainder when taylor, the overlap of rank
- * overlap_rank when > 0). */
-static record *train_measured(fixture *fx, int64_t steps, double eta, int taylor,
-                              int64_t overlap_rank, int64_t every) {
+/* What train_measured measures. */
+typedef struct measures {
+  int taylor;           /* the Taylor remainder */
+  int64_t overlap_rank; /* the overlap of this rank (0: none) */
+  int jacobian_change;  /* ||J_t - J_0||_2 / ||J_0||_2 */
+  js_optimizer optimizer;
+} measures;
+
+/* The states of `steps` steps of size eta from theta_0 (GD unless `what`
+ * names SGD; batches of 4), measured every `every` steps. */
+static record *train_measured(fixture *fx, int64_t steps, double eta, measures what,
+                              int64_t every) {
   js_train_options opt;
   js_train_options_init_defaults(&opt);
   opt.steps = steps;
   opt.lr = eta;
-  opt.taylor = taylor;
-  opt.overlap_rank = overlap_rank;
+  opt.optimizer = what.optimizer;
+  opt.batch = 4;
+  opt.taylor = what.taylor;
+  opt.overlap_rank = what.overlap_rank;
+  opt.jacobian_change = what.jacobian_change;
   opt.measure_every = every;
   record *rec = new_record();
   double theta[P];
@@ -690,7 +731,7 @@ static record *train_measured(fixture *fx, int64_t steps, double eta, int taylor
 
 /* The Taylor remainder of one GD step of size eta. */
 static double one_step_taylor(fixture *fx, double eta) {
-  record *rec = train_measured(fx, 1, eta, 1, 0, 1);
+  record *rec = train_measured(fx, 1, eta, (measures){.taylor = 1}, 1);
   double rem = rec->taylor[1];
   free(rec);
   return rem;
@@ -702,7 +743,7 @@ static double one_step_taylor(fixture *fx, double eta) {
  * cubic term makes it 4 (1 + O(eta)); accepted within 3.6..4.4). */
 static void test_taylor_remainder(void **state) {
   fixture *fx = *state;
-  record *rec = train_measured(fx, STEPS, 0.05, 1, 0, 5);
+  record *rec = train_measured(fx, STEPS, 0.05, (measures){.taylor = 1}, 5);
   assert_true(rec->taylor[0] == 0);
   for (int64_t t = 1; t <= STEPS; t++) {
     if (t % 5) {
@@ -742,7 +783,7 @@ static double reference_overlap(fixture *fx, const double *theta, int64_t r) {
 
 static void test_space_overlap(void **state) {
   fixture *fx = *state;
-  record *rec = train_measured(fx, STEPS, 0.2, 0, 3, 25);
+  record *rec = train_measured(fx, STEPS, 0.2, (measures){.overlap_rank = 3}, 25);
   assert_true(fabs(rec->overlap[0] - 1) <= 1e-10 && isnan(rec->overlap[1]));
   assert_true(isnan(rec->taylor[STEPS])); /* not asked for */
   double want = reference_overlap(fx, rec->theta[STEPS], 3);
@@ -758,6 +799,53 @@ static void test_space_overlap(void **state) {
   assert_failure(js_train(&fx->model, fx->y, &opt, NULL, NULL, theta), JS_EINVAL, "rank",
                  NULL);
   free(rec);
+}
+
+/* ||J(theta) - J(theta_0)||_2 / ||J(theta_0)||_2 from the explicit
+ * Jacobians of the reference network and LAPACK's SVDs. */
+static double reference_change(fixture *fx, const double *theta) {
+  double j0[M * P], j[M * P], s[MN], u[M * MN], v[P * MN];
+  js_net_set_params(fx->ref, fx->theta0);
+  ref_jacobian(&fx->arch, fx->ref, fx->x, N_SAMPLES, j0);
+  js_net_set_params(fx->ref, theta);
+  ref_jacobian(&fx->arch, fx->ref, fx->x, N_SAMPLES, j);
+  assert_int_equal(dense_svd(j0, M, P, s, u, v), 0);
+  double norm0 = s[0];
+  for (int64_t i = 0; i < M * P; i++)
+    j[i] -= j0[i];
+  assert_int_equal(dense_svd(j, M, P, s, u, v), 0);
+  return s[0] / norm0;
+}
+
+/* GD (J(theta_t) held) and SGD (J(theta_t) made for the measurement):
+ * exactly 0 at step 0, NaN between the measured steps, the explicit value
+ * to 1e-6 at the others (GKL's bound is 1e-8), growing along the GD run. */
+static void test_jacobian_change(void **state) {
+  fixture *fx = *state;
+  for (int sgd = 0; sgd <= 1; sgd++) {
+    measures what = {.jacobian_change = 1, .optimizer = sgd ? JS_OPTIM_SGD : JS_OPTIM_GD};
+    record *rec = train_measured(fx, STEPS, 0.2, what, 5);
+    double worst = 0; /* relative error */
+    assert_true(rec->change[0] == 0 && isnan(rec->overlap[0]) && isnan(rec->taylor[0]));
+    for (int64_t t = 1; t <= STEPS; t++) {
+      if (t % 5) {
+        assert_true(isnan(rec->change[t]));
+        continue;
+      }
+      double want = reference_change(fx, rec->theta[t]);
+      if (!(fabs(rec->change[t] - want) <= 1e-6 * want))
+        fail_msg("%s step %lld: jacobian_change %.12g, explicit %.12g", sgd ? "SGD" : "GD",
+                 (long long)t, rec->change[t], want);
+      worst = fmax(worst, fabs(rec->change[t] - want) / want);
+      assert_true(sgd || rec->change[t] > rec->change[t - 5]); /* SGD's path wanders */
+    }
+    print_message("%s: ||J_T - J_0|| / ||J_0|| = %.6g at T = %d (||theta_T - theta_0|| = "
+                  "%.3g), off the explicit by %.2g at most\n", sgd ? "SGD" : "GD",
+                  rec->change[STEPS], STEPS, rec->dist[STEPS], worst);
+    assert_true(rec->change[STEPS] > 1e-2); /* J did move */
+    free(rec);
+  }
+  expect_net_untouched(fx);
 }
 
 static void test_bad_options(void **state) {
@@ -868,6 +956,7 @@ int main(void) {
       cmocka_unit_test(test_divergence_names_the_step),
       cmocka_unit_test(test_taylor_remainder),
       cmocka_unit_test(test_space_overlap),
+      cmocka_unit_test(test_jacobian_change),
       cmocka_unit_test(test_bad_options),
       cmocka_unit_test(test_gmm_information_falls_faster),
   };

@@ -2,9 +2,10 @@
  * its snapshot of step 8 reports the same losses, distances and linearised
  * gaps for steps 9..T, bit for bit, and ends at the same parameters as a
  * run never stopped; for GD, SGD (the sample draws) and Adam (the moments),
- * GD and Adam with the linearised run, all with the Taylor remainder and
- * the overlap with I(theta_0) measured at every step (SGD's remainder then
- * needs r_0 recomputed from theta_0). Bad snapshots are refused. */
+ * GD and Adam with the linearised run, all with the Taylor remainder, the
+ * overlap with I(theta_0) and the Jacobian's change measured at every step
+ * (SGD's remainder then needs r_0 recomputed from theta_0, and the change
+ * lambda_1(J_0) solved again). Bad snapshots are refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +24,7 @@ enum { STEPS = 20, EVERY = 4, KEEP = 8, STOP = 10 };
 /* What the training callback saw at each step. */
 typedef struct trace {
   double loss[STEPS + 1], dist[STEPS + 1], lin_gap[STEPS + 1];
-  double taylor[STEPS + 1], overlap[STEPS + 1];
+  double taylor[STEPS + 1], overlap[STEPS + 1], change[STEPS + 1];
   int64_t stop_after; /* the callback stops the run after this step (0: never) */
 } trace;
 
@@ -34,6 +35,7 @@ static int record(void *ctx, const js_train_state *st) {
   tr->lin_gap[st->step] = st->lin_gap;
   tr->taylor[st->step] = st->taylor_rem;
   tr->overlap[st->step] = st->space_overlap;
+  tr->change[st->step] = st->jacobian_change;
   return tr->stop_after && st->step == tr->stop_after;
 }
 
@@ -95,6 +97,7 @@ static void resume_matches(js_optimizer optimizer) {
   opt.linearized = optimizer != JS_OPTIM_SGD;
   opt.taylor = 1;
   opt.overlap_rank = 2;
+  opt.jacobian_change = 1;
   opt.measure_every = 1;
   opt.lr = optimizer == JS_OPTIM_ADAM ? 1e-2 : 0; /* GD, SGD: the automatic rate */
   trace a = {0}, b = {0};
@@ -123,7 +126,9 @@ static void resume_matches(js_optimizer optimizer) {
     assert_memory_equal(&a.lin_gap[s], &b.lin_gap[s], sizeof(double));
     assert_memory_equal(&a.taylor[s], &b.taylor[s], sizeof(double));
     assert_memory_equal(&a.overlap[s], &b.overlap[s], sizeof(double));
-    assert_true(a.taylor[s] > 0 && a.overlap[s] > 0 && a.overlap[s] <= 1 + 1e-12);
+    assert_memory_equal(&a.change[s], &b.change[s], sizeof(double));
+    assert_true(a.taylor[s] > 0 && a.overlap[s] > 0 && a.overlap[s] <= 1 + 1e-12 &&
+                a.change[s] > 0);
   }
   assert_true(b.loss[KEEP] == 0.0); /* step KEEP itself is not reported again */
 

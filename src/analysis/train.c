@@ -6,8 +6,9 @@
  * are those of J_0, the model's Jacobian at theta_0, held for the whole
  * run; each step of the real run takes the Jacobian at theta_t. At the
  * measured steps the run also records how far the model has left its
- * linearisation (the Taylor remainder) and how far the information space
- * has turned from I(theta_0) (the adaptation of the paper's Tables 1-3).
+ * linearisation (the Taylor remainder), how far the information space
+ * has turned from I(theta_0) and how far J itself has moved from J_0
+ * (the adaptation of the paper's Tables 1-3).
  *
  * Letters: m = nK outputs, p parameters, n samples, K = m / n outputs per
  * sample, B the SGD batch. With a distributed model (model->comm) m, the
@@ -18,6 +19,7 @@
 #include "core/comm.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "linop/linop.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -64,6 +66,8 @@ typedef struct trainer {
   js_linop *current;  /* GD, Adam: J(theta_t) on all samples, real.residual from
                          its forward pass; J_0 at the start */
   js_space *space0;   /* I(theta_0), with overlap_rank */
+  double lambda0;     /* lambda_1 of J_0 once known (the automatic rate, the
+                         Jacobian's change), else 0 */
   run real, lin;
 } trainer;
 
@@ -192,22 +196,48 @@ static int trainer_alloc(trainer *t) {
   return JS_OK;
 }
 
-/* eta = 1 / lambda_1^2 of J(theta_0): the largest step for which GD on the
- * linearised loss cannot diverge along u_1 (doc/DESIGN.md section 1). */
-static int automatic_lr(trainer *t) {
+/* The accuracy of ||J_t - J_0||_2: GKL stops when the residual bound is
+ * CHANGE_TOL / 100 of the value (js_svds_options.tol), which bounds its
+ * error. The Gram side would meet the same tol only with residuals near
+ * sqrt(tol), above what js_svds still counts as a triplet. */
+#define CHANGE_TOL 1e-6
+
+/* *sigma = lambda_1 of op (0 for a zero operator), from the seed's start
+ * vector: by js_svds's defaults, or by GKL to CHANGE_TOL (by_gkl). */
+static int lambda_1(const trainer *t, js_linop *op, int by_gkl, double *sigma) {
   js_svds_options so;
   js_svds_options_init_defaults(&so);
   so.top = 1;
   so.seed = t->opt->seed;
   so.want_vectors = 0;
+  if (by_gkl) {
+    so.method = JS_SVDS_GKL;
+    so.tol = CHANGE_TOL;
+  }
   js_svds_result *res = NULL;
-  int status = js_svds(t->jacobian, &so, &res);
-  if (status == JS_OK && !(res->sigma[0] > 0))
-    status = js_fail(JS_EINVAL, "train: lambda_1 of J(theta_0) is %g: no automatic "
-                     "learning rate", res->sigma[0]);
-  if (status == JS_OK)
-    t->lr = 1.0 / (res->sigma[0] * res->sigma[0]);
+  int status = js_svds(op, &so, &res);
+  *sigma = status == JS_OK && res->rank > 0 ? res->sigma[0] : 0.0;
   js_svds_result_free(res);
+  return status;
+}
+
+/* t->lambda0 = lambda_1 of J_0, solved once for either use (`what`). */
+static int hold_lambda0(trainer *t, const char *what) {
+  if (t->lambda0 > 0)
+    return JS_OK;
+  int status = lambda_1(t, t->jacobian, 0, &t->lambda0);
+  if (status == JS_OK && !(t->lambda0 > 0))
+    status = js_fail(JS_EINVAL, "train: lambda_1 of J(theta_0) is %g: no %s", t->lambda0,
+                     what);
+  return status;
+}
+
+/* eta = 1 / lambda_1^2 of J(theta_0): the largest step for which GD on the
+ * linearised loss cannot diverge along u_1 (doc/DESIGN.md section 1). */
+static int automatic_lr(trainer *t) {
+  int status = hold_lambda0(t, "automatic learning rate");
+  if (status == JS_OK)
+    t->lr = 1.0 / (t->lambda0 * t->lambda0);
   return status;
 }
 
@@ -350,25 +380,41 @@ static int space_of(const trainer *t, js_linop *op, js_space **out) {
   return status;
 }
 
+/* ||J(theta_t) - J_0||_2 / lambda_1(J_0), op = J(theta_t). */
+static int jacobian_change(trainer *t, js_linop *op, double *change) {
+  js_linop *difference = NULL;
+  double sigma = 0;
+  int status = js_linop_difference(op, t->jacobian, &difference);
+  if (!status)
+    status = lambda_1(t, difference, 1, &sigma);
+  js_linop_free(difference);
+  *change = sigma / t->lambda0;
+  return status;
+}
+
 /* The adaptation at theta_t (real run): ||r_t - (r_0 + J_0 (theta_t -
- * theta_0))|| = ||f(theta_t) - f(theta_0) - J_0 (theta_t - theta_0)||, and
- * the overlap of I(theta_t) with I(theta_0). */
+ * theta_0))|| = ||f(theta_t) - f(theta_0) - J_0 (theta_t - theta_0)||, the
+ * overlap of I(theta_t) with I(theta_0) and the change of J. */
 static int measure(trainer *t, js_train_state *state) {
   int status = JS_OK;
   if (taylor(t->opt) && !(status = linear_residual(t, t->real.theta, t->work_m)))
     state->taylor_rem =
         distance(t->model->comm, t->m, t->real.residual, t->work_m, t->work_m);
-  if (status || !t->space0)
+  /* theta_0 is J_0's own point: no solve for a change of exactly 0. */
+  int change = t->opt->jacobian_change && state->step > 0;
+  if (t->opt->jacobian_change && !change)
+    state->jacobian_change = 0;
+  if (status || (!t->space0 && !change))
     return status;
   js_linop *op = t->current; /* GD, Adam: J(theta_t) is held */
   js_space *space = NULL;
   if (!op)
     status = t->model->jacobian(t->model->ctx, t->real.theta, NULL, t->model->n_samples,
                                 NULL, &op);
-  if (!status)
-    status = space_of(t, op, &space);
-  if (!status)
+  if (!status && t->space0 && !(status = space_of(t, op, &space)))
     status = js_space_overlap(t->space0, space, NULL, &state->space_overlap);
+  if (!status && change)
+    status = jacobian_change(t, op, &state->jacobian_change);
   js_space_free(space);
   if (op != t->current)
     js_linop_free(op);
@@ -426,7 +472,8 @@ static int report(trainer *t, int64_t step, double loss, js_train_callback callb
                           .lin_gap = NAN,
                           .lin_dist = NAN,
                           .taylor_rem = NAN,
-                          .space_overlap = NAN};
+                          .space_overlap = NAN,
+                          .jacobian_change = NAN};
   int status = measured(t->opt, step) ? measure(t, &state) : JS_OK;
   if (status)
     return status;
@@ -501,11 +548,16 @@ static int hold_j0(trainer *t, double *f) {
                                           t->model->n_samples, f, &t->jacobian));
 }
 
-/* I(theta_0) of J_0, when the overlap is measured. */
-static int hold_space0(trainer *t) {
-  return t->opt->overlap_rank > 0 && t->opt->measure_every > 0
-             ? space_of(t, t->jacobian, &t->space0)
-             : JS_OK;
+/* What the measurements compare with at theta_0: I(theta_0) for the
+ * overlap, lambda_1(J_0) for the Jacobian's change. */
+static int hold_measures0(trainer *t) {
+  const js_train_options *o = t->opt;
+  int status = o->overlap_rank > 0 && o->measure_every > 0
+                   ? space_of(t, t->jacobian, &t->space0)
+                   : JS_OK;
+  return !status && o->jacobian_change && o->measure_every > 0
+             ? hold_lambda0(t, "relative change of the Jacobian")
+             : status;
 }
 
 /* The trainer as it was after step s->step (checked by check_snapshot), the
@@ -532,7 +584,7 @@ static int restore(trainer *t, const js_train_snapshot *s, double *loss) {
   if (!status && recompute_res0)
     js_axpy(t->m, -1.0, t->y, t->res0);
   if (!status)
-    status = hold_space0(t);
+    status = hold_measures0(t);
   *loss = NAN;
   return status || t->opt->optimizer == JS_OPTIM_SGD ? status : hold_current(t, s->step, loss);
 }
@@ -560,7 +612,7 @@ static int start(trainer *t, const double *theta, double *loss) {
     memcpy(t->lin.theta, theta, sizeof(double) * (size_t)t->p);
     memcpy(t->lin.residual, t->real.residual, sizeof(double) * (size_t)t->m);
   }
-  return status ? status : hold_space0(t);
+  return status ? status : hold_measures0(t);
 }
 
 /* ---------------------------------------------------------------- the loop */

@@ -22,7 +22,7 @@
 static struct {
   const char *steps, *lr, *optimizer, *batch, *every, *space, *rank, *cutoff, *save, *csv,
       *json, *checkpoint, *checkpoint_every, *resume, *lr_decay, *epochs;
-  int linearized, overlap, quiet;
+  int linearized, overlap, jacobian_change, quiet;
 } args;
 
 static const cli_opt train_options[] = {
@@ -46,6 +46,8 @@ static const cli_opt train_options[] = {
      "and lin_dist", NULL, &args.linearized},
     {"overlap", NULL, "a space_overlap column: ||U_0^T U_t||_F^2 / R of I(theta_0) and "
      "I(theta_t) (a top-R solve at every row)", NULL, &args.overlap},
+    {"jacobian-change", NULL, "a jacobian_change column: ||J(theta_t) - J_0||_2 / ||J_0||_2 "
+     "(a top-1 solve at every row)", NULL, &args.jacobian_change},
     {"save", "DIR", "write the final weights to DIR/W1.npy ... WL.npy", &args.save, NULL},
     {"checkpoint", "DIR", "keep the run's state in DIR/checkpoint (written atomically)",
      &args.checkpoint, NULL},
@@ -141,6 +143,7 @@ static int parse_settings(const cli_problem *pb, const js_dataset *test, setting
     return 2;
   }
   opt->overlap_rank = args.overlap ? st->solver.top : 0;
+  opt->jacobian_change = args.jacobian_change;
   if ((args.checkpoint || args.resume || args.overlap) && cli_ranks() > 1) {
     cli_error("--checkpoint, --resume and --overlap run on one process (not under mpirun)");
     return 2;
@@ -327,7 +330,8 @@ int cli_train(int argc, char **argv) {
                      "||Pi_N r_t|| (test_res_*: on the test data, with the Jacobian on the test\n"
                      "inputs), dist_from_init = ||theta_t - theta_0||, taylor_rem = ||f(theta_t)\n"
                      "- f(theta_0) - J_0 (theta_t - theta_0)|| (one J_0 product a row),\n"
-                     "space_overlap (--overlap), lin_gap = ||r_t - r~_t||, lin_dist =\n"
+                     "space_overlap (--overlap), jacobian_change = ||J(theta_t) - J_0||_2 /\n"
+                     "||J_0||_2 (--jacobian-change), lin_gap = ||r_t - r~_t||, lin_dist =\n"
                      "||theta_t - theta~_t||; with --corrupt, true_error against the clean labels.",
                      argc, argv, groups);
   if (rc)
@@ -362,6 +366,7 @@ int cli_train(int argc, char **argv) {
                      .space_step = st.space >= 0 ? st.space : -1,
                      .linearized = st.train.linearized, .last_step = -1,
                      .scheduled = st.train.n_decays > 0, .overlap = args.overlap,
+                     .jacobian_change = args.jacobian_change,
                      .clean = corrupted ? &st.corruption.clean : NULL,
                      .corruption = corrupted ? st.corruption.delta : NULL};
   if (args.every && cli_int("every", args.every, 1, INT64_MAX, &tr.every)) {
@@ -369,7 +374,7 @@ int cli_train(int argc, char **argv) {
     goto done;
   }
   tr.every = tr.every < 1 ? 1 : tr.every;
-  st.train.measure_every = tr.every; /* taylor_rem (and space_overlap) on every row */
+  st.train.measure_every = tr.every; /* taylor_rem (space_overlap, jacobian_change) a row */
   st.train.report_every = tr.every;  /* SGD: the full residual on the rows only */
   cli_progress_init(&tr.progress, args.quiet);
   if ((rc = train_track_init(&tr)) || (rc = cli_results_open(&out, args.json, args.csv)))

@@ -10,10 +10,10 @@
 static const char *const config_names[TRAIN_CONFIG_LEN] = {
     "--steps", "--optimizer", "--linearized", "--batch", "--seed", "--every",
     "--space", "--lr", "--corrupt", "number of outputs (data)", "number of parameters (model)",
-    "number of test outputs (test data)", "--overlap"};
+    "number of test outputs (test data)", "--overlap", "--jacobian-change"};
 
-/* A train_row as 15 doubles: the step, then the values in order. */
-enum { ROW_VALUES = 15 };
+/* A train_row as 16 doubles: the step, then the values in order. */
+enum { ROW_VALUES = 16 };
 
 static int64_t outputs(const js_dataset *data) {
   return data ? data->n_samples * data->n_outputs : 0;
@@ -41,7 +41,8 @@ void train_checkpoint_identify(train_checkpoint *cp, const js_train_options *opt
                                       opt->optimizer == JS_OPTIM_SGD ? opt->batch : 0,
                                       (int64_t)opt->seed, tr->every, space, bits_of(opt->lr),
                                       bits_of(corrupt), outputs(tr->train), p,
-                                      outputs(tr->test), opt->overlap_rank};
+                                      outputs(tr->test), opt->overlap_rank,
+                                      opt->jacobian_change};
   memcpy(cp->config, config, sizeof config);
   uLong crc = crc32(0L, Z_NULL, 0);
   const js_dataset *sets[2] = {tr->train, tr->test};
@@ -76,7 +77,7 @@ int train_checkpoint_write(void *ctx, const js_train_snapshot *s) {
                                  r->res_info, r->res_nuisance, r->test_res_info,
                                  r->test_res_nuisance, r->dist_from_init, r->lin_gap,
                                  r->lin_dist, r->lr, r->true_error, r->taylor_rem,
-                                 r->space_overlap};
+                                 r->space_overlap, r->jacobian_change};
     memcpy(rows + k * ROW_VALUES, values, sizeof values);
   }
   int keep = tr->keep_residuals;
@@ -169,7 +170,7 @@ static int restore_track(train_track *tr, const ckpt_file *f, int64_t step) {
     const double *v = rows + k * ROW_VALUES;
     tr->rows[k] = (train_row){(int64_t)v[0], v[1], v[2], v[3], v[4], v[5],
                               v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13],
-                              v[14]};
+                              v[14], v[15]};
   }
   tr->n_rows = n_rows;
   tr->last_step = step;

@@ -10,7 +10,7 @@
 #include "cli/train_track.h"
 #include "jacspec.h"
 
-enum { TRAIN_CONFIG_LEN = 13 };
+enum { TRAIN_CONFIG_LEN = 14 };
 
 typedef struct train_checkpoint {
   const char *dir;      /* --checkpoint DIR, or NULL */

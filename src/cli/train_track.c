@@ -12,7 +12,7 @@
 
 /* The columns after `step`, and which runs have them. */
 enum { ALWAYS, WITH_TEST, WITH_SPACE, WITH_TEST_SPACE, WITH_LIN, WITH_SCHEDULE,
-       WITH_CORRUPT, WITH_OVERLAP };
+       WITH_CORRUPT, WITH_OVERLAP, WITH_JACOBIAN_CHANGE };
 static const struct {
   const char *name;
   size_t offset;
@@ -29,6 +29,7 @@ static const struct {
     {"dist_from_init", offsetof(train_row, dist_from_init), ALWAYS},
     {"taylor_rem", offsetof(train_row, taylor_rem), ALWAYS},
     {"space_overlap", offsetof(train_row, space_overlap), WITH_OVERLAP},
+    {"jacobian_change", offsetof(train_row, jacobian_change), WITH_JACOBIAN_CHANGE},
     {"lin_gap", offsetof(train_row, lin_gap), WITH_LIN},
     {"lin_dist", offsetof(train_row, lin_dist), WITH_LIN},
     {"lr", offsetof(train_row, lr), WITH_SCHEDULE},
@@ -44,6 +45,7 @@ static int has_column(const train_track *tr, int c) {
   case WITH_SCHEDULE: return tr->scheduled;
   case WITH_CORRUPT: return tr->corruption != NULL;
   case WITH_OVERLAP: return tr->overlap;
+  case WITH_JACOBIAN_CHANGE: return tr->jacobian_change;
   default: return 1;
   }
 }
@@ -159,7 +161,8 @@ int train_track_step(void *ctx, const js_train_state *st) {
                      .lr = st->lr,
                      .true_error = NAN,
                      .taylor_rem = st->taylor_rem,
-                     .space_overlap = st->space_overlap};
+                     .space_overlap = st->space_overlap,
+                     .jacobian_change = st->jacobian_change};
   int64_t m = n_outputs(tr->train), m_test = n_outputs(tr->test);
   if (tr->corruption) { /* f - y_clean = r + (y_corrupted - y_clean) */
     for (int64_t i = 0; i < m; i++)

@@ -18,6 +18,7 @@ typedef struct train_row {
   double true_error;    /* with --corrupt: the error against the clean labels */
   double taylor_rem;    /* ||f(theta_t) - f(theta_0) - J_0 (theta_t - theta_0)|| */
   double space_overlap; /* ||U_0^T U_t||_F^2 / r (--overlap) */
+  double jacobian_change; /* ||J(theta_t) - J_0||_2 / ||J_0||_2 (--jacobian-change) */
 } train_row;
 
 typedef struct train_track {
@@ -31,6 +32,7 @@ typedef struct train_track {
   int linearized;
   int scheduled;              /* a learning-rate schedule: an lr column */
   int overlap;                /* --overlap: a space_overlap column */
+  int jacobian_change;        /* --jacobian-change: a jacobian_change column */
   /* --corrupt: the training data with its clean labels (borrowed) and the
    * corruption vector y_corrupted - y_clean (nK, borrowed); NULL without. */
   const js_dataset *clean;

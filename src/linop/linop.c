@@ -110,6 +110,14 @@ int js_linop_apply_t(js_linop *op, int64_t n_vectors, const double *y, double *x
   return js_comm_agree(op->comm, status ? status : summed);
 }
 
+int js_linop_apply_local(js_linop *op, int transpose, int64_t n_vectors, const double *in,
+                         double *out) {
+  if (n_vectors < 1)
+    return js_fail(JS_EINVAL, "operator apply: %lld vectors", (long long)n_vectors);
+  *(transpose ? &op->n_apply_t : &op->n_apply) += n_vectors;
+  return op->apply(op->ctx, transpose, n_vectors, in, out);
+}
+
 int64_t js_linop_apply_count(const js_linop *op) { return op->n_apply; }
 int64_t js_linop_apply_t_count(const js_linop *op) { return op->n_apply_t; }
 

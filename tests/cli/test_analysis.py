@@ -229,6 +229,33 @@ def case_train_adaptation_and_split_compare(tmp):
     assert not os.path.exists(f"{tmp}/o.json")
 
 
+def case_train_jacobian_change(tmp):
+    """jacobian_change = ||J(theta_t) - J_0||_2 / ||J_0||_2: 0 at step 0, finite
+    and positive on the later rows, the same in the CSV; between Weyl's
+    |lambda_1(J_T) - lambda_1(J_0)| / lambda_1(J_0) and the triangle
+    inequality's 1 + lambda_1(J_T) / lambda_1(J_0), both from spectrum on the
+    saved weights; exactly 0 for a linear model, whose J does not depend on
+    theta."""
+    res = train_rows("--steps", "30", "--every", "10", "--space", "none", "--jacobian-change",
+                     "--save-init", f"{tmp}/w0", "--save", f"{tmp}/w1", "--csv", f"{tmp}/t.csv")
+    rows = res["rows"]
+    assert [r["step"] for r in rows] == [0, 10, 20, 30], rows
+    assert list(rows[0].keys())[-1] == "jacobian_change" and rows[0]["jacobian_change"] == 0
+    assert all(math.isfinite(r["jacobian_change"]) and r["jacobian_change"] > 0
+               for r in rows[1:]), rows
+    with open(f"{tmp}/t.csv") as f:
+        table = list(csv.DictReader(f))
+    assert [float(r["jacobian_change"]) for r in table] == [r["jacobian_change"] for r in rows]
+    lambda_0, lambda_t = (as_json("spectrum", *SMALL, "--init", f"{tmp}/{w}", "--top", "1")
+                          ["singular_values"][0] for w in ("w0", "w1"))
+    change = rows[-1]["jacobian_change"]
+    weyl = abs(lambda_t - lambda_0) / lambda_0
+    assert weyl * (1 - 1e-8) <= change <= 1 + lambda_t / lambda_0, (weyl, change, lambda_t)
+    linear = as_json("train", "--data", "gmm:n=30,classes=3,dim=6", "--hidden", "none",
+                     "--steps", "4", "--every", "2", "--space", "none", "--jacobian-change")
+    assert [r["jacobian_change"] for r in linear["rows"]] == [0, 0, 0], linear["rows"]
+
+
 def case_corrupt_split_and_train_agree(tmp):
     """split --corrupt and train --corrupt change exactly the same labels
     (--save-labels of both, against the clean ones); train's true_error is

@@ -85,7 +85,8 @@ def case_resume_sgd_bitwise(tmp):
 
 
 def case_resume_adam_bitwise(tmp):
-    resume_matches(tmp, BASE + ["--optimizer", "adam", "--lr", "1e-3", "--space", "300"])
+    resume_matches(tmp, BASE + ["--optimizer", "adam", "--lr", "1e-3", "--space", "300",
+                                "--jacobian-change"])
 
 
 def case_resume_refuses(tmp):
@@ -98,6 +99,7 @@ def case_resume_refuses(tmp):
     other = ["--data", "gmm:n=30,classes=3,dim=5,seed=9"] + small[2:]
     fails("train", *other, "--resume", ckpt, words=["other data"])
     fails("train", *small, "--optimizer", "adam", "--resume", ckpt, words=["--optimizer"])
+    fails("train", *small, "--jacobian-change", "--resume", ckpt, words=["--jacobian-change"])
     data = bytearray(read(f"{ckpt}/checkpoint"))
     data[100] ^= 1
     with open(f"{ckpt}/checkpoint", "wb") as f:

@@ -104,7 +104,7 @@ def case_split(tmp):
 def case_train(tmp):
     skip_without_mpi()
     args = ["train", "--quiet", "--steps", "20", "--every", "5", "--rank", "4",
-            "--linearized", *OUTPUTS]
+            "--linearized", "--jacobian-change", *OUTPUTS]
     one = json.loads(run(*args, "--json", "-", "--threads", "1").stdout)
     for n in (2, 3):
         many = json.loads(mpirun(n, *args, "--json", "-").stdout)
@@ -112,7 +112,7 @@ def case_train(tmp):
         assert len(one["rows"]) == len(many["rows"]) == 5, many["rows"]
         for a, b in zip(one["rows"], many["rows"]):
             for key in ("loss", "train_error", "dist_from_init", "res_info", "res_nuisance",
-                        "lin_gap", "lin_dist"):
+                        "lin_gap", "lin_dist", "jacobian_change"):
                 close(a[key], b[key], f"step {a['step']} {key} on {n} ranks")
 
 
