@@ -8,8 +8,9 @@
 #   ./run.sh ci     what .ci/run does: test, then build with the address and
 #                   undefined-behaviour sanitizers (./build-sanitize) and run
 #                   the unit and command-line tests there too
-#   ./run.sh fuzz [SECONDS]  build the libFuzzer targets with clang (in
-#                   ./build-fuzz) and run each for SECONDS (default 60)
+#   ./run.sh fuzz [SECONDS [JOBS]]  build the libFuzzer targets with clang
+#                   (in ./build-fuzz) and run each for SECONDS (default 60),
+#                   JOBS of them at a time (default 1)
 #   ./run.sh bench [ARGS]  install python3-torch and python3-scipy too, build,
 #                   and time jacspec against the torch + scipy peer in one run
 #                   (bench/vs_peer.py ARGS: --per-class M --top R --threads N)
@@ -103,41 +104,70 @@ ci() {
   return $status
 }
 
-# Each target for $1 seconds, new inputs kept in build-fuzz/corpus/TARGET
-# beside the seeds of tests/fuzz/corpus/TARGET (and the past crashes of
-# tests/fuzz/regressions/TARGET); a crash, leak, timeout or huge allocation
-# is saved as build-fuzz/crashes/TARGET-* and fails the run. Copy it into
-# tests/fuzz/regressions/TARGET/: the fuzz_replay_TARGET test then runs it.
+# Each target for $1 seconds, $2 targets at a time (default 1), new inputs
+# kept in build-fuzz/corpus/TARGET beside the seeds of tests/fuzz/corpus/TARGET
+# (and the past crashes of tests/fuzz/regressions/TARGET); a crash, leak,
+# timeout or huge allocation is saved as build-fuzz/crashes/TARGET-* and fails
+# the run. Copy it into tests/fuzz/regressions/TARGET/: the fuzz_replay_TARGET
+# test then runs it.
 fuzz() {
   seconds=${1:-60}
+  jobs=${2:-1}
   [ -f build-fuzz/build.ninja ] ||
     CC=clang meson setup build-fuzz -Dfuzz=enabled -Db_lundef=false \
       --buildtype=debugoptimized >/dev/null
   ninja -C build-fuzz >/dev/null
   mkdir -p build-fuzz/crashes
+  # Target i runs in group i mod jobs; each group runs its targets in turn.
+  rm -f build-fuzz/group*.list
+  group=0
+  for name in $(fuzz_targets); do
+    echo "$name" >>"build-fuzz/group$group.list"
+    group=$(((group + 1) % jobs))
+  done
+  group=0
+  while [ "$group" -lt "$jobs" ] && [ -f "build-fuzz/group$group.list" ]; do
+    (for name in $(cat "build-fuzz/group$group.list"); do fuzz_one "$name" "$seconds"; done) &
+    group=$((group + 1))
+  done
+  wait
+  rm -f build-fuzz/group*.list
   status=0
-  for src in tests/fuzz/fuzz_*.c; do
-    target=$(basename "$src" .c)
-    name=${target#fuzz_}
-    [ "$name" = util ] && continue
-    mkdir -p "build-fuzz/corpus/$name"
-    # -close_fd_mask=3: the parsers' error lines would drown libFuzzer's own.
-    if ! "build-fuzz/tests/fuzz/$target" -max_total_time="$seconds" -timeout=10 \
-        -rss_limit_mb=2048 -malloc_limit_mb=512 -close_fd_mask=3 -print_final_stats=1 \
-        -artifact_prefix="build-fuzz/crashes/$name-" \
-        "build-fuzz/corpus/$name" "tests/fuzz/corpus/$name" \
-        $(ls -d "tests/fuzz/regressions/$name" 2>/dev/null) >"build-fuzz/$name.log" 2>&1; then
-      status=1
-      echo "$name: FAILED (build-fuzz/$name.log)"
-      grep -m1 -E "ERROR|SUMMARY|runtime error" "build-fuzz/$name.log" || true
-      continue
-    fi
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-fuzz/$name.log")
-    cov=$(grep -E '^#[0-9]+' "build-fuzz/$name.log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*')
-    echo "$name: $runs runs, $cov, corpus $(ls "build-fuzz/corpus/$name" | wc -l) files"
+  for name in $(fuzz_targets); do
+    cat "build-fuzz/$name.result"
+    grep -q FAILED "build-fuzz/$name.result" && status=1
   done
   fuzz_coverage
   return $status
+}
+
+fuzz_targets() {
+  for src in tests/fuzz/fuzz_*.c; do
+    name=$(basename "$src" .c)
+    name=${name#fuzz_}
+    [ "$name" = util ] || echo "$name"
+  done
+}
+
+# One target for $2 seconds; its line of results in build-fuzz/NAME.result.
+fuzz_one() {
+  name=$1
+  mkdir -p "build-fuzz/corpus/$name"
+  # -close_fd_mask=3: the parsers' error lines would drown libFuzzer's own.
+  if ! "build-fuzz/tests/fuzz/fuzz_$name" -max_total_time="$2" -timeout=10 \
+      -rss_limit_mb=2048 -malloc_limit_mb=512 -close_fd_mask=3 -print_final_stats=1 \
+      -artifact_prefix="build-fuzz/crashes/$name-" \
+      "build-fuzz/corpus/$name" "tests/fuzz/corpus/$name" \
+      $(ls -d "tests/fuzz/regressions/$name" 2>/dev/null) >"build-fuzz/$name.log" 2>&1; then
+    { echo "$name: FAILED (build-fuzz/$name.log)"
+      grep -m1 -E "ERROR|SUMMARY|runtime error" "build-fuzz/$name.log" || true
+    } >"build-fuzz/$name.result"
+    return
+  fi
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-fuzz/$name.log")
+  cov=$(grep -E '^#[0-9]+' "build-fuzz/$name.log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*')
+  echo "$name: $runs runs, $cov, corpus $(ls "build-fuzz/corpus/$name" | wc -l) files" \
+    >"build-fuzz/$name.result"
 }
 
 # Line coverage of the sources each target names in its "Covers:" line, by
@@ -148,10 +178,8 @@ fuzz_coverage() {
     CC=clang meson setup build-coverage --buildtype=debug \
       -Dc_args="-fprofile-instr-generate -fcoverage-mapping -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION" \
       -Dc_link_args=-fprofile-instr-generate >/dev/null
-  for src in tests/fuzz/fuzz_*.c; do
-    target=$(basename "$src" .c)
-    name=${target#fuzz_}
-    sources=$(sed -n 's|^/\* Covers: \(.*\) \*/$|\1|p' "$src")
+  for name in $(fuzz_targets); do
+    sources=$(sed -n 's|^/\* Covers: \(.*\) \*/$|\1|p' "tests/fuzz/fuzz_$name.c")
     [ -n "$sources" ] || continue
     ninja -C build-coverage "tests/fuzz/replay_$name" >/dev/null
     rm -f "build-coverage/$name.profraw"
@@ -178,7 +206,7 @@ case "${1:-}" in
   build) deps; build ;;
   demo) deps; build; build/src/cli/jacspec spectrum ;;
   test) deps; build; tests ;;
-  fuzz) deps $FUZZ_PACKAGES; fuzz "${2:-60}" ;;
+  fuzz) deps $FUZZ_PACKAGES; fuzz "${2:-60}" "${3:-1}" ;;
   ci) deps; build; sanitize_build; ci ;;
   # Debian's python3, not one earlier in PATH: that is where the packages are.
   bench) shift; deps python3-torch python3-scipy; build; /usr/bin/python3 bench/vs_peer.py "$@" ;;

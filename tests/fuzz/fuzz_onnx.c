@@ -1,6 +1,6 @@
 /* libFuzzer target: js_net_load_onnx on arbitrary bytes. */
-/* Covers: src/model/onnx/read.c src/model/onnx/import_ops.c
- * src/model/onnx/import_arith.c src/model/onnx/tensor.c */
+/* run.sh's coverage report reads the next line, which must stay one line. */
+/* Covers: src/model/onnx/read.c src/model/onnx/import_ops.c src/model/onnx/import_arith.c src/model/onnx/tensor.c */
 #include "fuzz_util.h"
 
 #include <stdlib.h>
