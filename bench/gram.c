@@ -84,7 +84,7 @@ static int run(const void *ctx, void *out) {
   js_mlp_options mo;
   js_mlp_options_init_defaults(&mo);
   mo.widths = widths;
-  int rc = bench_fashion_mnist_3c(cfg->per_class, &data) ||
+  int rc = bench_fashion_mnist_3c(cfg->per_class, 0, 1, &data) ||
            js_net_create_mlp(&mo, &net);
   js_svds_options so;
   js_svds_options_init_defaults(&so);

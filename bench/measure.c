@@ -59,13 +59,15 @@ int64_t bench_arg(int argc, char **argv, const char *name, int64_t fallback) {
   return fallback;
 }
 
-int bench_fashion_mnist_3c(int64_t per_class, js_dataset **out) {
+int bench_fashion_mnist_3c(int64_t per_class, int part, int parts, js_dataset **out) {
   int32_t classes[3] = {0, 1, 2};
   js_idx_options idx;
   js_idx_options_init_defaults(&idx);
   idx.classes = classes;
   idx.n_classes = 3;
   idx.per_class = per_class;
+  idx.part = part;
+  idx.parts = parts;
   int rc = js_dataset_fashion_mnist("train", &idx, out);
   return rc ? rc : js_dataset_normalize(*out);
 }

@@ -36,7 +36,8 @@ int64_t bench_arg(int argc, char **argv, const char *name, int64_t fallback);
 
 /* Issue 12's fmnist-3c data: the first per_class Fashion-MNIST training
  * images of T-shirt, trouser and pullover, scaled to unit norm, as
- * `--data fashion-mnist:train --classes 0,1,2 --per-class M` loads them. */
-int bench_fashion_mnist_3c(int64_t per_class, js_dataset **out);
+ * `--data fashion-mnist:train --classes 0,1,2 --per-class M` loads them;
+ * only shard `part` of `parts` of them (js_idx_options; 0, 1: all). */
+int bench_fashion_mnist_3c(int64_t per_class, int part, int parts, js_dataset **out);
 
 #endif

@@ -130,7 +130,7 @@ static int run(const void *ctx, void *out) {
   ro.depth = cfg->depth;
   ro.width = cfg->width;
   ro.n_outputs = 3;
-  int rc = bench_fashion_mnist_3c(cfg->per_class, &data);
+  int rc = bench_fashion_mnist_3c(cfg->per_class, 0, 1, &data);
   if (!rc) {
     ro.input = data->shape;
     rc = js_net_create_resnet(&ro, &net);

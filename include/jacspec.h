@@ -257,19 +257,26 @@ typedef struct js_idx_options {
   int n_classes;          /* length of classes */
   int64_t per_class;      /* keep the first m samples of each kept class in
                              file order (0: all of them) */
+  /* Only shard `part` of `parts` (js_shard_range) of the kept samples: the
+   * labels are read whole to decide which samples are kept, the images
+   * streamed and only this shard's converted. parts 0 or 1: all. */
+  int part, parts;
 } js_idx_options;
-/* All classes, all samples. */
+/* All classes, all samples, one part. */
 void js_idx_options_init_defaults(js_idx_options *opt);
 
 /* An MNIST-format (IDX) pair: images_path holds unsigned bytes with magic
  * 0x00000803 and big-endian dims n x rows x cols; labels_path holds n
  * unsigned bytes with magic 0x00000801. x is n x (rows*cols), each pixel
  * byte / 255; labels are one-hot encoded into y; samples keep file order.
- * opt may be NULL (defaults). Errors: JS_EIO (cannot open), JS_EFORMAT
- * (wrong magic, truncation, trailing bytes, image and label counts that
- * differ; the message names the file and the record), JS_EINVAL (a class
- * id that does not occur in the labels, a repeated class id, per_class
- * larger than a class holds: the message names the class and its count). */
+ * opt may be NULL (defaults). With opt->parts > 1 the data set is a shard
+ * (first_sample, total_samples) of the kept samples, and every part reads
+ * (and checks) both files to their ends. Errors: JS_EIO (cannot open),
+ * JS_EFORMAT (wrong magic, truncation, trailing bytes, image and label
+ * counts that differ; the message names the file and the record),
+ * JS_EINVAL (a class id that does not occur in the labels, a repeated
+ * class id, per_class larger than a class holds: the message names the
+ * class and its count; more parts than kept samples). */
 int js_dataset_idx(const char *images_path, const char *labels_path,
                    const js_idx_options *opt, js_dataset **out);
 
@@ -293,6 +300,13 @@ int js_dataset_fashion_mnist(const char *split, const js_idx_options *opt,
  * that is not a finite number, a label that is not a non-negative
  * integer. */
 int js_dataset_csv(const char *path, const char *label_column, js_dataset **out);
+/* The same for shard `part` of `parts` (js_shard_range) of the rows: every
+ * row is read and checked (each part finds the same errors), only the
+ * shard's are converted and kept, K is the largest id of all rows + 1. The
+ * data set is a shard (first_sample, total_samples) when parts > 1;
+ * JS_EINVAL when there are more parts than rows. */
+int js_dataset_csv_shard(const char *path, const char *label_column, int part, int parts,
+                         js_dataset **out);
 
 /* Parity (monomial) data: x uniform in {-1, +1}^bits, real-valued target
  * y = prod_{j in S} x_j (K = 1, labels NULL) for a hidden subset S of

@@ -1,6 +1,7 @@
 /* CSV reading: files written here, with and without a header, and each
  * kind of bad input naming the file, line and column. */
 #include "scratch.h"
+#include "shards.h"
 
 #include "jacspec.h"
 
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Writes text to scratch file `name` (gzipped when gzip) and reads it. */
@@ -115,11 +117,62 @@ static void test_bad_label_column(void **state) {
   assert_null(data);
 }
 
+/* 11 rows between blank and CRLF lines: read in 1..11 parts (even and
+ * uneven ones), part by part, each holds the whole read's rows. The
+ * largest label is in the last row only, so K comes from every row. */
+static void test_shards(void **state) {
+  (void)state;
+  enum { ROWS = 11 };
+  const char *text = "f1,label,f2\n\n1,0,2\n3,1,4\r\n5,2,6\n \n7,0,8\n9,1,10\n11,2,12\n"
+                     "13,0,14\n15,1,16\n\n17,2,18\n19,0,20\n21,5,22";
+  char path[256];
+  js_dataset *whole = NULL, *shards[ROWS + 1] = {NULL};
+  assert_int_equal(load("shards.csv.gz", text, 1, "label", path, &whole), JS_OK);
+  const int32_t labels[ROWS] = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 5};
+  double x[2 * ROWS];
+  for (int i = 0; i < 2 * ROWS; i++)
+    x[i] = i + 1; /* the features run 1, 2, 3, ... as written */
+  assert_rows(whole, ROWS, 2, 6, x, labels);
+  for (int parts = 1; parts <= ROWS; parts++) {
+    for (int part = 0; part < parts; part++)
+      assert_int_equal(js_dataset_csv_shard(path, "label", part, parts, &shards[part]), JS_OK);
+    assert_shards_equal(whole, shards, parts);
+    for (int part = 0; part < parts; part++)
+      js_dataset_free(shards[part]);
+  }
+  assert_failure(js_dataset_csv_shard(path, "label", ROWS, ROWS + 1, &shards[0]), JS_EINVAL,
+                 path, "cannot be split", NULL);
+  assert_null(shards[0]);
+  js_dataset_free(whole);
+}
+
+/* A bad row fails every part with the same message, whether or not it is
+ * among the part's rows: each part checks every row. */
+static void test_every_part_checks_every_row(void **state) {
+  (void)state;
+  char path[256], first[1024];
+  js_dataset *data = NULL;
+  scratch_path(path, sizeof path, "lastbad.csv");
+  const char *bad[] = {"a,b\n1,0\n2,1\n3,0\n4,1\n5,x7\n", "a,b\n1,0\n2,1\n3,0\n4,1\n5\n"};
+  for (int k = 0; k < 2; k++) {
+    scratch_write(path, bad[k], strlen(bad[k]), 0);
+    for (int part = 0; part < 3; part++) {
+      assert_failure(js_dataset_csv_shard(path, "b", part, 3, &data), JS_EFORMAT, path,
+                     "line 6", NULL);
+      if (part == 0)
+        snprintf(first, sizeof first, "%s", js_last_error());
+      assert_string_equal(js_last_error(), first);
+    }
+  }
+  assert_null(data);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_with_header), cmocka_unit_test(test_without_header),
       cmocka_unit_test(test_bad_shape),   cmocka_unit_test(test_bad_cells),
-      cmocka_unit_test(test_bad_label_column),
+      cmocka_unit_test(test_bad_label_column), cmocka_unit_test(test_shards),
+      cmocka_unit_test(test_every_part_checks_every_row),
   };
   return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

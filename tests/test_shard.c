@@ -4,6 +4,7 @@
  * comm agrees on a status without communicating. */
 #include "jacspec.h"
 #include "scratch.h"
+#include "shards.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,21 +27,6 @@ static void test_ranges_cover_once(void **state) {
       }
       assert_int_equal(next, n);
     }
-}
-
-/* The concatenated shards equal the whole data set, bit for bit. */
-static void assert_shards_equal(const js_dataset *whole, js_dataset *const *shards, int parts) {
-  int64_t at = 0;
-  for (int part = 0; part < parts; part++) {
-    const js_dataset *s = shards[part];
-    assert_int_equal(s->first_sample, at);
-    assert_int_equal(s->total_samples, whole->n_samples);
-    int64_t d = whole->dim, k = whole->n_outputs;
-    assert_memory_equal(s->x, whole->x + at * d, sizeof(double) * (size_t)(s->n_samples * d));
-    assert_memory_equal(s->y, whole->y + at * k, sizeof(double) * (size_t)(s->n_samples * k));
-    at += s->n_samples;
-  }
-  assert_int_equal(at, whole->n_samples);
 }
 
 static void test_gmm_parts(void **state) {

@@ -119,9 +119,15 @@ int cli_library_error(void) {
   return cli_signal_caught() ? 128 + cli_signal_caught() : 1;
 }
 
+/* The parts a file reader splits its samples into: each rank reads its
+ * own rows, unless a shuffle needs them all (keep_shard then cuts them). */
+static int reader_parts(void) { return reader_args.shuffle ? 1 : cli_ranks(); }
+
 /* --classes and --per-class; opt->classes points into `classes`. */
 static int parse_idx_options(js_idx_options *opt, int32_t *classes, int max_classes) {
   js_idx_options_init_defaults(opt);
+  opt->part = cli_rank();
+  opt->parts = reader_parts();
   reader_args.classes_used = 1;
   if (reader_args.classes) {
     int64_t ids[256];
@@ -171,7 +177,9 @@ static int load_csv(const char *path, js_dataset **out) {
     return 2;
   }
   reader_args.label_column_used = 1;
-  return js_dataset_csv(path, reader_args.label_column, out) ? cli_library_error() : 0;
+  return js_dataset_csv_shard(path, reader_args.label_column, cli_rank(), reader_parts(), out)
+             ? cli_library_error()
+             : 0;
 }
 
 static int has_suffix(const char *text, const char *suffix) {
@@ -224,8 +232,8 @@ static int apply_reader_options(const char *name, js_dataset *data) {
   return js_dataset_shuffle(data, seed) ? cli_library_error() : 0;
 }
 
-/* On several ranks, a data set loaded whole (IDX, CSV, lowrank, or any
- * shuffled one) keeps only this rank's samples; shards stay as they are. */
+/* On several ranks, a data set loaded whole (lowrank, or a shuffled file)
+ * keeps only this rank's samples; shards stay as they are. */
 static int keep_shard(js_dataset **data) {
   if (cli_ranks() == 1 || (*data)->total_samples > 0)
     return 0;
@@ -257,9 +265,7 @@ static int load_dataset(const data_args *a, const char *default_spec, char *name
       return 2;
     }
     snprintf(name, name_size, "%s", a->x);
-    /* Each rank reads its own rows, unless a shuffle needs them all. */
-    int parts = reader_args.shuffle ? 1 : cli_ranks();
-    rc = js_dataset_npy_shard(a->x, a->labels, a->targets, cli_rank(), parts, out)
+    rc = js_dataset_npy_shard(a->x, a->labels, a->targets, cli_rank(), reader_parts(), out)
              ? cli_library_error()
              : 0;
   } else if (a->labels || a->targets) {

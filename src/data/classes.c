@@ -8,6 +8,8 @@ void js_idx_options_init_defaults(js_idx_options *opt) {
   opt->classes = NULL;
   opt->n_classes = 0;
   opt->per_class = 0;
+  opt->part = 0;
+  opt->parts = 0;
 }
 
 int js_select_classes(const int32_t *labels, int64_t n, const js_idx_options *opt,

@@ -1,11 +1,19 @@
 /* Tabular data from CSV: numbers separated by commas, one sample a line,
  * an optional header line, one column of integer class ids. */
 #include "core/error.h"
+#include "data/dataset.h"
 #include "data/gzfile.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A line holding nothing but spaces, tabs and carriage returns; it ends at
+ * a newline or (cut in place) at a '\0'. */
+static int is_blank(const char *line) {
+  char end = line[strspn(line, " \t\r")];
+  return end == '\0' || end == '\n';
+}
 
 /* A file cut into lines in place; blank lines are skipped. */
 typedef struct csv_cursor {
@@ -20,10 +28,27 @@ static char *next_line(csv_cursor *c) {
     if (end)
       *end = '\0';
     c->line++;
-    if (line[strspn(line, " \t\r")] != '\0')
+    if (!is_blank(line))
       return line;
   }
   return NULL;
+}
+
+/* The lines of text that are not blank (each is a row, or an error), and
+ * its commas. */
+static int64_t count_lines(const char *text, int64_t *commas) {
+  int64_t lines = 0;
+  *commas = 0;
+  for (const char *line = text; *line;) {
+    const char *end = strchr(line, '\n');
+    if (!end)
+      end = line + strlen(line);
+    lines += !is_blank(line);
+    for (const char *p = line; (p = memchr(p, ',', (size_t)(end - p))); p++)
+      ++*commas;
+    line = *end ? end + 1 : end;
+  }
+  return lines;
 }
 
 static char *trim(char *cell) {
@@ -103,6 +128,11 @@ static int parse_row(const char *path, int64_t line, char **cells, int64_t n_col
 }
 
 int js_dataset_csv(const char *path, const char *label_column, js_dataset **out) {
+  return js_dataset_csv_shard(path, label_column, 0, 1, out);
+}
+
+int js_dataset_csv_shard(const char *path, const char *label_column, int part, int parts,
+                         js_dataset **out) {
   if (!path || !out)
     return js_fail(JS_EINVAL, "js_dataset_csv: NULL path or output");
   *out = NULL;
@@ -112,7 +142,7 @@ int js_dataset_csv(const char *path, const char *label_column, js_dataset **out)
   unsigned char *text = NULL;
   size_t size;
   char **cells = NULL, **names = NULL, **header = NULL, *first_copy = NULL;
-  double *x = NULL;
+  double *x = NULL, *scratch = NULL;
   int32_t *labels = NULL;
   int rc = js_read_gz(path, &text, &size);
   if (rc)
@@ -129,21 +159,10 @@ int js_dataset_csv(const char *path, const char *label_column, js_dataset **out)
   int64_t n_cols = 1;
   for (const char *p = first; (p = strchr(p, ',')); p++)
     n_cols++;
-  /* Rows are at most one a line: the first, one per newline after it, and
-   * a last line without a newline. Each row after the first also holds
-   * n_cols - 1 commas, which bounds them too: a wide first line over many
-   * blank lines must not ask for (lines x columns) cells. */
-  int64_t max_rows = 2, commas = 0;
-  for (const char *p = cursor.next; (p = strpbrk(p, ",\n")); p++)
-    *p == ',' ? commas++ : max_rows++;
-  if (n_cols > 1 && commas / (n_cols - 1) + 2 < max_rows)
-    max_rows = commas / (n_cols - 1) + 2;
   cells = js_alloc((size_t)n_cols, sizeof *cells, "CSV cells");
   names = js_alloc((size_t)n_cols, sizeof *names, "CSV header");
   first_copy = js_alloc(strlen(first) + 1, 1, "CSV header");
-  x = js_alloc((size_t)max_rows, sizeof *x * (size_t)n_cols, "CSV data");
-  labels = js_alloc((size_t)max_rows, sizeof *labels, "CSV labels");
-  if (!cells || !names || !first_copy || !x || !labels) {
+  if (!cells || !names || !first_copy) {
     rc = JS_ENOMEM;
     goto done;
   }
@@ -158,32 +177,63 @@ int js_dataset_csv(const char *path, const char *label_column, js_dataset **out)
     rc = js_fail(JS_EFORMAT, "%s: one column only: no features besides the labels", path);
     goto done;
   }
-  int64_t label_col, n_features = n_cols - 1, max_label = 0, n = 0;
+  int64_t label_col, n_features = n_cols - 1, max_label = 0, commas;
   if ((rc = find_label_column(path, header, n_cols, label_column, &label_col)))
     goto done;
-  /* cursor.line is always the number of the line in hand. */
-  for (char *line = header ? next_line(&cursor) : first; line; line = next_line(&cursor), n++) {
-    int64_t fields = split(line, cells, n_cols);
+  /* Every line that is not blank is a row, so the rows are known before
+   * any is parsed, and with them this part's share. */
+  int64_t n = count_lines(cursor.next, &commas) + !header, shard_first, count;
+  if (n == 0) {
+    rc = js_fail(JS_EFORMAT, "%s: a header line and no data", path);
+    goto done;
+  }
+  if ((rc = js_shard_rows(n, part, parts, path, &shard_first, &count)))
+    goto done;
+  /* A row holds n_cols - 1 commas: when the lines after the first have
+   * fewer, a row is short
+   * and the scan below fails on it, so nothing is stored (a wide first
+   * line over many short ones must not ask for lines x columns cells). */
+  if (commas / (n_cols - 1) < n - !header)
+    count = 0;
+  x = js_alloc((size_t)count, sizeof *x * (size_t)n_features, "CSV data");
+  labels = js_alloc((size_t)count, sizeof *labels, "CSV labels");
+  scratch = js_alloc((size_t)n_features, sizeof *scratch, "CSV row");
+  if (!x || !labels || !scratch) {
+    rc = JS_ENOMEM;
+    goto done;
+  }
+  /* Every row is checked, so each part finds the same errors; only this
+   * part's rows are kept. cursor.line is always the number of the line in
+   * hand. */
+  int64_t i = 0;
+  for (char *line = header ? next_line(&cursor) : first; line; line = next_line(&cursor), i++) {
+    int64_t fields = split(line, cells, n_cols), row = i - shard_first;
     if (fields != n_cols) {
       rc = js_fail(JS_EFORMAT, "%s: line %lld has %lld fields, expected %lld as in line %lld",
                    path, (long long)cursor.line, (long long)fields, (long long)n_cols,
                    (long long)first_line);
       goto done;
     }
-    if ((rc = parse_row(path, cursor.line, cells, n_cols, label_col, x + n * n_features,
-                        &labels[n])))
+    int keep = row >= 0 && row < count;
+    int32_t id = 0;
+    if ((rc = parse_row(path, cursor.line, cells, n_cols, label_col,
+                        keep ? x + row * n_features : scratch, &id)))
       goto done;
-    if (labels[n] > max_label)
-      max_label = labels[n];
+    if (keep)
+      labels[row] = id;
+    if (id > max_label)
+      max_label = id;
   }
-  if (n == 0) {
-    rc = js_fail(JS_EFORMAT, "%s: a header line and no data", path);
+  if ((rc = js_dataset_create(count, n_features, max_label + 1, 1, out)))
     goto done;
+  free((*out)->x); /* the rows are handed over, not copied */
+  (*out)->x = x;
+  x = NULL;
+  memcpy((*out)->labels, labels, sizeof *labels * (size_t)count);
+  if (parts > 1) {
+    (*out)->first_sample = shard_first;
+    (*out)->total_samples = n;
   }
-  if ((rc = js_dataset_create(n, n_features, max_label + 1, 1, out)))
-    goto done;
-  memcpy((*out)->x, x, sizeof *x * (size_t)(n * n_features));
-  memcpy((*out)->labels, labels, sizeof *labels * (size_t)n);
   if ((rc = js_dataset_one_hot(*out))) {
     js_dataset_free(*out);
     *out = NULL;
@@ -194,6 +244,7 @@ done:
   free(names);
   free(first_copy);
   free(x);
+  free(scratch);
   free(labels);
   return rc;
 }

@@ -16,6 +16,15 @@ int js_check_entries(int64_t rows, int64_t cols, const char *what) {
   return JS_OK;
 }
 
+int js_shard_rows(int64_t n, int part, int parts, const char *what, int64_t *first,
+                  int64_t *count) {
+  js_shard_range(n, part, parts, first, count);
+  if (*count < 1)
+    return js_fail(JS_EINVAL, "%s: %lld samples cannot be split into %d parts", what,
+                   (long long)n, parts);
+  return JS_OK;
+}
+
 int js_dataset_create(int64_t n_samples, int64_t dim, int64_t n_outputs,
                       int with_labels, js_dataset **out) {
   if (!out)

@@ -47,10 +47,10 @@ def read(path):
         return f.read()
 
 
-def csv_file(tmp, header=True):
+def csv_file(tmp, header=True, n=N):
     rnd = random.Random(3)
     lines = ["f1,label,f2,f3"] if header else []
-    for i in range(N):
+    for i in range(n):
         f = [round(rnd.gauss(0, 1), 6) for _ in range(3)]
         lines.append(f"{f[0]},{i % CLASSES},{f[1]},{f[2]}")
     path = f"{tmp}/table.csv"

@@ -9,12 +9,14 @@ skipped, where mpirun is absent or jacspec was built without MPI)
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
 
 import npyio
 from clitest import JACSPEC, check_sanitizers, main, run
+from test_data import csv_file, idx_files, idx_spec
 
 # nK = 303 < p = 640: the outputs side (PARPACK); 101 = 34 + 34 + 33 samples.
 OUTPUTS = ["--data", "gmm:n=101,classes=3,dim=10,seed=4", "--hidden", "64"]
@@ -132,6 +134,59 @@ def case_npy_shards(tmp):
     npyio.write(y, [i % 4 for i in range(50)], (50,), descr="<i2")
     compare(["spectrum", "--quiet", "--top", "5", "--x", x, "--labels", y, "--hidden", "40"],
             ["singular_values"])
+
+
+def assert_rank_shards(args, n, sizes):
+    """Each rank's --verbose plan names its samples: rank r holds sizes[r]
+    of them, the contiguous shard of the whole, and no more."""
+    err = mpirun(n, *args, "--verbose").stderr
+    found = {int(m[0]): (int(m[1]), int(m[2]), int(m[3]))
+             for m in re.findall(r"rank (\d+) of \d+: samples (\d+)\.\.(\d+) \((\d+)\)", err)}
+    first = 0
+    for rank, size in enumerate(sizes):
+        assert found.get(rank) == (first, first + size - 1, size), (rank, found, err)
+        first += size
+
+
+def case_idx_classes(tmp):
+    """IDX with a class selection: the first 8 of classes 2 and 0 (16 of
+    30 images) as 8 + 8 and 6 + 5 + 5; each rank converts only its own."""
+    skip_without_mpi()
+    args = ["spectrum", "--quiet", "--top", "4", "--hidden", "32", "--data",
+            idx_spec(idx_files(tmp, True)), "--classes", "2,0", "--per-class", "8"]
+    res = compare(args, ["singular_values", "n_samples"])
+    assert res["n_samples"] == 16, res
+    assert_rank_shards(args, 2, [8, 8])
+    assert_rank_shards(args, 3, [6, 5, 5])
+
+
+def case_csv_shards(tmp):
+    """CSV rows read by each rank for itself: 29 rows as 15 + 14 and
+    10 + 10 + 9."""
+    skip_without_mpi()
+    args = ["spectrum", "--quiet", "--top", "4", "--hidden", "32", "--data",
+            csv_file(tmp, n=29), "--label-column", "label"]
+    res = compare(args, ["singular_values", "n_samples"])
+    assert res["n_samples"] == 29, res
+    assert_rank_shards(args, 2, [15, 14])
+    assert_rank_shards(args, 3, [10, 10, 9])
+
+
+def case_csv_bad_row(tmp):
+    """A bad cell in the last row, in the last rank's shard: every rank
+    checks every row, so all stop with the single process's message,
+    printed once."""
+    skip_without_mpi()
+    path = csv_file(tmp, n=29)
+    with open(path, "a") as f:
+        f.write("0.5,1,x7,0.25\n")
+    args = ["spectrum", "--quiet", "--data", path, "--label-column", "label"]
+    one = run(*args, expect=None)
+    assert one.returncode != 0 and "line 31" in one.stderr, one.stderr
+    for n in (2, 3):
+        proc = mpirun(n, *args, expect=one.returncode)
+        lines = [line for line in proc.stderr.splitlines() if line.startswith("jacspec: ")]
+        assert lines == one.stderr.splitlines(), (n, proc.stderr, one.stderr)
 
 
 def case_rank_fails(tmp):
