@@ -20,12 +20,12 @@ int cli_gmm_spec(const char *body, js_gmm_options *opt) {
   return spec_parse("data", "gmm", body, keys);
 }
 
-int cli_load_gmm(const char *body, js_dataset **out) {
+int cli_load_gmm(const char *body, int part, int parts, js_dataset **out) {
   js_gmm_options opt;
   if (cli_gmm_spec(body, &opt))
     return 2;
-  opt.part = cli_rank(); /* each rank draws its own samples */
-  opt.parts = cli_ranks();
+  opt.part = part; /* each rank draws its own samples */
+  opt.parts = parts;
   return js_dataset_gmm(&opt, out) ? cli_library_error() : 0;
 }
 
@@ -41,12 +41,12 @@ int cli_parity_spec(const char *body, js_parity_options *opt) {
   return spec_parse("data", "parity", body, keys);
 }
 
-int cli_load_parity(const char *body, js_dataset **out) {
+int cli_load_parity(const char *body, int part, int parts, js_dataset **out) {
   js_parity_options opt;
   if (cli_parity_spec(body, &opt))
     return 2;
-  opt.part = cli_rank();
-  opt.parts = cli_ranks();
+  opt.part = part;
+  opt.parts = parts;
   return js_dataset_parity(&opt, NULL, out) ? cli_library_error() : 0;
 }
 
@@ -64,7 +64,9 @@ int cli_lowrank_spec(const char *body, js_lowrank_options *opt) {
   return spec_parse("data", "lowrank", body, keys);
 }
 
-int cli_load_lowrank(const char *body, js_dataset **out) {
+int cli_load_lowrank(const char *body, int part, int parts, js_dataset **out) {
+  (void)part; /* drawn whole (U, V and w* span all samples); the caller cuts it */
+  (void)parts;
   js_lowrank_options opt;
   if (cli_lowrank_spec(body, &opt))
     return 2;

@@ -119,15 +119,12 @@ int cli_library_error(void) {
   return cli_signal_caught() ? 128 + cli_signal_caught() : 1;
 }
 
-/* The parts a file reader splits its samples into: each rank reads its
- * own rows, unless a shuffle needs them all (keep_shard then cuts them). */
-static int reader_parts(void) { return reader_args.shuffle ? 1 : cli_ranks(); }
-
 /* --classes and --per-class; opt->classes points into `classes`. */
-static int parse_idx_options(js_idx_options *opt, int32_t *classes, int max_classes) {
+static int parse_idx_options(js_idx_options *opt, int part, int parts, int32_t *classes,
+                             int max_classes) {
   js_idx_options_init_defaults(opt);
-  opt->part = cli_rank();
-  opt->parts = reader_parts();
+  opt->part = part;
+  opt->parts = parts;
   reader_args.classes_used = 1;
   if (reader_args.classes) {
     int64_t ids[256];
@@ -144,7 +141,7 @@ static int parse_idx_options(js_idx_options *opt, int32_t *classes, int max_clas
   return 0;
 }
 
-static int load_idx(const char *body, js_dataset **out) {
+static int load_idx(const char *body, int part, int parts, js_dataset **out) {
   char images[4096];
   const char *comma = strchr(body, ',');
   if (!comma || comma == body || !comma[1] || (size_t)(comma - body) >= sizeof images) {
@@ -155,29 +152,29 @@ static int load_idx(const char *body, js_dataset **out) {
   snprintf(images, sizeof images, "%.*s", (int)(comma - body), body);
   js_idx_options opt;
   int32_t classes[256];
-  int rc = parse_idx_options(&opt, classes, 256);
+  int rc = parse_idx_options(&opt, part, parts, classes, 256);
   if (rc)
     return rc;
   return js_dataset_idx(images, comma + 1, &opt, out) ? cli_library_error() : 0;
 }
 
-static int load_fashion_mnist(const char *body, js_dataset **out) {
+static int load_fashion_mnist(const char *body, int part, int parts, js_dataset **out) {
   js_idx_options opt;
   int32_t classes[256];
-  int rc = parse_idx_options(&opt, classes, 256);
+  int rc = parse_idx_options(&opt, part, parts, classes, 256);
   if (rc)
     return rc;
   return js_dataset_fashion_mnist(*body ? body : "train", &opt, out) ? cli_library_error()
                                                                       : 0;
 }
 
-static int load_csv(const char *path, js_dataset **out) {
+static int load_csv(const char *path, int part, int parts, js_dataset **out) {
   if (!reader_args.label_column) {
     cli_error("%s: CSV data needs --label-column NAME|N (the column of class ids)", path);
     return 2;
   }
   reader_args.label_column_used = 1;
-  return js_dataset_csv_shard(path, reader_args.label_column, cli_rank(), reader_parts(), out)
+  return js_dataset_csv_shard(path, reader_args.label_column, part, parts, out)
              ? cli_library_error()
              : 0;
 }
@@ -190,7 +187,7 @@ static int has_suffix(const char *text, const char *suffix) {
 /* The generators behind --data NAME:KEY=VALUE,... */
 static const struct {
   const char *name;
-  int (*load)(const char *body, js_dataset **out);
+  int (*load)(const char *body, int part, int parts, js_dataset **out);
 } sources[] = {
     {"gmm", cli_load_gmm},
     {"lowrank", cli_load_lowrank},
@@ -199,13 +196,19 @@ static const struct {
     {"fashion-mnist", load_fashion_mnist},
 };
 
+/* Each rank reads or draws its own samples (its part of cli_ranks()),
+ * unless a shuffle needs them all (part 0 of 1; keep_shard then cuts them). */
+static int load_parts(void) { return reader_args.shuffle ? 1 : cli_ranks(); }
+static int load_part(void) { return load_parts() > 1 ? cli_rank() : 0; }
+
 static int load_source(const char *spec, js_dataset **out) {
   if (has_suffix(spec, ".csv") || has_suffix(spec, ".csv.gz"))
-    return load_csv(spec, out);
+    return load_csv(spec, load_part(), load_parts(), out);
   for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
     size_t len = strlen(sources[i].name);
     if (strncmp(spec, sources[i].name, len) == 0 && (spec[len] == '\0' || spec[len] == ':'))
-      return sources[i].load(spec[len] ? spec + len + 1 : "", out);
+      return sources[i].load(spec[len] ? spec + len + 1 : "", load_part(), load_parts(),
+                             out);
   }
   cli_error("--data: unknown data source '%s' (expected gmm:..., parity:..., "
             "lowrank:..., idx:IMAGES,LABELS, fashion-mnist:train|test or FILE.csv)", spec);
@@ -265,7 +268,7 @@ static int load_dataset(const data_args *a, const char *default_spec, char *name
       return 2;
     }
     snprintf(name, name_size, "%s", a->x);
-    rc = js_dataset_npy_shard(a->x, a->labels, a->targets, cli_rank(), reader_parts(), out)
+    rc = js_dataset_npy_shard(a->x, a->labels, a->targets, load_part(), load_parts(), out)
              ? cli_library_error()
              : 0;
   } else if (a->labels || a->targets) {

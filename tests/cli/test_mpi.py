@@ -118,6 +118,26 @@ def case_train(tmp):
                 close(a[key], b[key], f"step {a['step']} {key} on {n} ranks")
 
 
+def case_shuffle(tmp):
+    """--shuffle permutes the whole set before it is cut into shards, so the
+    left singular vectors (one entry per output, in sample order) are those
+    of one process, up to sign, on any number of ranks; a permutation
+    inside each shard would reorder them."""
+    skip_without_mpi()
+    args = ["spectrum", "--quiet", "--top", "3", "--shuffle", "3", *OUTPUTS]
+    run(*args, "--threads", "1", "--save-vectors", f"{tmp}/one")
+    shape, one = npyio.read(f"{tmp}/one_U.npy")
+    cols = shape[1]
+    for n in (2, 3):
+        mpirun(n, *args, "--save-vectors", f"{tmp}/many{n}")
+        _, many = npyio.read(f"{tmp}/many{n}_U.npy")
+        for s in range(cols):
+            a, b = one[s::cols], many[s::cols]
+            sign = 1.0 if sum(x * y for x, y in zip(a, b)) > 0 else -1.0
+            worst = max(abs(x - sign * y) for x, y in zip(a, b))
+            assert worst < 1e-6, (n, s, worst)  # vectors to the solve's accuracy
+
+
 def case_density(tmp):
     skip_without_mpi()
     for data in (OUTPUTS, PARAMS):
