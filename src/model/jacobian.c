@@ -10,7 +10,10 @@
  * The products compute in the options' precision: in double the public
  * vectors are used in place; in single the parameters are converted once,
  * the p x b block once per product in chunks of JS_FLOAT_BLOCK vectors,
- * and output rows per batch. */
+ * and output rows per batch. A mixed-precision Jacobian is a double one
+ * that holds a single-precision twin of itself (js_jacobian_fast): the
+ * twin has the cache, for the many Lanczos products; the double one
+ * computes the few block products of the refinement without one. */
 #include "model/jacobian.h"
 
 #include "core/error.h"
@@ -38,6 +41,7 @@ struct js_jacobian {
   size_t work_size;
   void **views;          /* value, saved and tangent arrays for js_exec (3 n_nodes) */
   unsigned char *opened;
+  js_linop *twin;        /* mixed precision: the same J in single, owned; or NULL */
 };
 typedef struct js_jacobian jacobian;
 
@@ -61,6 +65,7 @@ static void jacobian_free(void *ctx) {
   free(jac->views);
   free(jac->opened);
   js_schedule_free(&jac->sched);
+  js_linop_free(jac->twin);
   free(jac);
 }
 
@@ -275,6 +280,11 @@ js_jacobian *js_jacobian_of(const js_linop *op) {
   return js_linop_ctx_of(op, jacobian_apply);
 }
 
+js_linop *js_jacobian_fast(const js_linop *op) {
+  const js_jacobian *jac = op ? js_jacobian_of(op) : NULL;
+  return jac ? jac->twin : NULL;
+}
+
 const js_schedule *js_jacobian_schedule(const js_jacobian *jac) { return &jac->sched; }
 const void *js_jacobian_values(const js_jacobian *jac) { return jac->values_k; }
 int64_t js_jacobian_samples(const js_jacobian *jac) { return jac->n; }
@@ -302,6 +312,25 @@ static int check_data(const js_net *net, const js_dataset *data) {
   return JS_OK;
 }
 
+/* Mixed precision: the double Jacobian without a cache and its single
+ * twin with the cache, each with half the workspace (jacspec.h). */
+static int create_mixed(const js_net *net, const double *theta, const js_dataset *data,
+                        const js_jacobian_options *opt, double *f, js_linop **out) {
+  js_jacobian_options exact = *opt, single = *opt;
+  exact.precision = JS_PRECISION_DOUBLE;
+  exact.cache_limit = 0;
+  exact.workspace_limit = (opt->workspace_limit ? opt->workspace_limit : JS_BATCH_CAP) / 2;
+  single.precision = JS_PRECISION_SINGLE;
+  single.workspace_limit = exact.workspace_limit;
+  js_linop *twin = NULL;
+  int rc = js_jacobian_create_at(net, theta, data, &single, &twin);
+  if (!rc && (rc = js_jacobian_create_outputs(net, theta, data, &exact, f, out)))
+    js_linop_free(twin);
+  if (!rc)
+    js_jacobian_of(*out)->twin = twin;
+  return rc;
+}
+
 int js_jacobian_create_outputs(const js_net *net, const double *theta,
                                const js_dataset *data, const js_jacobian_options *opt,
                                double *f, js_linop **out) {
@@ -314,6 +343,8 @@ int js_jacobian_create_outputs(const js_net *net, const double *theta,
   js_jacobian_options defaults;
   js_jacobian_options_init_defaults(&defaults);
   opt = opt ? opt : &defaults;
+  if (opt->precision == JS_PRECISION_MIXED)
+    return create_mixed(net, theta, data, opt, f, out);
   if (opt->batch_size < 0 ||
       (opt->precision != JS_PRECISION_DOUBLE && opt->precision != JS_PRECISION_SINGLE))
     return js_fail(JS_EINVAL, "js_jacobian_create: batch_size %lld (need >= 0, 0: automatic) "

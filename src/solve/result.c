@@ -19,6 +19,7 @@ void js_svds_result_free(js_svds_result *res) {
   free(res->v);
   free(res->residual_u);
   free(res->residual_v);
+  free(res->error_bound);
   free(res);
 }
 
@@ -39,12 +40,17 @@ int js_svds_result_alloc(const js_linop *op, int64_t capacity, js_side side,
   res->sigma = js_alloc(k, sizeof(double), "singular values");
   res->residual_u = js_alloc(k, sizeof(double), "residuals");
   res->residual_v = js_alloc(k, sizeof(double), "residuals");
+  res->error_bound = js_alloc(k, sizeof(double), "error bounds");
   res->u = js_alloc((size_t)rows * k, sizeof(double), "left singular vectors");
   res->v = js_alloc((size_t)cols * k, sizeof(double), "right singular vectors");
-  if (!res->sigma || !res->residual_u || !res->residual_v || !res->u || !res->v) {
+  if (!res->sigma || !res->residual_u || !res->residual_v || !res->error_bound || !res->u ||
+      !res->v) {
     js_svds_result_free(res);
     return JS_ENOMEM;
   }
+  for (size_t s = 0; s < k; s++)
+    res->error_bound[s] = NAN; /* until a refinement bounds them */
+  res->max_error_bound = NAN;
   *out = res;
   return JS_OK;
 }
@@ -170,7 +176,8 @@ int js_svds_finish(js_linop *op, const js_svds_options *opt, const js_svds_meter
   res->smallest = opt->smallest;
   if (!opt->smallest) /* else the solve set lambda_1 */
     res->scale = res->rank > 0 ? res->sigma[0] : 0.0;
-  int status = residuals(op, other_norm, res);
+  /* A refinement measured its residuals (solve/refine.h). */
+  int status = res->refined ? JS_OK : residuals(op, other_norm, res);
   if (status)
     return status;
   numerical_rank(res);
