@@ -448,11 +448,15 @@ static int build_model(cli_problem *pb) {
   if (model_args.seed && cli_seed("seed", model_args.seed, &pb->seed))
     return 2;
   if (compute_args.precision && strcmp(compute_args.precision, "double") != 0) {
-    if (strcmp(compute_args.precision, "single") != 0) {
-      cli_error("--precision: expected double or single, got '%s'", compute_args.precision);
+    if (strcmp(compute_args.precision, "single") == 0) {
+      pb->jac.precision = JS_PRECISION_SINGLE;
+    } else if (strcmp(compute_args.precision, "mixed") == 0) {
+      pb->jac.precision = JS_PRECISION_MIXED;
+    } else {
+      cli_error("--precision: expected double, single or mixed, got '%s'",
+                compute_args.precision);
       return 2;
     }
-    pb->jac.precision = JS_PRECISION_SINGLE;
   }
   int mlp = !model_args.model && (!model_args.arch || strcmp(model_args.arch, "mlp") == 0);
   int rc;
