@@ -609,12 +609,13 @@ typedef enum {
                           products then agree with double to about 3e-7
                           relative (measured, README). */
   JS_PRECISION_MIXED   /* a double-precision Jacobian (no activation cache)
-                          holding its single-precision twin (with the
+                          holding its single-precision twin (which has the
                           cache), js_jacobian_fast: js_svds runs Lanczos on
                           the twin and refines in double
-                          (js_svds_options.fast), to --tol, at about the
-                          cost of single; each of the two takes half of
-                          workspace_limit */
+                          (js_svds_options.fast) to its tol. The two take
+                          turns with one workspace of workspace_limit (each
+                          frees the other's when it computes; the twin
+                          takes at most single's 32 MiB of it) */
 } js_precision;
 
 /* How a Jacobian's products run. */
@@ -650,7 +651,7 @@ typedef struct js_memory_plan {
   size_t budget;        /* the budget planned for */
   /* For js_jacobian_options (batch_size 0): the workspace the automatic
    * batches may take, at most 64 MiB (32 MiB in single precision; mixed:
-   * 64 MiB for its two Jacobians, half each). */
+   * the double Jacobian's, of which its twin takes at most 32 MiB). */
   size_t workspace_limit;
   int64_t block_vectors; /* vectors a block product runs at once: n_vectors,
                             at most 8 in single precision (mixed: of its
@@ -666,8 +667,8 @@ typedef struct js_memory_plan {
   size_t fixed_bytes;   /* program, data, weights and solver_bytes */
   size_t cache_bytes;   /* the activation cache (0 when not cached) */
   size_t batch_bytes;   /* the Jacobian's workspace: the larger of a
-                           block's and one vector's batch (mixed: the
-                           twin's, plus the double one's block) */
+                           block's and one vector's batch (mixed: and of
+                           the double one's block) */
   size_t total_bytes;   /* fixed + cache + batch: at most the budget */
   size_t min_budget;    /* the smallest budget that works (batch of 1, no cache) */
 } js_memory_plan;
@@ -678,9 +679,11 @@ typedef struct js_memory_plan {
  * cache fits, then gives the workspace what is left (capped where larger
  * batches stop paying: 64 MiB in double, 32 MiB in single) and the largest
  * batches that fit it, for blocks of n_vectors (block_vectors) and for one
- * vector, at least one sample. Mixed counts both Jacobians: the twin's
- * single-precision cache and batches, and the double one's uncached
- * blocks, in half of double's workspace each.
+ * vector, at least one sample. Mixed counts both Jacobians (the twin's
+ * float copies, cache and batches, the double one's copy and uncached
+ * blocks) and plans within what double precision would plan for the same
+ * sizes, giving the workspace what the twin leaves of it, so that mixed
+ * never plans more memory than double.
  * JS_ENOMEM, with a message giving min_budget, when even one sample's
  * working set next to the fixed memory exceeds budget (*plan is still
  * filled); JS_EINVAL for invalid sizes. */

@@ -106,8 +106,10 @@ const cli_opt cli_model_options[] = {
      &compute_args.threads, NULL},
     {"mem", "SIZE", "memory budget, e.g. 2G: sets batch size and caching (default half "
      "the physical memory)", &compute_args.mem, NULL},
-    {"precision", "P", "double or single: the arithmetic of the Jacobian products "
-     "(default double)", &compute_args.precision, NULL},
+    {"precision", "P", "double, single or mixed: the arithmetic of the Jacobian products "
+     "(default double; mixed, for spectrum, split and bound: Lanczos on single-precision "
+     "products, refined in double to --tol, reported with error bounds)",
+     &compute_args.precision, NULL},
     {"verbose", NULL, "print the memory plan, thread count and --gram choice on stderr", NULL,
      &compute_args.verbose},
     {NULL, NULL, NULL, NULL, NULL}};
@@ -660,6 +662,10 @@ static int plan_memory(cli_problem *pb, size_t solver_bytes, int64_t block, int 
           (long long)(pb->one_batch ? plan.batch_size : plan.vector_batch_size),
           (long long)plan.batch_size, (long long)plan.block_vectors, mib(plan.batch_bytes),
           mib(plan.total_bytes));
+  if (plan.exact_batch_size > 0)
+    fprintf(log, "jacspec: mixed precision: the products above are the single-precision "
+            "twin's; the double Jacobian's (no cache) take batches of %lld samples for "
+            "blocks of %lld\n", (long long)plan.exact_batch_size, (long long)block);
   return 0;
 }
 

@@ -28,8 +28,8 @@ struct js_jacobian {
   int64_t n, d, K, p;
   js_jacobian_options opt;
   js_schedule sched;
-  double *values;        /* the parameter values at creation */
-  void *values_k;        /* the same in the products' type (single), or = values */
+  double *values;        /* the parameter values at creation (double; NULL in single) */
+  void *values_k;        /* the same in the products' type: = values, or floats */
   void *block;           /* single: a p x b block in float */
   size_t block_size;
   void *cache;           /* forward data of all n samples, or NULL */
@@ -42,6 +42,7 @@ struct js_jacobian {
   void **views;          /* value, saved and tangent arrays for js_exec (3 n_nodes) */
   unsigned char *opened;
   js_linop *twin;        /* mixed precision: the same J in single, owned; or NULL */
+  struct js_jacobian *partner; /* mixed: the other of the pair, or NULL */
 };
 typedef struct js_jacobian jacobian;
 
@@ -126,9 +127,16 @@ static int64_t batch_samples(const jacobian *jac, int64_t b, int cached) {
 }
 
 /* Sets up e for a product of b vectors: the workspace, the views and, in
- * single precision, the float block. *B and *cached are the batch plan. */
+ * single precision, the float block. *B and *cached are the batch plan.
+ * The two of a mixed pair take turns with one workspace: each frees the
+ * other's, so the pair never holds both. */
 static int begin(jacobian *jac, int64_t b, js_exec *e, int64_t *B, int *cached) {
   const js_schedule *s = &jac->sched;
+  if (jac->partner) {
+    free(jac->partner->work);
+    jac->partner->work = NULL;
+    jac->partner->work_size = 0;
+  }
   *cached = use_cache(jac);
   *B = batch_samples(jac, b, *cached);
   int rc = grow(&jac->work, &jac->work_size, js_schedule_workspace(s, *B, b, *cached),
@@ -313,22 +321,28 @@ static int check_data(const js_net *net, const js_dataset *data) {
 }
 
 /* Mixed precision: the double Jacobian without a cache and its single
- * twin with the cache, each with half the workspace (jacspec.h). */
+ * twin with the cache, taking turns with one workspace of workspace_limit
+ * (the twin at most single precision's cap of it; jacspec.h). */
 static int create_mixed(const js_net *net, const double *theta, const js_dataset *data,
                         const js_jacobian_options *opt, double *f, js_linop **out) {
   js_jacobian_options exact = *opt, single = *opt;
+  size_t float_cap = JS_BATCH_CAP / sizeof(double) * sizeof(float);
   exact.precision = JS_PRECISION_DOUBLE;
   exact.cache_limit = 0;
-  exact.workspace_limit = (opt->workspace_limit ? opt->workspace_limit : JS_BATCH_CAP) / 2;
   single.precision = JS_PRECISION_SINGLE;
-  single.workspace_limit = exact.workspace_limit;
+  if (single.workspace_limit > float_cap)
+    single.workspace_limit = float_cap;
   js_linop *twin = NULL;
   int rc = js_jacobian_create_at(net, theta, data, &single, &twin);
   if (!rc && (rc = js_jacobian_create_outputs(net, theta, data, &exact, f, out)))
     js_linop_free(twin);
-  if (!rc)
-    js_jacobian_of(*out)->twin = twin;
-  return rc;
+  if (rc)
+    return rc;
+  jacobian *jac = js_jacobian_of(*out);
+  jac->twin = twin;
+  jac->partner = js_jacobian_of(twin);
+  jac->partner->partner = jac;
+  return JS_OK;
 }
 
 int js_jacobian_create_outputs(const js_net *net, const double *theta,
@@ -386,6 +400,8 @@ int js_jacobian_create_outputs(const js_net *net, const double *theta,
       goto fail;
     }
     jac->sched.k->from_double(jac->values_k, jac->values, net->n_values);
+    free(jac->values); /* the products read the float copy only */
+    jac->values = NULL;
   }
   outputs_walk walk = {jac, f};
   if ((f && (rc = js_jacobian_each_batch(jac, copy_outputs, &walk))) ||

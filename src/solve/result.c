@@ -159,9 +159,11 @@ static void numerical_rank(js_svds_result *res) {
     return;
   double zero = (double)(res->rows > res->cols ? res->rows : res->cols) * DBL_EPSILON *
                 res->scale;
+  /* A refinement's pairs are Rayleigh-Ritz pairs of J itself, as accurate
+   * as its bounds say whatever their residuals: only sigma tells a zero. */
   int64_t rho = 0;
   while (rho < res->rank && res->sigma[rho] > zero &&
-         fmax(res->residual_u[rho], res->residual_v[rho]) <= RANK_RESIDUAL)
+         (res->refined || fmax(res->residual_u[rho], res->residual_v[rho]) <= RANK_RESIDUAL))
     rho++;
   if (rho == res->rank && res->scale > 0)
     return;
