@@ -197,7 +197,8 @@ static void test_all_layers(void **state) {
  * 160 x 17,266, so the dense path forms it from its 160 rows (J^T e_i)
  * and LAPACK's SVD of it is the reference for Lanczos on J J^T. The top 10
  * values agree to the default tol, 1e-10 relative, the singular vectors up
- * to sign where the values are apart. */
+ * to sign where the values are apart; so do those of a mixed solve (the
+ * single twin's Lanczos, refined in double), within their error bounds. */
 static void test_resnet20_against_dense(void **state) {
   (void)state;
   js_resnet_options ro;
@@ -252,9 +253,28 @@ static void test_resnet20_against_dense(void **state) {
                  (long long)s + 1, du, dv);
     }
   }
+  js_jacobian_options mixed;
+  js_jacobian_options_init_defaults(&mixed);
+  mixed.precision = JS_PRECISION_MIXED;
+  js_linop *mixed_op = NULL;
+  assert_int_equal(js_jacobian_create(net, data, &mixed, &mixed_op), JS_OK);
+  opt.fast = js_jacobian_fast(mixed_op);
+  js_svds_result *refined = NULL;
+  assert_int_equal(js_svds(mixed_op, &opt, &refined), JS_OK);
+  assert_true(refined->refined && refined->max_error_bound <= opt.tol);
+  for (int64_t s = 0; s < 10; s++) {
+    double error = fabs(refined->sigma[s] - dense->sigma[s]);
+    if (!(error <= 1e-10 * dense->sigma[s] &&
+          error <= refined->error_bound[s] * refined->sigma[s] +
+                       4 * DBL_EPSILON * dense->sigma[0]))
+      fail_msg("mixed sigma_%lld: %.17g, dense %.17g (bound %.3g)", (long long)s + 1,
+               refined->sigma[s], dense->sigma[s], refined->error_bound[s]);
+  }
   js_set_threads(0);
+  js_svds_result_free(refined);
   js_svds_result_free(lanczos);
   js_svds_result_free(dense);
+  js_linop_free(mixed_op);
   js_linop_free(op);
   js_dataset_free(data);
   js_net_free(net);

@@ -601,12 +601,15 @@ static void test_mixed_precision(void **state) {
 
 /* Where the budget does not bind, single precision plans no more memory
  * than double (its cache and workspace hold floats, its weights a float
- * copy), nor does mixed; under any budget mixed plans within double's plan
- * wherever that leaves it room (its twin's float weights on top of
- * double's smallest), and its plan runs. Here and on the README's
- * Fashion-MNIST shape (784-256-3 on 3000 samples, top 50). */
+ * copy), nor does mixed wherever double's plan leaves it room (its twin's
+ * float weights and LAPACK's code on top of double's smallest: not so on
+ * these tiny nets, whose workspace is a few KiB and which mixed then plans
+ * against the budget alone, but on the README's Fashion-MNIST shape,
+ * 784-256-3 on 3000 samples, top 50, `strict`).
+ * Under any budget mixed plans within double's plan wherever that leaves
+ * it room, and its plan runs. */
 static void expect_not_above_double(const js_net *net, int64_t n, int64_t block, size_t solver,
-                                    const char *what) {
+                                    int strict, const char *what) {
   js_memory_plan dbl, single, mixed;
   const size_t huge = (size_t)1 << 40;
   assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, n, block, solver, huge, &dbl), JS_OK);
@@ -614,9 +617,12 @@ static void expect_not_above_double(const js_net *net, int64_t n, int64_t block,
                    JS_OK);
   assert_int_equal(js_plan_memory(net, JS_PRECISION_MIXED, n, block, solver, huge, &mixed),
                    JS_OK);
-  if (!(single.total_bytes <= dbl.total_bytes && mixed.total_bytes <= dbl.total_bytes))
-    fail_msg("%s, blocks of %lld: double plans %zu bytes, single %zu, mixed %zu", what,
-             (long long)block, dbl.total_bytes, single.total_bytes, mixed.total_bytes);
+  int room = dbl.total_bytes >= mixed.min_budget;
+  if (!(single.total_bytes <= dbl.total_bytes && (room || !strict) &&
+        (!room || mixed.total_bytes <= dbl.total_bytes)))
+    fail_msg("%s, blocks of %lld: double plans %zu bytes, single %zu, mixed %zu (at least "
+             "%zu)", what, (long long)block, dbl.total_bytes, single.total_bytes,
+             mixed.total_bytes, mixed.min_budget);
   assert_true(mixed.exact_batch_size >= 1 && dbl.exact_batch_size == 0);
   assert_true(mixed.min_budget > dbl.min_budget);
 }
@@ -629,7 +635,7 @@ static void test_plan_precisions(void **state) {
   for (int it = 0; it < 3; it++) {
     js_net *net = make_net(trained_sets[it], 0);
     for (int bi = 0; bi < 3; bi++) {
-      expect_not_above_double(net, N_SAMPLES, blocks[bi], solver, trained_sets[it]);
+      expect_not_above_double(net, N_SAMPLES, blocks[bi], solver, 0, trained_sets[it]);
       js_memory_plan dbl, mixed;
       assert_int_equal(js_plan_memory(net, JS_PRECISION_MIXED, N_SAMPLES, blocks[bi], solver,
                                       (size_t)1 << 40, &mixed), JS_OK);
@@ -661,7 +667,7 @@ static void test_plan_precisions(void **state) {
   js_svds_options_init_defaults(&so);
   so.top = 50;
   expect_not_above_double(big, 3000, 50, js_svds_memory_bytes(&so, 9000, js_net_n_params(big)),
-                          "784-256-3");
+                          1, "784-256-3");
   js_net_free(big);
   /* A plan's options make a mixed Jacobian that runs from its twin's cache. */
   js_net *net = make_net("W1", 0);

@@ -129,13 +129,14 @@ static int64_t batch_samples(const jacobian *jac, int64_t b, int cached) {
 /* Sets up e for a product of b vectors: the workspace, the views and, in
  * single precision, the float block. *B and *cached are the batch plan.
  * The two of a mixed pair take turns with one workspace: each frees the
- * other's, so the pair never holds both. */
+ * other's (and the twin's float block), so the pair never holds both. */
 static int begin(jacobian *jac, int64_t b, js_exec *e, int64_t *B, int *cached) {
   const js_schedule *s = &jac->sched;
   if (jac->partner) {
     free(jac->partner->work);
-    jac->partner->work = NULL;
-    jac->partner->work_size = 0;
+    free(jac->partner->block);
+    jac->partner->work = jac->partner->block = NULL;
+    jac->partner->work_size = jac->partner->block_size = 0;
   }
   *cached = use_cache(jac);
   *B = batch_samples(jac, b, *cached);

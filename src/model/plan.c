@@ -25,6 +25,10 @@
  * for dgemm's KC x NC panel of B plus a block of A per thread), measured
  * as peak RSS of jacspec spectrum on small and large problems. */
 #define RUNTIME_BYTES ((size_t)16 << 20)
+/* What a mixed solve holds beyond its arrays: the code of LAPACK's QR and
+ * SVD, which only the refinement pages in, measured as the peak RSS a
+ * top-40 mixed solve took above its arrays' share (about 0.9 MiB). */
+#define MIXED_RUNTIME_BYTES ((size_t)2 << 20)
 
 static size_t larger(size_t a, size_t b) { return a > b ? a : b; }
 static size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
@@ -46,7 +50,7 @@ static int plan_with(const js_net *net, const js_schedule *s, const js_schedule 
   else
     weights += (values + (size_t)net->n_theta * (size_t)chunk) * sizeof(float);
   if (exact)
-    weights += values * sizeof(double);
+    weights += values * sizeof(double) + MIXED_RUNTIME_BYTES;
   size_t exact_one = exact ? js_schedule_batch_bytes(exact, 1, n_vectors, 0, 1) : 0;
   *plan = (js_memory_plan){.budget = budget, .batch_size = 1, .vector_batch_size = 1};
   plan->fixed_bytes = data + weights + solver_bytes + RUNTIME_BYTES;

@@ -129,6 +129,22 @@ static void error_bounds(const double *sigma, const double *rho, int64_t m, doub
         bound[s] = fmin(bound[s], sum / delta);
     }
   }
+  /* Leading blocks [0, k - 1] (Li and Li's form): each sigma_s in one is
+   * within 2 e^2 / (eta + sqrt(eta^2 + 4 e^2)) of an eigenvalue, e^2 = the
+   * block's sum of b_t^2, eta = sigma_s less the largest eigenvalue of H
+   * on the block's complement, at most lambda_{k+1} (interlacing), taken
+   * as sigma_k + b_k. The gap is to the first value below the block, not
+   * to the nearest one: what certifies a value inside a bulk. */
+  double e2 = 0;
+  for (int64_t k = 1; k < m; k++) {
+    e2 += rho[k - 1] * rho[k - 1] / 2;
+    double below = sigma[k] + rho[k] / sqrt(2.0);
+    for (int64_t s = 0; s < k; s++) {
+      double eta = sigma[s] - below;
+      if (eta > 0)
+        bound[s] = fmin(bound[s], 2 * e2 / (eta + sqrt(eta * eta + 4 * e2)));
+    }
+  }
   for (int64_t s = 0; s < m; s++)
     bound[s] += rounding;
 }

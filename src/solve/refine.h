@@ -14,7 +14,7 @@
 
 /* The subspace-iteration steps a refinement may take after its first
  * Rayleigh-Ritz step before it reports JS_ENOCONV. */
-enum { JS_REFINE_MAX_STEPS = 8 };
+enum { JS_REFINE_MAX_STEPS = 3 };
 
 /* Refines the res->rank (= m) orthonormal vectors on side res->side (u on
  * the outputs side, v on the params side) into triplets of op: res then
