@@ -873,14 +873,19 @@ typedef struct js_svds_options {
   /* A cheaper approximation of op (the same J in single precision:
    * js_jacobian_fast of a mixed-precision Jacobian; borrowed), or NULL.
    * Lanczos then runs on its Gram (or on gram, which may be formed from
-   * it), to the accuracy its products allow, for r + JS_SVDS_GUARDS
-   * triplets, and a refinement in double on op (Rayleigh-Ritz of J on the
-   * subspace found, then subspace iteration while needed) brings every
-   * singular value to tol and bounds its error: the float Lanczos plus
-   * about 2 (r + guards) products with op (README, "Mixed precision").
-   * The Gram method only (auto never switches to GKL), the top r (not
-   * smallest), one process; res->refined and what follows it report the
-   * refinement. */
+   * it) for r + 3 triplets (3 guards), to tol (but not below 1e-12: float
+   * products go no further), and a refinement in double on op
+   * (Rayleigh-Ritz of J on the subspace found, then up to 3 steps of
+   * subspace iteration while needed) brings every singular value to tol
+   * and bounds its error: the fast Lanczos plus (steps + 1) (r + 3)
+   * products with J and as many with J^T. Where the r-th value sits at the
+   * edge of a dense bulk far below lambda_1 (sigma_r / sigma_1 ~ 0.02,
+   * relative gaps ~ 1e-3), float products leave the subspace too noisy
+   * and subspace iteration too slow to certify tol = 1e-10: js_svds then
+   * returns JS_ENOCONV with the triplets and the bound reached (README,
+   * "Mixed precision"). The Gram method only (auto never switches to GKL),
+   * the top r (not smallest), one process (JS_EINVAL otherwise);
+   * res->refined and what follows it report the refinement. */
   js_linop *fast;
   js_progress_fn progress; /* after each product: stage "lanczos" (the Gram
                               side: restarts counted from the Lanczos step
