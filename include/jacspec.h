@@ -614,7 +614,7 @@ int js_set_threads(int n);
 /* The arithmetic of the Jacobian products (the public API stays double). */
 typedef enum {
   JS_PRECISION_DOUBLE, /* float64 throughout */
-  JS_PRECISION_SINGLE  /* J v and J^T u computed in float32 (sgemm), on a
+  JS_PRECISION_SINGLE, /* J v and J^T u computed in float32 (sgemm), on a
                           float copy of the weights; inputs and results are
                           converted at the boundary, blocks of vectors 8 at
                           a time. Up to twice the GEMM speed and half the
@@ -622,6 +622,14 @@ typedef enum {
                           workspace memory;
                           products then agree with double to about 3e-7
                           relative (measured, README). */
+  JS_PRECISION_MIXED   /* a double-precision Jacobian (no activation cache)
+                          holding its single-precision twin (which has the
+                          cache), js_jacobian_fast: js_svds runs Lanczos on
+                          the twin and refines in double
+                          (js_svds_options.fast) to its tol. The two take
+                          turns with one workspace of workspace_limit (each
+                          frees the other's when it computes; the twin
+                          takes at most single's 32 MiB of it) */
 } js_precision;
 
 /* How a Jacobian's products run. */
@@ -656,20 +664,25 @@ void js_jacobian_options_init_defaults(js_jacobian_options *opt);
 typedef struct js_memory_plan {
   size_t budget;        /* the budget planned for */
   /* For js_jacobian_options (batch_size 0): the workspace the automatic
-   * batches may take, at most 64 MiB (32 MiB in single precision). */
+   * batches may take, at most 64 MiB (32 MiB in single precision; mixed:
+   * the double Jacobian's, of which its twin takes at most 32 MiB). */
   size_t workspace_limit;
   int64_t block_vectors; /* vectors a block product runs at once: n_vectors,
-                            at most 8 in single precision */
+                            at most 8 in single precision (mixed: of its
+                            single twin) */
   int64_t batch_size;   /* samples per batch of block_vectors under it (for
                            js_jacobian_options.batch_size when every product
                            should take the same batch) */
   int64_t vector_batch_size; /* the same for one vector */
+  int64_t exact_batch_size;  /* mixed: the same for the double Jacobian's
+                                uncached blocks of n_vectors; else 0 */
   int cache;            /* 1: the products' forward data of all samples is cached */
   size_t cache_limit;   /* for js_jacobian_options: cache_bytes, or 0 */
   size_t fixed_bytes;   /* program, data, weights and solver_bytes */
   size_t cache_bytes;   /* the activation cache (0 when not cached) */
   size_t batch_bytes;   /* the Jacobian's workspace: the larger of a
-                           block's and one vector's batch */
+                           block's and one vector's batch (mixed: and of
+                           the double one's block) */
   size_t total_bytes;   /* fixed + cache + batch: at most the budget */
   size_t min_budget;    /* the smallest budget that works (batch of 1, no cache) */
 } js_memory_plan;
@@ -680,7 +693,11 @@ typedef struct js_memory_plan {
  * cache fits, then gives the workspace what is left (capped where larger
  * batches stop paying: 64 MiB in double, 32 MiB in single) and the largest
  * batches that fit it, for blocks of n_vectors (block_vectors) and for one
- * vector, at least one sample.
+ * vector, at least one sample. Mixed counts both Jacobians (the twin's
+ * float copies, cache and batches, the double one's copy and uncached
+ * blocks) and plans within what double precision would plan for the same
+ * sizes, giving the workspace what the twin leaves of it, so that mixed
+ * never plans more memory than double.
  * JS_ENOMEM, with a message giving min_budget, when even one sample's
  * working set next to the fixed memory exceeds budget (*plan is still
  * filled); JS_EINVAL for invalid sizes. */
@@ -758,6 +775,10 @@ int js_jacobian_create_at(const js_net *net, const double *theta, const js_datas
 int js_jacobian_create_outputs(const js_net *net, const double *theta,
                                const js_dataset *data, const js_jacobian_options *opt,
                                double *f, js_linop **out);
+/* The single-precision twin of a mixed-precision Jacobian (borrowed: it is
+ * freed with the Jacobian), for js_svds_options.fast; NULL for any other
+ * operator. Its products are the same J to about 3e-7 relative. */
+js_linop *js_jacobian_fast(const js_linop *jacobian);
 
 /* ---------------------------------------------------------------- explicit Gram */
 
@@ -863,6 +884,23 @@ typedef struct js_svds_options {
    * is used only for the other side's vectors and the residuals. Needs the
    * outputs side; GKL and the dense path do not use it. */
   js_linop *gram;
+  /* A cheaper approximation of op (the same J in single precision:
+   * js_jacobian_fast of a mixed-precision Jacobian; borrowed), or NULL.
+   * Lanczos then runs on its Gram (or on gram, which may be formed from
+   * it) for r + 3 triplets (3 guards), to tol (but not below 1e-12: float
+   * products go no further), and a refinement in double on op
+   * (Rayleigh-Ritz of J on the subspace found, then up to 3 steps of
+   * subspace iteration while needed) brings every singular value to tol
+   * and bounds its error: the fast Lanczos plus (steps + 1) (r + 3)
+   * products with J and as many with J^T. Where the r-th value sits at the
+   * edge of a dense bulk far below lambda_1 (sigma_r / sigma_1 ~ 0.02,
+   * relative gaps ~ 1e-3), float products leave the subspace too noisy
+   * and subspace iteration too slow to certify tol = 1e-10: js_svds then
+   * returns JS_ENOCONV with the triplets and the bound reached (README,
+   * "Mixed precision"). The Gram method only (auto never switches to GKL),
+   * the top r (not smallest), one process (JS_EINVAL otherwise);
+   * res->refined and what follows it report the refinement. */
+  js_linop *fast;
   js_progress_fn progress; /* after each product: stage "lanczos" (the Gram
                               side: restarts counted from the Lanczos step
                               ARPACK asks for, converged not known until
@@ -914,6 +952,23 @@ typedef struct js_svds_result {
   int64_t iterations; /* Lanczos restarts (0 for dense) */
   int64_t n_apply, n_apply_t; /* products with J and J^T */
   int64_t n_gram;     /* products with opt->gram (0 without it) */
+  int64_t n_fast_apply, n_fast_apply_t; /* products with opt->fast (0 without it) */
+  /* With opt->fast: refined = 1 and the triplets come from the refinement
+   * in double on op. J^T u_s = sigma_s v_s holds by construction on the
+   * outputs side (J v_s = sigma_s u_s on the params side), so that
+   * residual is 0 and the other is measured by one block of products.
+   * error_bound[s] (rank values) bounds |sigma_s - lambda_s| / sigma_s:
+   * the smaller of the residual bound rho_s / sqrt 2 and the quadratic
+   * rho^2 / gap (Kato-Temple, with the gap to the neighbouring Ritz values;
+   * solve/refine.c); max_error_bound is the largest, at most opt->tol
+   * unless the solve returned JS_ENOCONV; refine_steps counts the
+   * subspace-iteration steps after the first Rayleigh-Ritz step (each
+   * r + guards products with J and as many with J^T). Without opt->fast:
+   * refined = 0, error_bound NaN, refine_steps 0, max_error_bound NaN. */
+  int refined;
+  int64_t refine_steps;
+  double *error_bound;
+  double max_error_bound;
   double seconds;
 } js_svds_result;
 void js_svds_result_free(js_svds_result *res);
@@ -936,7 +991,10 @@ int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out
  * Lanczos basis and ARPACK's work arrays on the Gram side (GKL: both bases,
  * (rows + cols) x ncv), the scratch of the other side and the result (for
  * cut-off mode, at its first rank). JS_SVDS_AUTO counts the larger of the
- * Gram side and GKL, since it may switch; the dense path is not counted. */
+ * Gram side and GKL, since it may switch; the dense path is not counted.
+ * On the Gram side the guard triplets and the refinement of a fast
+ * operator are counted whether or not opt->fast is set (a plan comes
+ * before the operators): three triplets more than without. */
 size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t cols);
 
 /* ---------------------------------------------------------------- density */

@@ -15,6 +15,7 @@
 #include "dense_svd.h"
 #include "reference_net.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,7 +197,8 @@ static void test_all_layers(void **state) {
  * 160 x 17,266, so the dense path forms it from its 160 rows (J^T e_i)
  * and LAPACK's SVD of it is the reference for Lanczos on J J^T. The top 10
  * values agree to the default tol, 1e-10 relative, the singular vectors up
- * to sign where the values are apart. */
+ * to sign where the values are apart; so do those of a mixed solve (the
+ * single twin's Lanczos, refined in double), within their error bounds. */
 static void test_resnet20_against_dense(void **state) {
   (void)state;
   js_resnet_options ro;
@@ -251,12 +253,124 @@ static void test_resnet20_against_dense(void **state) {
                  (long long)s + 1, du, dv);
     }
   }
+  js_jacobian_options mixed;
+  js_jacobian_options_init_defaults(&mixed);
+  mixed.precision = JS_PRECISION_MIXED;
+  js_linop *mixed_op = NULL;
+  assert_int_equal(js_jacobian_create(net, data, &mixed, &mixed_op), JS_OK);
+  opt.fast = js_jacobian_fast(mixed_op);
+  js_svds_result *refined = NULL;
+  assert_int_equal(js_svds(mixed_op, &opt, &refined), JS_OK);
+  assert_true(refined->refined && refined->max_error_bound <= opt.tol);
+  for (int64_t s = 0; s < 10; s++) {
+    double error = fabs(refined->sigma[s] - dense->sigma[s]);
+    if (!(error <= 1e-10 * dense->sigma[s] &&
+          error <= refined->error_bound[s] * refined->sigma[s] +
+                       4 * DBL_EPSILON * dense->sigma[0]))
+      fail_msg("mixed sigma_%lld: %.17g, dense %.17g (bound %.3g)", (long long)s + 1,
+               refined->sigma[s], dense->sigma[s], refined->error_bound[s]);
+  }
   js_set_threads(0);
+  js_svds_result_free(refined);
   js_svds_result_free(lanczos);
   js_svds_result_free(dense);
+  js_linop_free(mixed_op);
   js_linop_free(op);
   js_dataset_free(data);
   js_net_free(net);
+}
+
+/* Guard triplets a mixed solve refines beside the r wanted (svds.c). */
+#define GUARDS 3
+
+/* The mixed result res against LAPACK and the double solve: values to tol
+ * relative, each error bound at least the error (LAPACK's values, exact to
+ * a few eps sigma_1, allowed that much), the bound tol met, the
+ * refinement's products: (steps + 1) blocks of r + GUARDS on each side of
+ * the double operator, and the Lanczos's on the fast one. */
+static void check_mixed(const problem *pb, const js_svds_result *res,
+                        const js_svds_result *exact, int64_t r, double tol, const char *what) {
+  check_triplets(pb, res, r, tol, what);
+  assert_true(res->refined);
+  assert_true(res->converged);
+  assert_true(res->max_error_bound <= tol);
+  double worst = 0;
+  for (int64_t s = 0; s < r; s++) {
+    double error = fabs(res->sigma[s] - pb->s[s]);
+    if (!(error <= res->error_bound[s] * res->sigma[s] + 4 * DBL_EPSILON * pb->s[0]))
+      fail_msg("%s: sigma_%lld is %.3g off LAPACK's, beyond its bound %.3g", what,
+               (long long)s + 1, error / pb->s[s], res->error_bound[s]);
+    if (fabs(res->sigma[s] - exact->sigma[s]) > 2 * tol * exact->sigma[s])
+      fail_msg("%s: sigma_%lld = %.17g, double Lanczos %.17g", what, (long long)s + 1,
+               res->sigma[s], exact->sigma[s]);
+    worst = fmax(worst, res->error_bound[s]);
+  }
+  assert_true(worst == res->max_error_bound);
+  int64_t block = (res->refine_steps + 1) * (r + GUARDS);
+  assert_int_equal(res->n_apply, block);
+  assert_int_equal(res->n_apply_t, block);
+  assert_true(res->n_fast_apply > r && res->n_fast_apply == res->n_fast_apply_t);
+  assert_int_equal(exact->n_fast_apply, 0);
+  assert_false(exact->refined);
+  assert_true(isnan(exact->max_error_bound));
+}
+
+/* --precision mixed: a mixed-precision Jacobian's single twin for the
+ * Lanczos (js_svds_options.fast), refined in double, on the Gram side
+ * that auto picks (the outputs side for the wide net, the params side for
+ * the narrow one) and the other, at the default tol and at 1e-12. */
+static void mixed_against_lapack(const char *act, int64_t hidden) {
+  static const int64_t ranks[] = {1, 10, 40};
+  static const double tols[] = {1e-10, 1e-12};
+  static const js_side sides[] = {JS_SIDE_AUTO, JS_SIDE_OUTPUTS, JS_SIDE_PARAMS};
+  problem pb;
+  problem_init(&pb, act, hidden, 0, "W1");
+  js_jacobian_options mixed = pb.opt;
+  mixed.precision = JS_PRECISION_MIXED;
+  js_linop *op = NULL, *exact_op = NULL;
+  assert_int_equal(js_jacobian_create(pb.net, &pb.data, &mixed, &op), JS_OK);
+  assert_int_equal(js_jacobian_create(pb.net, &pb.data, &pb.opt, &exact_op), JS_OK);
+  js_linop *fast = js_jacobian_fast(op);
+  assert_non_null(fast);
+  assert_null(js_jacobian_fast(exact_op));
+  assert_null(js_jacobian_fast(fast));
+  char what[128];
+  for (int si = 0; si < 3; si++)
+    for (int ti = 0; ti < 2; ti++)
+      for (int ri = 0; ri < 3; ri++) {
+        js_svds_options opt;
+        js_svds_options_init_defaults(&opt);
+        opt.top = ranks[ri];
+        opt.tol = tols[ti];
+        opt.side = sides[si];
+        js_svds_result *res = NULL, *exact = NULL;
+        assert_int_equal(js_svds(exact_op, &opt, &exact), JS_OK);
+        opt.fast = fast;
+        snprintf(what, sizeof what, "mixed, %s, side %d, tol %g, r %lld", act, (int)sides[si],
+                 tols[ti], (long long)ranks[ri]);
+        assert_int_equal(js_svds(op, &opt, &res), JS_OK);
+        js_side side = sides[si] != JS_SIDE_AUTO ? sides[si]
+                       : M <= pb.p              ? JS_SIDE_OUTPUTS
+                                                : JS_SIDE_PARAMS;
+        assert_int_equal(res->side, side);
+        check_mixed(&pb, res, exact, ranks[ri], tols[ti], what);
+        js_svds_result_free(res);
+        js_svds_result_free(exact);
+      }
+  js_linop_free(op);
+  js_linop_free(exact_op);
+  problem_free(&pb);
+}
+
+/* p = 160 > nK = 90 and p = 64 < nK. */
+static void test_mixed_wide(void **state) {
+  (void)state;
+  mixed_against_lapack("tanh", 20);
+}
+
+static void test_mixed_narrow(void **state) {
+  (void)state;
+  mixed_against_lapack("softplus", 8);
 }
 
 int main(void) {
@@ -265,6 +379,8 @@ int main(void) {
       cmocka_unit_test(test_narrow),
       cmocka_unit_test(test_all_layers),
       cmocka_unit_test(test_resnet20_against_dense),
+      cmocka_unit_test(test_mixed_wide),
+      cmocka_unit_test(test_mixed_narrow),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

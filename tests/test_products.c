@@ -76,6 +76,14 @@ static js_dataset *make_data(uint64_t seed) {
   return data;
 }
 
+/* n standard normal numbers (caller frees): a block of random vectors. */
+static double *normal_block(int64_t n, uint64_t seed) {
+  double *x = malloc(sizeof(double) * (size_t)n);
+  assert_non_null(x);
+  ref_fill_normal(x, n, seed);
+  return x;
+}
+
 /* J v and J^T u of a block of b vectors. */
 typedef struct products {
   double *jv, *g;
@@ -128,9 +136,10 @@ static void products_free(products *pr) {
  * next product compared with a fresh, uncached Jacobian on the new inputs.
  * From the cache it still sees the old forward data (the forward data of
  * these nets always includes an activation derivative), so it differs;
- * without a cache it recomputes and agrees. */
-static int runs_from_cache(const js_net *net, const js_dataset *data,
-                           const js_jacobian_options *opt) {
+ * without a cache it recomputes and agrees. twin: the probe is of the
+ * single twin of a mixed-precision Jacobian (js_jacobian_fast). */
+static int probe_cache(const js_net *net, const js_dataset *data, const js_jacobian_options *opt,
+                       int twin) {
   js_dataset *copy = NULL;
   assert_int_equal(js_dataset_create(data->n_samples, data->dim, data->n_outputs, 0, &copy),
                    JS_OK);
@@ -140,17 +149,21 @@ static int runs_from_cache(const js_net *net, const js_dataset *data,
   double *got = malloc(sizeof(double) * NK), *want = malloc(sizeof(double) * NK);
   ref_fill_normal(v, p, 77);
   js_linop *op = make_op(net, copy, opt);
-  assert_int_equal(js_linop_apply(op, 1, v, got), JS_OK);
+  js_linop *probed = twin ? js_jacobian_fast(op) : op;
+  assert_non_null(probed);
+  assert_int_equal(js_linop_apply(probed, 1, v, got), JS_OK);
   for (int64_t i = 0; i < data->n_samples * data->dim; i++)
     copy->x[i] = 1.5 * copy->x[i] + 0.25;
-  assert_int_equal(js_linop_apply(op, 1, v, got), JS_OK);
+  assert_int_equal(js_linop_apply(probed, 1, v, got), JS_OK);
   js_jacobian_options plain = *opt;
   plain.cache_limit = 0;
+  if (twin)
+    plain.precision = JS_PRECISION_SINGLE;
   js_linop *fresh = make_op(net, copy, &plain);
   assert_int_equal(js_linop_apply(fresh, 1, v, want), JS_OK);
   double err = ref_relative_error(got, want, NK);
   /* Either the same up to rounding (recomputed) or clearly not (stale). */
-  double tol = opt->precision == JS_PRECISION_SINGLE ? SINGLE_TOL : TOL;
+  double tol = plain.precision == JS_PRECISION_SINGLE ? SINGLE_TOL : TOL;
   if (!(err <= tol || err > 1e-3)) {
     print_error("cache probe: relative difference %.3g is neither rounding nor stale\n", err);
     fail();
@@ -162,6 +175,11 @@ static int runs_from_cache(const js_net *net, const js_dataset *data,
   free(got);
   free(want);
   return err > 1e-3;
+}
+
+static int runs_from_cache(const js_net *net, const js_dataset *data,
+                           const js_jacobian_options *opt) {
+  return probe_cache(net, data, opt, 0);
 }
 
 /* Every (cache, batch, block, threads) combination, twice on one operator
@@ -178,10 +196,7 @@ static void test_execution_choices_agree(void **state) {
     int64_t p = js_net_n_params(net);
     for (int ik = 0; ik < 2; ik++) {
       int64_t b = blocks[ik];
-      double *v = malloc(sizeof(double) * (size_t)(p * b));
-      double *u = malloc(sizeof(double) * (size_t)(NK * b));
-      ref_fill_normal(v, p * b, 3);
-      ref_fill_normal(u, NK * b, 4);
+      double *v = normal_block(p * b, 3), *u = normal_block(NK * b, 4);
       assert_int_equal(js_set_threads(1), 1);
       js_linop *ref = make_op(net, data, &plain);
       products want = compute(ref, v, u, b);
@@ -393,10 +408,7 @@ static void test_single_precision(void **state) {
   js_dataset *data = make_data(16);
   js_net *net = make_net("*", 1);
   int64_t p = js_net_n_params(net), b = 11;
-  double *v = malloc(sizeof(double) * (size_t)(p * b));
-  double *u = malloc(sizeof(double) * (size_t)(NK * b));
-  ref_fill_normal(v, p * b, 8);
-  ref_fill_normal(u, NK * b, 9);
+  double *v = normal_block(p * b, 8), *u = normal_block(NK * b, 9);
   double *theta = malloc(sizeof(double) * (size_t)p);
   js_net_get_params(net, theta);
   js_jacobian_options dbl = jac_options(0, 0, JS_PRECISION_DOUBLE);
@@ -513,9 +525,7 @@ static void test_plan(void **state) {
    * products, from the cache exactly when the plan caches. */
   js_dataset *data = make_data(17);
   int64_t p = js_net_n_params(net), b = 4;
-  double *v = malloc(sizeof(double) * (size_t)(p * b)), *u = malloc(sizeof(double) * NK * 4);
-  ref_fill_normal(v, p * b, 1);
-  ref_fill_normal(u, NK * b, 2);
+  double *v = normal_block(p * b, 1), *u = normal_block(NK * b, 2);
   js_jacobian_options plain = jac_options(N_SAMPLES, 0, JS_PRECISION_DOUBLE);
   js_linop *ref = make_op(net, data, &plain);
   products want = compute(ref, v, u, b);
@@ -546,6 +556,133 @@ static void test_plan(void **state) {
   js_net_free(net);
 }
 
+/* A mixed-precision Jacobian computes in double without a cache, its twin
+ * (js_jacobian_fast) in single from the cache; the two take turns with one
+ * workspace, and their products stay right whatever the order. Only a
+ * mixed one has a twin. */
+static void test_mixed_precision(void **state) {
+  (void)state;
+  js_dataset *data = make_data(18);
+  js_net *net = make_net("*", 1);
+  int64_t p = js_net_n_params(net), b = 5;
+  double *v = normal_block(p * b, 10), *u = normal_block(NK * b, 11);
+  js_jacobian_options plain = jac_options(N_SAMPLES, 0, JS_PRECISION_DOUBLE);
+  js_jacobian_options mixed = jac_options(0, BIG_CACHE, JS_PRECISION_MIXED);
+  js_linop *ref = make_op(net, data, &plain), *op = make_op(net, data, &mixed);
+  js_linop *twin = js_jacobian_fast(op);
+  assert_non_null(twin);
+  assert_int_equal(js_linop_rows(twin), NK);
+  assert_int_equal(js_linop_cols(twin), p);
+  products want = compute(ref, v, u, b);
+  for (int round = 0; round < 2; round++) {
+    products fast = compute(twin, v, u, b), exact = compute(op, v, u, b);
+    expect_close(&fast, &want, p, b, SINGLE_TOL, "mixed: the twin");
+    assert_true(ref_relative_error(fast.jv, want.jv, NK * b) > 0);
+    expect_same(&exact, &want, p, b, "mixed: the double products");
+    products_free(&fast);
+    products_free(&exact);
+  }
+  assert_false(runs_from_cache(net, data, &mixed));
+  assert_true(probe_cache(net, data, &mixed, 1));
+  js_jacobian_options single = jac_options(0, BIG_CACHE, JS_PRECISION_SINGLE);
+  js_linop *alone = make_op(net, data, &single);
+  assert_null(js_jacobian_fast(alone));
+  assert_null(js_jacobian_fast(ref));
+  assert_null(js_jacobian_fast(twin));
+  products_free(&want);
+  js_linop_free(alone);
+  js_linop_free(op);
+  js_linop_free(ref);
+  free(v);
+  free(u);
+  js_dataset_free(data);
+  js_net_free(net);
+}
+
+/* Where the budget does not bind, single precision plans no more memory
+ * than double (its cache and workspace hold floats, its weights a float
+ * copy), nor does mixed wherever double's plan leaves it room (its twin's
+ * float weights and LAPACK's code on top of double's smallest: not so on
+ * these tiny nets, whose workspace is a few KiB and which mixed then plans
+ * against the budget alone, but on the README's Fashion-MNIST shape,
+ * 784-256-3 on 3000 samples, top 50, `strict`).
+ * Under any budget mixed plans within double's plan wherever that leaves
+ * it room, and its plan runs. */
+static void expect_not_above_double(const js_net *net, int64_t n, int64_t block, size_t solver,
+                                    int strict, const char *what) {
+  js_memory_plan dbl, single, mixed;
+  const size_t huge = (size_t)1 << 40;
+  assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, n, block, solver, huge, &dbl), JS_OK);
+  assert_int_equal(js_plan_memory(net, JS_PRECISION_SINGLE, n, block, solver, huge, &single),
+                   JS_OK);
+  assert_int_equal(js_plan_memory(net, JS_PRECISION_MIXED, n, block, solver, huge, &mixed),
+                   JS_OK);
+  int room = dbl.total_bytes >= mixed.min_budget;
+  if (!(single.total_bytes <= dbl.total_bytes && (room || !strict) &&
+        (!room || mixed.total_bytes <= dbl.total_bytes)))
+    fail_msg("%s, blocks of %lld: double plans %zu bytes, single %zu, mixed %zu (at least "
+             "%zu)", what, (long long)block, dbl.total_bytes, single.total_bytes,
+             mixed.total_bytes, mixed.min_budget);
+  assert_true(mixed.exact_batch_size >= 1 && dbl.exact_batch_size == 0);
+  assert_true(mixed.min_budget > dbl.min_budget);
+}
+
+static void test_plan_precisions(void **state) {
+  (void)state;
+  const char *trained_sets[] = {"W1", "W2", "*"};
+  const int64_t blocks[] = {1, 4, 40};
+  const size_t solver = (size_t)1 << 20;
+  for (int it = 0; it < 3; it++) {
+    js_net *net = make_net(trained_sets[it], 0);
+    for (int bi = 0; bi < 3; bi++) {
+      expect_not_above_double(net, N_SAMPLES, blocks[bi], solver, 0, trained_sets[it]);
+      js_memory_plan dbl, mixed;
+      assert_int_equal(js_plan_memory(net, JS_PRECISION_MIXED, N_SAMPLES, blocks[bi], solver,
+                                      (size_t)1 << 40, &mixed), JS_OK);
+      size_t low = mixed.min_budget, top = mixed.total_bytes + 4 * mixed.cache_bytes;
+      for (size_t budget = low; budget < top; budget += (top - low) / 97) {
+        assert_int_equal(js_plan_memory(net, JS_PRECISION_DOUBLE, N_SAMPLES, blocks[bi], solver,
+                                        budget, &dbl), JS_OK);
+        assert_int_equal(js_plan_memory(net, JS_PRECISION_MIXED, N_SAMPLES, blocks[bi], solver,
+                                        budget, &mixed), JS_OK);
+        assert_true(mixed.total_bytes <= budget);
+        if (dbl.total_bytes >= mixed.min_budget && mixed.total_bytes > dbl.total_bytes)
+          fail_msg("%s, blocks of %lld, budget %zu: mixed plans %zu bytes, double %zu",
+                   trained_sets[it], (long long)blocks[bi], budget, mixed.total_bytes,
+                   dbl.total_bytes);
+        assert_int_equal(mixed.total_bytes,
+                         mixed.fixed_bytes + mixed.cache_bytes + mixed.batch_bytes);
+      }
+    }
+    js_net_free(net);
+  }
+  const int64_t fmnist[] = {784, 256, 3};
+  js_mlp_options mo;
+  js_mlp_options_init_defaults(&mo);
+  mo.n_layers = 2;
+  mo.widths = fmnist;
+  js_net *big = NULL;
+  assert_int_equal(js_net_create_mlp(&mo, &big), JS_OK);
+  js_svds_options so;
+  js_svds_options_init_defaults(&so);
+  so.top = 50;
+  expect_not_above_double(big, 3000, 50, js_svds_memory_bytes(&so, 9000, js_net_n_params(big)),
+                          1, "784-256-3");
+  js_net_free(big);
+  /* A plan's options make a mixed Jacobian that runs from its twin's cache. */
+  js_net *net = make_net("W1", 0);
+  js_dataset *data = make_data(19);
+  js_memory_plan plan;
+  assert_int_equal(js_plan_memory(net, JS_PRECISION_MIXED, N_SAMPLES, 4, solver,
+                                  (size_t)1 << 40, &plan), JS_OK);
+  assert_true(plan.cache);
+  js_jacobian_options opt = jac_options(0, plan.cache_limit, JS_PRECISION_MIXED);
+  opt.workspace_limit = plan.workspace_limit;
+  assert_true(probe_cache(net, data, &opt, 1));
+  js_dataset_free(data);
+  js_net_free(net);
+}
+
 static void test_threads(void **state) {
   (void)state;
   assert_int_equal(js_set_threads(-1), JS_EINVAL);
@@ -565,6 +702,8 @@ int main(void) {
       cmocka_unit_test(test_cache_limit),
       cmocka_unit_test(test_single_precision),
       cmocka_unit_test(test_plan),
+      cmocka_unit_test(test_mixed_precision),
+      cmocka_unit_test(test_plan_precisions),
       cmocka_unit_test(test_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,7 +13,8 @@
 
 int cli_space_compute(const js_net *net, const double *theta, const js_dataset *data,
                       const js_jacobian_options *jac, const js_svds_options *opt,
-                      cli_gram *gram, int quiet, js_space **space) {
+                      cli_gram *gram, cli_refinement *refinement, int quiet,
+                      js_space **space) {
   js_linop *op = NULL;
   js_svds_result *res = NULL;
   js_svds_options with_vectors = *opt;
@@ -24,13 +25,21 @@ int cli_space_compute(const js_net *net, const double *theta, const js_dataset *
   with_vectors.progress_ctx = &progress;
   *space = NULL;
   int status = js_jacobian_create_at(net, theta, data, jac, &op);
-  int rc = status ? cli_library_error() : gram ? cli_gram_form(gram, op, &with_vectors.gram) : 0;
+  with_vectors.fast = js_jacobian_fast(op);
+  js_linop *lanczos = with_vectors.fast ? with_vectors.fast : op;
+  int rc = status ? cli_library_error()
+           : gram ? cli_gram_form(gram, lanczos, &with_vectors.gram)
+                  : 0;
   if (!rc)
     status = js_svds(op, &with_vectors, &res);
   cli_progress_done(&progress);
   if (!rc && !status) {
     if (gram)
       gram->products += res->n_gram;
+    if (refinement) {
+      refinement->tol = opt->tol;
+      cli_refinement_add(refinement, res);
+    }
     status = js_space_create(res, opt->cutoff > 0 ? 0 : opt->top, opt->cutoff, space);
   }
   js_svds_result_free(res);

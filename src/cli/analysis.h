@@ -5,18 +5,23 @@
 
 #include "cli/gram.h"
 #include "cli/output.h"
+#include "cli/precision.h"
 #include "cli/problem.h"
 #include "jacspec.h"
 
 /* *space = I and N of J at theta (NULL: the network's weights) on data: the top
  * opt->top triplets, or those above opt->cutoff when it is > 0 (vectors
  * are always kept). gram (NULL: implicit) is --gram's decision: an
- * explicit G is formed for this Jacobian, used and freed, its products
- * added up. Returns 0, or prints one line and returns 1 (partial
- * convergence included: a space needs every triplet). */
+ * explicit G is formed for this Jacobian (from its single twin under
+ * --precision mixed), used and freed, its products added up. Under
+ * --precision mixed the solve refines the twin's triplets in double, and
+ * refinement (NULL: not reported) adds up what it did. Returns 0, or
+ * prints one line and returns 1 (partial convergence included: a space
+ * needs every triplet). */
 int cli_space_compute(const js_net *net, const double *theta, const js_dataset *data,
                       const js_jacobian_options *jac, const js_svds_options *opt,
-                      cli_gram *gram, int quiet, js_space **space);
+                      cli_gram *gram, cli_refinement *refinement, int quiet,
+                      js_space **space);
 
 /* An alignment (js_space_align) as the JSON object KEY: norm, info,
  * nuisance, pinv. */

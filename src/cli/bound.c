@@ -215,7 +215,9 @@ static int theorem33(cli_problem *pb, const js_svds_options *opt, js_bound_input
   js_space *sp = NULL;
   js_linop *op = NULL;
   double *residual = NULL;
-  int rc = cli_space_compute(pb->net, NULL, pb->data, &pb->jac, opt, NULL, args.quiet, &sp);
+  cli_refinement refinement = {0};
+  int rc = cli_space_compute(pb->net, NULL, pb->data, &pb->jac, opt, NULL, &refinement,
+                             args.quiet, &sp);
   if (!rc && !(residual = cli_residual(pb->net, pb->data)))
     rc = 1;
   js_alignment a;
@@ -254,6 +256,7 @@ static int theorem33(cli_problem *pb, const js_svds_options *opt, js_bound_input
     fprintf(stdout, "# nu = sqrt(kK) max|V| = %.6g; ||r0|| = %.6g, ||Pi_N r0|| = %.6g, "
             "||J_I^+ r0|| = %.6g, ||J^T Pi_N r0|| = %.6g, C_r = %.6g\n", in->nu, in->res_norm,
             in->res_nuisance, in->res_pinv, in->nuisance_gradient, b.c_r);
+    cli_refinement_describe(&refinement, stdout);
   }
   if (out->json.f) {
     json_writer j;
@@ -269,6 +272,7 @@ static int theorem33(cli_problem *pb, const js_svds_options *opt, js_bound_input
     json_number(&j, "res_pinv", in->res_pinv);
     json_number(&j, "nuisance_gradient", in->nuisance_gradient);
     json_number(&j, "c_r", b.c_r);
+    cli_refinement_json(&refinement, 0, NULL, &j);
     json_end(&j);
   }
   if (out->csv.f)
@@ -386,6 +390,7 @@ int cli_bound(int argc, char **argv) {
   if ((rc = cli_problem_load(&pb)) || (rc = parse_inputs(&in)) ||
       (rc = cli_solver_parse(&opt, pb.seed)) ||
       (rc = cli_rank_parse("rank", NULL, args.cutoff, 10, &opt)) ||
+      (rc = cli_precision_check(&pb, is32 ? NULL : &opt, is32 ? "bound --theorem 3.2" : "bound")) ||
       (rc = cli_problem_plan(&pb, &opt)) || (rc = cli_theory_inputs(&pb, "bound", &t)) ||
       (rc = cli_results_open(&out, args.json, args.csv)))
     goto done;

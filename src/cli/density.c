@@ -4,6 +4,7 @@
 #include "cli/output.h"
 #include "cli/parallel.h"
 #include "cli/plot.h"
+#include "cli/precision.h"
 #include "cli/problem.h"
 #include "cli/verbs.h"
 
@@ -327,7 +328,8 @@ int cli_density(int argc, char **argv) {
   cli_gram gram = {0};
   int plot_rc = 0;
   if ((rc = cli_plot_parse(&picture)) || (rc = read_compare(&picture, &compare)) ||
-      (rc = cli_problem_load(&pb)) || (rc = parse_options(&opt, pb.seed)))
+      (rc = cli_problem_load(&pb)) || (rc = cli_precision_check(&pb, NULL, "density")) ||
+      (rc = parse_options(&opt, pb.seed)))
     goto done;
   int64_t rows = cli_samples(pb.data) * pb.data->n_outputs, p = js_net_n_params(pb.net);
   int64_t size = rows < p ? rows : p, steps = opt.steps < size ? opt.steps : size;

@@ -106,8 +106,10 @@ const cli_opt cli_model_options[] = {
      &compute_args.threads, NULL},
     {"mem", "SIZE", "memory budget, e.g. 2G: sets batch size and caching (default half "
      "the physical memory)", &compute_args.mem, NULL},
-    {"precision", "P", "double or single: the arithmetic of the Jacobian products "
-     "(default double)", &compute_args.precision, NULL},
+    {"precision", "P", "double, single or mixed: the arithmetic of the Jacobian products "
+     "(default double; mixed, for spectrum, split and bound: Lanczos on single-precision "
+     "products, refined in double to --tol, reported with error bounds)",
+     &compute_args.precision, NULL},
     {"verbose", NULL, "print the memory plan, thread count and --gram choice on stderr", NULL,
      &compute_args.verbose},
     {NULL, NULL, NULL, NULL, NULL}};
@@ -457,11 +459,15 @@ static int build_model(cli_problem *pb) {
   if (model_args.seed && cli_seed("seed", model_args.seed, &pb->seed))
     return 2;
   if (compute_args.precision && strcmp(compute_args.precision, "double") != 0) {
-    if (strcmp(compute_args.precision, "single") != 0) {
-      cli_error("--precision: expected double or single, got '%s'", compute_args.precision);
+    if (strcmp(compute_args.precision, "single") == 0) {
+      pb->jac.precision = JS_PRECISION_SINGLE;
+    } else if (strcmp(compute_args.precision, "mixed") == 0) {
+      pb->jac.precision = JS_PRECISION_MIXED;
+    } else {
+      cli_error("--precision: expected double, single or mixed, got '%s'",
+                compute_args.precision);
       return 2;
     }
-    pb->jac.precision = JS_PRECISION_SINGLE;
   }
   int mlp = !model_args.model && (!model_args.arch || strcmp(model_args.arch, "mlp") == 0);
   int rc;
@@ -665,6 +671,10 @@ static int plan_memory(cli_problem *pb, size_t solver_bytes, int64_t block, int 
           (long long)(pb->one_batch ? plan.batch_size : plan.vector_batch_size),
           (long long)plan.batch_size, (long long)plan.block_vectors, mib(plan.batch_bytes),
           mib(plan.total_bytes));
+  if (plan.exact_batch_size > 0)
+    fprintf(log, "jacspec: mixed precision: the products above are the single-precision "
+            "twin's; the double Jacobian's (no cache) take batches of %lld samples for "
+            "blocks of %lld\n", (long long)plan.exact_batch_size, (long long)block);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "cli/output.h"
 #include "cli/parallel.h"
 #include "cli/plot.h"
+#include "cli/precision.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"
 #include "cli/verbs.h"
@@ -115,11 +116,13 @@ static const char *method_description(const js_svds_result *res) {
 }
 
 static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *res,
-                        const double *deloc, const cli_gram *gram) {
+                        const double *deloc, const cli_gram *gram,
+                        const cli_refinement *refinement) {
   cli_problem_describe(pb, f);
   fprintf(f, "# J is %lld x %lld (nK x p); %s\n", (long long)res->rows,
           (long long)res->cols, method_description(res));
   cli_gram_describe(gram, f);
+  cli_refinement_describe(refinement, f);
   fprintf(f, "# %lld of %lld triplets converged, %lld restarts, %lld J and %lld J^T products, %.3f s\n",
           (long long)res->rank, (long long)res->requested, (long long)res->iterations,
           (long long)res->n_apply, (long long)res->n_apply_t, res->seconds);
@@ -129,15 +132,20 @@ static void print_table(FILE *f, const cli_problem *pb, const js_svds_result *re
   if (res->smallest)
     fprintf(f, "# the %lld smallest, ascending; residuals relative to sigma_1 = %.6g\n",
             (long long)res->requested, res->scale);
-  fprintf(f, "%6s  %22s  %13s  %13s  %10s\n", "s", "sigma_s", "|Jv-su|/s1", "|J'u-sv|/s1",
-          "deloc");
-  for (int64_t s = 0; s < res->rank; s++)
-    fprintf(f, "%6lld  %22.15e  %13.3e  %13.3e  %10.4g\n", (long long)s + 1, res->sigma[s],
+  fprintf(f, "%6s  %22s  %13s  %13s  %10s%s\n", "s", "sigma_s", "|Jv-su|/s1", "|J'u-sv|/s1",
+          "deloc", res->refined ? "   error bound" : "");
+  for (int64_t s = 0; s < res->rank; s++) {
+    fprintf(f, "%6lld  %22.15e  %13.3e  %13.3e  %10.4g", (long long)s + 1, res->sigma[s],
             res->residual_u[s], res->residual_v[s], deloc[s]);
+    if (res->refined) /* relative to sigma_s (jacspec.h) */
+      fprintf(f, "  %12.3e", res->error_bound[s]);
+    fputc('\n', f);
+  }
 }
 
 static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res,
-                       const double *deloc, const cli_gram *gram) {
+                       const double *deloc, const cli_gram *gram,
+                       const cli_refinement *refinement) {
   json_writer j;
   json_begin(&j, f);
   cli_problem_data_json(pb, &j);
@@ -167,6 +175,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_svds_result *res
   json_numbers(&j, "residuals_v", res->rank, res->residual_v);
   json_int(&j, "jvp_count", res->n_apply);
   json_int(&j, "vjp_count", res->n_apply_t);
+  cli_refinement_json(refinement, res->rank, res->error_bound, &j);
   cli_gram_json(gram, &j);
   json_int(&j, "iterations", res->iterations);
   json_bool(&j, "converged", res->converged);
@@ -239,9 +248,11 @@ int cli_spectrum(int argc, char **argv) {
   cli_progress progress;
   cli_plot picture;
   cli_gram gram = {0};
+  cli_refinement refinement = {0};
   int plot_rc = 0;
   if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) ||
       (rc = parse_solver(&opt, pb.seed)) ||
+      (rc = cli_precision_check(&pb, &opt, "spectrum")) ||
       (rc = cli_problem_plan(&pb, &opt)) ||
       (rc = cli_gram_decide(&pb, cli_gram_svds_obstacle(&pb, &opt), cli_gram_svds_steps(&opt),
                             &gram)))
@@ -256,7 +267,8 @@ int cli_spectrum(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
-  if ((rc = cli_gram_form(&gram, op, &opt.gram)))
+  opt.fast = js_jacobian_fast(op);
+  if ((rc = cli_gram_form(&gram, opt.fast ? opt.fast : op, &opt.gram)))
     goto done;
   int status = js_svds(op, &opt, &res);
   cli_progress_done(&progress);
@@ -265,6 +277,8 @@ int cli_spectrum(int argc, char **argv) {
     goto done;
   }
   gram.products = res->n_gram;
+  refinement.tol = opt.tol;
+  cli_refinement_add(&refinement, res);
   if ((rc = cli_problem_save_init(&pb)) || (rc = cli_problem_save_model(pb.net)) ||
       (args.save_vectors && (rc = save_vectors(res, args.save_vectors))))
     goto done;
@@ -274,9 +288,9 @@ int cli_spectrum(int argc, char **argv) {
     goto done;
   }
   if (cli_results_table_wanted(&out))
-    print_table(stdout, &pb, res, deloc, &gram);
+    print_table(stdout, &pb, res, deloc, &gram, &refinement);
   if (out.json.f)
-    write_json(out.json.f, &pb, res, deloc, &gram);
+    write_json(out.json.f, &pb, res, deloc, &gram, &refinement);
   if (out.csv.f)
     write_csv(out.csv.f, res);
   /* A failed drawing fails the run but keeps its results. */

@@ -51,6 +51,7 @@ typedef struct split_row {
   double overlap;     /* with --compare: ||U_a^T U_b||_F^2 / r */
   double *angles;     /* with --compare: the r principal angles, ascending */
   cli_gram gram;      /* --gram: the decision, and its products over the solves */
+  cli_refinement refinement; /* --precision mixed: what the refinements did */
 } split_row;
 
 static void print_table(FILE *f, const cli_problem *pb, const js_space *sp, double cutoff,
@@ -63,6 +64,7 @@ static void print_table(FILE *f, const cli_problem *pb, const js_space *sp, doub
     fprintf(f, " (lambda_s > alpha = %.6g)", cutoff);
   fprintf(f, ", lambda_1 = %.6g, lambda_r = %.6g\n", sigma[0], sigma[r - 1]);
   cli_gram_describe(&row->gram, f);
+  cli_refinement_describe(&row->refinement, f);
   if (args.residual_init)
     fprintf(f, "# residual r0 = f(theta_0) - y at the weights in %s\n", args.residual_init);
   fprintf(f, "%-10s  %14s  %14s  %14s\n", "z", "|Pi_I z|/|z|", "|Pi_N z|/|z|",
@@ -103,6 +105,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, doubl
   json_number(&j, "lambda_r", sigma[r - 1]);
   json_numbers(&j, "singular_values", r, sigma);
   cli_gram_json(&row->gram, &j);
+  cli_refinement_json(&row->refinement, 0, NULL, &j);
   cli_json_alignment(&j, "labels", &row->labels);
   cli_json_alignment(&j, "residual", &row->residual);
   if (args.residual_init)
@@ -193,7 +196,8 @@ static int compare_with(const cli_problem *pb, const js_net *other, const js_svd
   same_rank.top = js_space_rank(sp);
   same_rank.cutoff = 0;
   js_space *theirs = NULL;
-  int rc = cli_space_compute(other, NULL, pb->data, &pb->jac, &same_rank, &row->gram, args.quiet,
+  int rc = cli_space_compute(other, NULL, pb->data, &pb->jac, &same_rank, &row->gram,
+                             &row->refinement, args.quiet,
                              &theirs);
   if (!rc && !(row->angles = malloc(sizeof(double) * (size_t)same_rank.top))) {
     cli_error("split: out of memory");
@@ -230,6 +234,7 @@ int cli_split(int argc, char **argv) {
   if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) ||
       (rc = cli_solver_parse(&opt, pb.seed)) ||
       (rc = cli_rank_parse("rank", args.rank, args.cutoff, 10, &opt)) ||
+      (rc = cli_precision_check(&pb, &opt, "split")) ||
       (rc = cli_corruption_parse(&corruption)) || (rc = cli_problem_plan(&pb, &opt)) ||
       (rc = cli_gram_decide(&pb, cli_gram_svds_obstacle(&pb, &opt), cli_gram_svds_steps(&opt),
                             &row.gram)) ||
@@ -247,7 +252,8 @@ int cli_split(int argc, char **argv) {
   }
   if ((rc = cli_results_open(&out, args.json, args.csv)))
     goto done;
-  if ((rc = cli_space_compute(pb.net, NULL, pb.data, &pb.jac, &opt, &row.gram, args.quiet,
+  if ((rc = cli_space_compute(pb.net, NULL, pb.data, &pb.jac, &opt, &row.gram, &row.refinement,
+                              args.quiet,
                               &sp)))
     goto done;
   int64_t r = js_space_rank(sp);

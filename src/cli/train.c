@@ -206,10 +206,10 @@ static int project_rows(train_track *tr, const cli_problem *pb, const settings *
                         const double *final_theta, int quiet) {
   js_space *space = NULL, *test_space = NULL;
   const double *theta = st->space != SPACE_FINAL ? tr->theta_space : final_theta;
-  int rc =
-      cli_space_compute(pb->net, theta, tr->train, &pb->jac, &st->solver, NULL, quiet, &space);
+  int rc = cli_space_compute(pb->net, theta, tr->train, &pb->jac, &st->solver, NULL, NULL, quiet,
+                             &space);
   if (!rc && tr->test)
-    rc = cli_space_compute(pb->net, theta, tr->test, &pb->jac, &st->solver, NULL, quiet,
+    rc = cli_space_compute(pb->net, theta, tr->test, &pb->jac, &st->solver, NULL, NULL, quiet,
                            &test_space);
   if (!rc)
     rc = train_track_project(tr, space, test_space);
@@ -350,7 +350,8 @@ int cli_train(int argc, char **argv) {
   int wrote = 0; /* the rows are in the output files */
   cli_plot picture;
   int plot_rc = 0;
-  if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) || (rc = cli_problem_load_test(&pb, &test)) ||
+  if ((rc = cli_plot_parse(&picture)) || (rc = cli_problem_load(&pb)) ||
+      (rc = cli_precision_check(&pb, NULL, "train")) || (rc = cli_problem_load_test(&pb, &test)) ||
       (rc = parse_settings(&pb, test, &st)))
     goto done;
   pb.one_batch = 1; /* J(theta_0) for the linearised run next to J(theta_t) */

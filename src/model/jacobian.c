@@ -10,7 +10,10 @@
  * The products compute in the options' precision: in double the public
  * vectors are used in place; in single the parameters are converted once,
  * the p x b block once per product in chunks of JS_FLOAT_BLOCK vectors,
- * and output rows per batch. */
+ * and output rows per batch. A mixed-precision Jacobian is a double one
+ * that holds a single-precision twin of itself (js_jacobian_fast): the
+ * twin has the cache, for the many Lanczos products; the double one
+ * computes the few block products of the refinement without one. */
 #include "model/jacobian.h"
 
 #include "core/error.h"
@@ -25,8 +28,8 @@ struct js_jacobian {
   int64_t n, d, K, p;
   js_jacobian_options opt;
   js_schedule sched;
-  double *values;        /* the parameter values at creation */
-  void *values_k;        /* the same in the products' type (single), or = values */
+  double *values;        /* the parameter values at creation (double; NULL in single) */
+  void *values_k;        /* the same in the products' type: = values, or floats */
   void *block;           /* single: a p x b block in float */
   size_t block_size;
   void *cache;           /* forward data of all n samples, or NULL */
@@ -38,6 +41,8 @@ struct js_jacobian {
   size_t work_size;
   void **views;          /* value, saved and tangent arrays for js_exec (3 n_nodes) */
   unsigned char *opened;
+  js_linop *twin;        /* mixed precision: the same J in single, owned; or NULL */
+  struct js_jacobian *partner; /* mixed: the other of the pair, or NULL */
 };
 typedef struct js_jacobian jacobian;
 
@@ -61,6 +66,7 @@ static void jacobian_free(void *ctx) {
   free(jac->views);
   free(jac->opened);
   js_schedule_free(&jac->sched);
+  js_linop_free(jac->twin);
   free(jac);
 }
 
@@ -121,9 +127,17 @@ static int64_t batch_samples(const jacobian *jac, int64_t b, int cached) {
 }
 
 /* Sets up e for a product of b vectors: the workspace, the views and, in
- * single precision, the float block. *B and *cached are the batch plan. */
+ * single precision, the float block. *B and *cached are the batch plan.
+ * The two of a mixed pair take turns with one workspace: each frees the
+ * other's (and the twin's float block), so the pair never holds both. */
 static int begin(jacobian *jac, int64_t b, js_exec *e, int64_t *B, int *cached) {
   const js_schedule *s = &jac->sched;
+  if (jac->partner) {
+    free(jac->partner->work);
+    free(jac->partner->block);
+    jac->partner->work = jac->partner->block = NULL;
+    jac->partner->work_size = jac->partner->block_size = 0;
+  }
   *cached = use_cache(jac);
   *B = batch_samples(jac, b, *cached);
   int rc = grow(&jac->work, &jac->work_size, js_schedule_workspace(s, *B, b, *cached),
@@ -275,6 +289,11 @@ js_jacobian *js_jacobian_of(const js_linop *op) {
   return js_linop_ctx_of(op, jacobian_apply);
 }
 
+js_linop *js_jacobian_fast(const js_linop *op) {
+  const js_jacobian *jac = op ? js_jacobian_of(op) : NULL;
+  return jac ? jac->twin : NULL;
+}
+
 const js_schedule *js_jacobian_schedule(const js_jacobian *jac) { return &jac->sched; }
 const void *js_jacobian_values(const js_jacobian *jac) { return jac->values_k; }
 int64_t js_jacobian_samples(const js_jacobian *jac) { return jac->n; }
@@ -302,6 +321,31 @@ static int check_data(const js_net *net, const js_dataset *data) {
   return JS_OK;
 }
 
+/* Mixed precision: the double Jacobian without a cache and its single
+ * twin with the cache, taking turns with one workspace of workspace_limit
+ * (the twin at most single precision's cap of it; jacspec.h). */
+static int create_mixed(const js_net *net, const double *theta, const js_dataset *data,
+                        const js_jacobian_options *opt, double *f, js_linop **out) {
+  js_jacobian_options exact = *opt, single = *opt;
+  size_t float_cap = JS_BATCH_CAP / sizeof(double) * sizeof(float);
+  exact.precision = JS_PRECISION_DOUBLE;
+  exact.cache_limit = 0;
+  single.precision = JS_PRECISION_SINGLE;
+  if (single.workspace_limit > float_cap)
+    single.workspace_limit = float_cap;
+  js_linop *twin = NULL;
+  int rc = js_jacobian_create_at(net, theta, data, &single, &twin);
+  if (!rc && (rc = js_jacobian_create_outputs(net, theta, data, &exact, f, out)))
+    js_linop_free(twin);
+  if (rc)
+    return rc;
+  jacobian *jac = js_jacobian_of(*out);
+  jac->twin = twin;
+  jac->partner = js_jacobian_of(twin);
+  jac->partner->partner = jac;
+  return JS_OK;
+}
+
 int js_jacobian_create_outputs(const js_net *net, const double *theta,
                                const js_dataset *data, const js_jacobian_options *opt,
                                double *f, js_linop **out) {
@@ -314,6 +358,8 @@ int js_jacobian_create_outputs(const js_net *net, const double *theta,
   js_jacobian_options defaults;
   js_jacobian_options_init_defaults(&defaults);
   opt = opt ? opt : &defaults;
+  if (opt->precision == JS_PRECISION_MIXED)
+    return create_mixed(net, theta, data, opt, f, out);
   if (opt->batch_size < 0 ||
       (opt->precision != JS_PRECISION_DOUBLE && opt->precision != JS_PRECISION_SINGLE))
     return js_fail(JS_EINVAL, "js_jacobian_create: batch_size %lld (need >= 0, 0: automatic) "
@@ -355,6 +401,8 @@ int js_jacobian_create_outputs(const js_net *net, const double *theta,
       goto fail;
     }
     jac->sched.k->from_double(jac->values_k, jac->values, net->n_values);
+    free(jac->values); /* the products read the float copy only */
+    jac->values = NULL;
   }
   outputs_walk walk = {jac, f};
   if ((f && (rc = js_jacobian_each_batch(jac, copy_outputs, &walk))) ||

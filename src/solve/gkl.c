@@ -40,9 +40,6 @@
  * accuracy sought down to 1e-8 sigma_1 (measured, README). */
 #define INVARIANT (16 * DBL_EPSILON)
 
-/* Rows of a basis updated at once by a restart (the scratch is this x k). */
-enum { RESTART_ROWS = 512 };
-
 typedef struct gkl {
   js_linop *op;
   const js_svds_options *opt;
@@ -59,7 +56,7 @@ typedef struct gkl {
   double *s, *ub, *vtb; /* B = ub diag(s) vtb */
   double *sel;       /* k x k: the chosen columns of ub or of vtb^T */
   double *coef, *h;  /* k + 1 each: Gram-Schmidt coefficients and scratch */
-  double *scratch;   /* RESTART_ROWS x k */
+  double *scratch;   /* JS_ROTATE_ROWS x k */
   double beta;       /* ||A^T q_k - P_k B^T e_k||: the residual direction's norm */
   double anorm;      /* largest alpha, beta seen: an estimate of ||A|| */
   int64_t products;  /* pairs of products (one A, one A^T) so far */
@@ -109,7 +106,7 @@ static int gkl_init(gkl *g, js_linop *op, const js_svds_options *opt, int64_t k)
   g->sel = js_alloc(kk, sizeof(double), "GKL restart vectors");
   g->coef = js_alloc((size_t)k + 1, sizeof(double), "GKL coefficients");
   g->h = js_alloc((size_t)k + 1, sizeof(double), "GKL coefficients");
-  g->scratch = js_alloc((size_t)RESTART_ROWS * (size_t)k, sizeof(double), "GKL restart");
+  g->scratch = js_alloc((size_t)JS_ROTATE_ROWS * (size_t)k, sizeof(double), "GKL restart");
   int have = g->p && g->q && g->b && g->bsvd && g->s && g->ub && g->vtb && g->sel &&
              g->coef && g->h && g->scratch;
   int status = js_comm_agree(g->comm, have ? JS_OK : JS_ENOMEM);
@@ -123,7 +120,7 @@ size_t js_gkl_memory_bytes(int64_t rows, int64_t cols, int64_t k) {
   /* The bases, five k x k matrices, the restart scratch, dgesdd's work
    * (about 7 k^2 + 4 k doubles and 8 k ints). */
   size_t doubles = (size_t)rows * (size_t)(k + 1) + (size_t)cols * (size_t)(k + 1) +
-                   12 * kk + (size_t)RESTART_ROWS * (size_t)k + 16 * (size_t)k;
+                   12 * kk + (size_t)JS_ROTATE_ROWS * (size_t)k + 16 * (size_t)k;
   return doubles * sizeof(double);
 }
 
@@ -248,28 +245,13 @@ static void select_vectors(gkl *g, int left, int64_t count) {
   }
 }
 
-/* basis[:, 0..count-1] (len x k, column-major) <- basis[:, 0..k-1] sel, in
- * place, a block of rows at a time: each block's old rows are read by the
- * product before its new rows are written. */
-static void rotate_basis(gkl *g, double *basis, int64_t len, int64_t count) {
-  int64_t k = g->k;
-  for (int64_t i0 = 0; i0 < len; i0 += RESTART_ROWS) {
-    int64_t rows = len - i0 < RESTART_ROWS ? len - i0 : RESTART_ROWS;
-    /* Row-major view: basis^T is k x len, so rows i0.. of the basis are a
-     * column block of it; scratch (count x rows) = sel^T (basis rows)^T. */
-    js_gemm(0, 0, count, rows, k, 1.0, g->sel, k, basis + i0, len, 0.0, g->scratch, rows);
-    for (int64_t t = 0; t < count; t++)
-      memcpy(basis + t * len + i0, g->scratch + t * rows, sizeof(double) * (size_t)rows);
-  }
-}
-
 /* Thick restart on the l wanted Ritz triplets (solve/gkl.c's header). */
 static void restart(gkl *g, int64_t l) {
   int64_t k = g->k, n = g->n;
   select_vectors(g, 1, l);
-  rotate_basis(g, g->q, g->m, l);
+  js_rotate_basis(g->q, g->m, k, g->sel, l, g->scratch);
   select_vectors(g, 0, l);
-  rotate_basis(g, g->p, n, l);
+  js_rotate_basis(g->p, n, k, g->sel, l, g->scratch);
   memcpy(g->p + l * n, g->p + k * n, sizeof(double) * (size_t)n);
   memset(g->b, 0, sizeof(double) * (size_t)(k * k));
   for (int64_t t = 0; t < l; t++)

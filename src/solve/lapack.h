@@ -38,9 +38,22 @@ void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n
 void dstev_(const char *jobz, const int *n, double *d, double *e, double *z,
             const int *ldz, double *work, int *info, size_t jobz_len);
 
+/* QR factorisation by Householder reflections: A (m x n) = Q R, R in the
+ * upper triangle of a, the reflectors below it and in tau (min(m, n)). */
+void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
+             double *work, const int *lwork, int *info);
+/* The first n columns of Q from dgeqrf_'s k reflectors, in place in a. */
+void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda,
+             const double *tau, double *work, const int *lwork, int *info);
+
 /* a (m x n column-major, destroyed) = u diag(s) vt by dgesdd_: s (min(m, n))
  * descending, u (m x min), vt (min x n), column-major. JS_OK, JS_ENOMEM, or
  * JS_ENOCONV when LAPACK's SVD did not converge. */
 int js_lapack_svd(double *a, int m, int n, double *s, double *u, double *vt);
+
+/* a (m x n column-major, m >= n) = Q R: a becomes Q's n orthonormal
+ * columns, r (n x n column-major) R, upper triangular (zeros below).
+ * JS_OK or JS_ENOMEM. */
+int js_lapack_qr(double *a, int m, int n, double *r);
 
 #endif

@@ -27,6 +27,7 @@ void js_svds_options_init_defaults(js_svds_options *opt) {
       .want_vectors = 1,
       .dense_limit = (size_t)1 << 30,
       .gram = NULL,
+      .fast = NULL,
       .progress = NULL,
       .progress_ctx = NULL,
   };
@@ -108,6 +109,14 @@ int js_svds_check(js_linop *op, const js_svds_options *opt, js_svds_result **out
     return js_fail(JS_EINVAL, "svds: the smallest singular values need the smaller Gram "
                               "side (side auto): the other has min(nK, p) < n and zero "
                               "eigenvalues of its own");
+  if (opt->fast && (js_linop_global_rows(opt->fast) != rows || js_linop_cols(opt->fast) != cols))
+    return js_fail(JS_EINVAL, "svds: the fast operator is %lld x %lld, J is %lld x %lld",
+                   (long long)js_linop_global_rows(opt->fast),
+                   (long long)js_linop_cols(opt->fast), (long long)rows, (long long)cols);
+  if (opt->fast && (dense || opt->smallest || opt->method == JS_SVDS_GKL))
+    return js_fail(JS_EINVAL, "svds: a fast operator serves the top triplets by Lanczos on "
+                   "the Gram side (method auto or gram), not %s",
+                   opt->smallest ? "the smallest" : dense ? "the dense SVD" : "GKL");
   int64_t r = js_svds_first_rank(opt, min_dim);
   int status = check_rank(r, min_dim, dense);
   if (status == JS_OK)

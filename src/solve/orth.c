@@ -18,3 +18,15 @@ void js_orthogonalise(const js_comm *comm, int64_t n, int64_t k, const double *q
     js_axpy(k, 1.0, h, coef);
   }
 }
+
+void js_rotate_basis(double *basis, int64_t len, int64_t k, const double *sel, int64_t count,
+                     double *scratch) {
+  for (int64_t i0 = 0; i0 < len; i0 += JS_ROTATE_ROWS) {
+    int64_t rows = len - i0 < JS_ROTATE_ROWS ? len - i0 : JS_ROTATE_ROWS;
+    /* Row-major view: basis^T is k x len, so rows i0.. of the basis are a
+     * column block of it; scratch (count x rows) = sel^T (basis rows)^T. */
+    js_gemm(0, 0, count, rows, k, 1.0, sel, k, basis + i0, len, 0.0, scratch, rows);
+    for (int64_t t = 0; t < count; t++)
+      memcpy(basis + t * len + i0, scratch + t * rows, sizeof(double) * (size_t)rows);
+  }
+}

@@ -18,4 +18,17 @@
 void js_orthogonalise(const js_comm *comm, int64_t n, int64_t k, const double *q, double *w,
                       double *coef, double *h);
 
+/* Rows of a basis js_rotate_basis updates at once: its scratch holds this
+ * many rows of the new columns. */
+enum { JS_ROTATE_ROWS = 512 };
+
+/* basis[:, 0..count-1] <- basis[:, 0..k-1] sel, in place, for a basis of
+ * len x k (column after column) and sel of k x count (count <= k,
+ * column-major): a block of JS_ROTATE_ROWS rows at a time, each block's
+ * old rows read by the product before its new rows are written, through
+ * scratch (JS_ROTATE_ROWS x count doubles). A thick restart's or a
+ * Rayleigh-Ritz step's change of basis, without a second basis. */
+void js_rotate_basis(double *basis, int64_t len, int64_t k, const double *sel, int64_t count,
+                     double *scratch);
+
 #endif

@@ -19,6 +19,7 @@ void js_svds_result_free(js_svds_result *res) {
   free(res->v);
   free(res->residual_u);
   free(res->residual_v);
+  free(res->error_bound);
   free(res);
 }
 
@@ -39,12 +40,17 @@ int js_svds_result_alloc(const js_linop *op, int64_t capacity, js_side side,
   res->sigma = js_alloc(k, sizeof(double), "singular values");
   res->residual_u = js_alloc(k, sizeof(double), "residuals");
   res->residual_v = js_alloc(k, sizeof(double), "residuals");
+  res->error_bound = js_alloc(k, sizeof(double), "error bounds");
   res->u = js_alloc((size_t)rows * k, sizeof(double), "left singular vectors");
   res->v = js_alloc((size_t)cols * k, sizeof(double), "right singular vectors");
-  if (!res->sigma || !res->residual_u || !res->residual_v || !res->u || !res->v) {
+  if (!res->sigma || !res->residual_u || !res->residual_v || !res->error_bound || !res->u ||
+      !res->v) {
     js_svds_result_free(res);
     return JS_ENOMEM;
   }
+  for (size_t s = 0; s < k; s++)
+    res->error_bound[s] = NAN; /* until a refinement bounds them */
+  res->max_error_bound = NAN;
   *out = res;
   return JS_OK;
 }
@@ -153,9 +159,11 @@ static void numerical_rank(js_svds_result *res) {
     return;
   double zero = (double)(res->rows > res->cols ? res->rows : res->cols) * DBL_EPSILON *
                 res->scale;
+  /* A refinement's pairs are Rayleigh-Ritz pairs of J itself, as accurate
+   * as its bounds say whatever their residuals: only sigma tells a zero. */
   int64_t rho = 0;
   while (rho < res->rank && res->sigma[rho] > zero &&
-         fmax(res->residual_u[rho], res->residual_v[rho]) <= RANK_RESIDUAL)
+         (res->refined || fmax(res->residual_u[rho], res->residual_v[rho]) <= RANK_RESIDUAL))
     rho++;
   if (rho == res->rank && res->scale > 0)
     return;
@@ -170,7 +178,8 @@ int js_svds_finish(js_linop *op, const js_svds_options *opt, const js_svds_meter
   res->smallest = opt->smallest;
   if (!opt->smallest) /* else the solve set lambda_1 */
     res->scale = res->rank > 0 ? res->sigma[0] : 0.0;
-  int status = residuals(op, other_norm, res);
+  /* A refinement measured its residuals (solve/refine.h). */
+  int status = res->refined ? JS_OK : residuals(op, other_norm, res);
   if (status)
     return status;
   numerical_rank(res);

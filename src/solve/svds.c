@@ -5,6 +5,7 @@
 #include "solve/arpack.h"
 #include "solve/gkl.h"
 #include "solve/gram.h"
+#include "solve/refine.h"
 #include "solve/svds.h"
 
 #include "core/comm.h"
@@ -28,12 +29,25 @@ static int64_t basis_size(const js_svds_options *opt, int64_t r, int64_t n) {
  * as lambda falls (README, accuracy by method). */
 #define GKL_BELOW 1e-4
 
+/* Guard triplets a solve with a fast operator finds and refines beside the
+ * r wanted: the error bound of the last wanted needs a refined neighbour
+ * below (two for a close pair there, three for a triple: solve/refine.c);
+ * more did not make the bounds smaller (README, "Mixed precision"). */
+enum { FAST_GUARDS = 3 };
+
+/* The Lanczos on a fast operator is run to the accuracy asked of sigma,
+ * but no further than this: its products carry errors of about 3e-7, and
+ * past that ARPACK's estimates would go on improving while the vectors do
+ * not (measured: 1e-12 to 1e-6 took the same products on Fashion-MNIST). */
+#define FAST_TOL_FLOOR 1e-12
+
 /* One solve. */
 typedef struct solve {
-  js_linop *op;
+  js_linop *op;               /* the operator Lanczos multiplies by: opt->fast or J */
   const js_svds_options *opt;
   js_gram g;
   js_svds_method method; /* GRAM or GKL */
+  int64_t guards;        /* extra triplets asked of Lanczos (fast operator) */
 } solve;
 
 /* One solve for r triplets into a fresh result. The Gram side gives sigma
@@ -42,6 +56,8 @@ typedef struct solve {
  * for the smallest (0: the top). */
 static int solve_rank(solve *sv, const js_svds_options *opt, int64_t r, double scale,
                       js_svds_result **out) {
+  if (sv->method == JS_SVDS_GRAM) /* guards of a fast operator's solve */
+    r += r + sv->guards < sv->g.n_global ? sv->guards : sv->g.n_global - 1 - r;
   int status = js_comm_agree(js_linop_comm(sv->op),
                              js_svds_result_alloc(sv->op, r, sv->g.side, out));
   if (status)
@@ -75,7 +91,8 @@ static int largest(solve *sv, double *sigma_1) {
 /* AUTO's switch: the Gram side's triplets (or the cut-off) reach below
  * GKL_BELOW lambda_1. */
 static int reaches_small(const js_svds_result *res, const js_svds_options *opt) {
-  if (opt->method != JS_SVDS_AUTO || res->method != JS_SVDS_GRAM || res->rank == 0)
+  if (opt->method != JS_SVDS_AUTO || opt->fast || res->method != JS_SVDS_GRAM ||
+      res->rank == 0)
     return 0;
   double lowest = opt->cutoff > 0 ? opt->cutoff : res->sigma[res->rank - 1];
   return lowest < GKL_BELOW * res->sigma[0];
@@ -106,14 +123,25 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   int64_t restarts = 0;
   double scale = 0;
   int64_t gram_start = opt->gram ? js_linop_apply_count(opt->gram) : 0;
-  if ((status = js_gram_init(&sv.g, op, opt->side)) ||
+  /* With a fast operator Lanczos multiplies by it (or by an explicit G),
+   * to what its products can reach; the refinement then works on op. */
+  js_linop *fast = opt->fast;
+  int64_t fast_start[2] = {fast ? js_linop_apply_count(fast) : 0,
+                           fast ? js_linop_apply_t_count(fast) : 0};
+  js_svds_options lanczos = *opt;
+  if (fast) {
+    sv.op = fast;
+    sv.guards = FAST_GUARDS;
+    lanczos.tol = opt->tol > FAST_TOL_FLOOR ? opt->tol : FAST_TOL_FLOOR;
+  }
+  if ((status = js_gram_init(&sv.g, sv.op, opt->side)) ||
       (sv.method == JS_SVDS_GRAM && (status = js_gram_use_explicit(&sv.g, opt->gram))) ||
       (opt->smallest && (status = largest(&sv, &scale))))
     goto done;
   for (;;) {
     js_svds_result_free(res);
     res = NULL;
-    status = solve_rank(&sv, opt, r, scale, &res);
+    status = solve_rank(&sv, &lanczos, r, scale, &res);
     if (res)
       restarts += res->iterations;
     if ((status == JS_OK || status == JS_ENOCONV) && reaches_small(res, opt)) {
@@ -127,6 +155,15 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   if (status != JS_OK && status != JS_ENOCONV)
     goto done;
   int converged = status; /* JS_OK or JS_ENOCONV, whose message stays */
+  if (fast) {
+    int refined = js_refine(op, opt, r, opt->tol, res);
+    res->requested = r;
+    if (refined != JS_OK && refined != JS_ENOCONV) {
+      status = refined;
+      goto done;
+    }
+    converged = converged == JS_OK ? refined : converged;
+  }
   res->scale = scale;
   res->iterations = restarts;
   res->converged = converged == JS_OK;
@@ -141,9 +178,9 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   /* The norms ||J^T u_s|| or ||J v_s|| go where the other side's residuals
    * will be: finish turns each into its residual, entry by entry, which
    * saves the r products that would recompute them. GKL and its two bases
-   * measure both residuals by products. */
+   * measure both residuals by products; the refinement made both sides. */
   double *norm = NULL;
-  if (sv.method == JS_SVDS_GRAM) {
+  if (sv.method == JS_SVDS_GRAM && !fast) {
     norm = outputs ? res->residual_v : res->residual_u;
     if (res->rank > 0 && (status = js_gram_other_side(&sv.g, res->rank, x, y, norm)))
       goto done;
@@ -151,6 +188,10 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   if ((status = js_svds_finish(op, opt, &meter, norm, res)))
     goto done;
   res->n_gram = opt->gram ? js_linop_apply_count(opt->gram) - gram_start : 0;
+  if (fast) {
+    res->n_fast_apply = js_linop_apply_count(fast) - fast_start[0];
+    res->n_fast_apply_t = js_linop_apply_t_count(fast) - fast_start[1];
+  }
   status = converged;
 done:
   if (status != JS_OK && status != JS_ENOCONV) {
@@ -174,13 +215,21 @@ size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t co
     r = 1;
   int outputs = js_gram_side_of(rows, cols, opt->side) == JS_SIDE_OUTPUTS;
   size_t n = (size_t)(outputs ? rows : cols), m = (size_t)(outputs ? cols : rows);
+  /* On the Gram side a fast operator's solve (opt->fast, or one to come:
+   * plans are made before the operators) takes FAST_GUARDS triplets more
+   * and ends with the refinement's block and small matrices instead of
+   * the check: counted either way, as AUTO counts GKL. */
+  int gram_side = !opt->smallest && opt->method != JS_SVDS_GKL;
+  int64_t rg = r + FAST_GUARDS < (int64_t)n ? r + FAST_GUARDS : (int64_t)n - 1;
+  if (!gram_side || rg < r)
+    rg = r;
   /* ARPACK (arpack.c): basis (which takes the Ritz vectors), resid and workd, workl; the Gram
    * scratch. GKL (gkl.c): both bases and its small matrices. The result's u
    * and v; the residual check at the end, after the solver's arrays are
    * freed, holds one product block (Gram: J V, rows x r, on the outputs
    * side, J^T U, cols x r, on the params side) or both (GKL): the larger of
    * the two phases counts. */
-  size_t ncv = (size_t)basis_size(opt, r, (int64_t)n);
+  size_t ncv = (size_t)basis_size(opt, rg, (int64_t)n);
   size_t lanczos = (n * (ncv + 4) + ncv * (ncv + 8) + m) * sizeof(double);
   size_t gkl = js_gkl_memory_bytes(rows, cols, basis_size(opt, r, min_dim)) +
                m * sizeof(double);
@@ -189,9 +238,12 @@ size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t co
                   : opt->method != JS_SVDS_AUTO ? lanczos /* dense: as before, uncounted */
                   : opt->smallest ? gkl
                                   : larger; /* AUTO may switch to GKL */
-  size_t triplets = (size_t)(rows + cols) * (size_t)r * sizeof(double);
+  size_t triplets = (size_t)(rows + cols) * (size_t)rg * sizeof(double);
   size_t check = (opt->method == JS_SVDS_GRAM ? n : (size_t)(rows + cols)) * (size_t)r *
                  sizeof(double);
+  size_t refine = gram_side ? js_refine_memory_bytes((int64_t)n, rg) : 0;
+  if (refine > check)
+    check = refine;
   size_t phase = solver > check ? solver : check;
   return triplets + phase;
 }

@@ -54,7 +54,8 @@ void js_svds_meter_read(const js_svds_meter *meter, const js_linop *op, int64_t 
 
 /* Residuals of the res->rank triplets, then the product counts and
  * seconds since the meter started; drops u and v unless opt->want_vectors.
- * other_norm NULL: both residuals from two block products. Else the
+ * A refined result (res->refined) has its residuals already (solve/refine.h).
+ * Else, other_norm NULL: both residuals from two block products. Else the
  * Gram side's norms ||J^T u_s|| (outputs side) or ||J v_s|| (params side)
  * that made the other side's vectors (js_gram_other_side): that side's
  * residual follows from them, and one block product gives the other. */

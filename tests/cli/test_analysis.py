@@ -50,6 +50,22 @@ def case_split_matches_spectrum(tmp):
         assert close(m["info"] ** 2 + m["nuisance"] ** 2, 1.0), m
 
 
+def case_split_and_bound_mixed(tmp):
+    """--precision mixed gives split's and bound's numbers to double's, and
+    says what its refinement did."""
+    for verb, rank in [("split", ["--rank", "6"]), ("bound", ["--cutoff", "0.05"])]:
+        want = as_json(verb, *SMALL, *rank)
+        got = as_json(verb, *SMALL, *rank, "--precision", "mixed")
+        ref = got.pop("refinement")
+        assert ref["max_error_bound"] <= 1e-10 and ref["fast_jvp_count"] > 0, ref
+        assert got.keys() == want.keys(), (got.keys(), want.keys())
+        for key, value in want.items():
+            if isinstance(value, float):
+                assert close(got[key], value, 1e-9), (verb, key, got[key], value)
+    out = run("split", "--quiet", *SMALL, "--rank", "6", "--precision", "mixed").stdout
+    assert "# mixed precision" in out, out
+
+
 def case_split_metrics_from_vectors(tmp):
     """||Pi_I y||, ||J_I^+ y|| from spectrum's saved U; coefficients file."""
     data, labels = label_files(tmp)

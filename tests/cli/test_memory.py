@@ -69,6 +69,10 @@ def case_spectrum_single_budget(tmp):
     promise("spectrum", ["--top", "10", "--precision", "single"])
 
 
+def case_spectrum_mixed_budget(tmp):
+    promise("spectrum", ["--top", "10", "--precision", "mixed"])
+
+
 def case_train_budget(tmp):
     promise("train", ["--steps", "5", "--lr", "0.01", "--rank", "5"])
 
@@ -86,6 +90,24 @@ def case_single_not_above_double(tmp):
     print(f"peak RSS: double {double} KiB, single {single} KiB")
     if single > double:
         sys.exit(f"single precision peaked at {single} KiB, above double's {double} KiB")
+
+
+def case_mixed_not_above_double(tmp):
+    """--precision mixed holds no more than double (js_plan_memory plans it
+    within double's plan): a top-40 solve of the size above, with the
+    products J (J^T x) (the explicit Gram would be the same (nK)^2 in both),
+    on data whose top 40 are not the edge of a bulk, where mixed would not
+    reach --tol (README)."""
+    if sanitized():
+        sys.exit(77)
+    args = [JACSPEC, "spectrum", "--data", "gmm:n=800,classes=3,dim=300,clusters=20",
+            "--hidden", "256",
+            "--top", "40", "--threads", "1", "--quiet", "--gram", "implicit"]
+    _, double = peak(args)
+    _, mixed = peak([*args, "--precision", "mixed"])
+    print(f"peak RSS: double {double} KiB, mixed {mixed} KiB")
+    if mixed > double:
+        sys.exit(f"mixed precision peaked at {mixed} KiB, above double's {double} KiB")
 
 
 if __name__ == "__main__":

@@ -354,6 +354,65 @@ def case_precision_single(tmp):
     assert any(a != b for a, b in zip(got, want)), "--precision single changed nothing"
     fails("spectrum", *args, "--precision", "half", words=["--precision"], code=2)
 
+def case_precision_mixed(tmp):
+    """Mixed precision: the values of the dense SVD to --tol on both Gram
+    sides, each within its error bound; the refinement in the JSON and the
+    table; the products of both precisions counted."""
+    args = ["--data", "gmm:n=300,classes=3,clusters=2,dim=20,seed=3", "--hidden", "64",
+            "--top", "8"]
+    for side in ["outputs", "params"]:
+        dense = spectrum_json(*args, "--side", side, "--dense")["singular_values"]
+        for tol in [1e-10, 1e-12]:
+            res = spectrum_json(*args, "--side", side, "--precision", "mixed",
+                                "--tol", repr(tol))
+            ref = res["refinement"]
+            for key in ["steps", "max_error_bound", "tol", "error_bounds", "fast_jvp_count",
+                        "fast_vjp_count"]:
+                assert key in ref, (key, ref)
+            assert res["side"] == side and res["converged"] is True, res
+            assert ref["max_error_bound"] <= tol == ref["tol"], ref
+            assert len(ref["error_bounds"]) == 8 and max(ref["error_bounds"]) == \
+                ref["max_error_bound"], ref
+            assert ref["fast_jvp_count"] == ref["fast_vjp_count"] > 8, ref
+            # Each step: 8 + 3 guards in one block on each side of the double J.
+            assert res["jvp_count"] == res["vjp_count"] == 11 * (ref["steps"] + 1), res
+            for a, b, bound in zip(res["singular_values"], dense, ref["error_bounds"]):
+                assert abs(a - b) <= tol * b, (side, tol, a, b)
+                assert abs(a - b) <= bound * a + 1e-15 * dense[0], (side, tol, a, b, bound)
+    double = spectrum_json(*args)
+    assert "refinement" not in double, double
+    out = run("spectrum", "--quiet", *args, "--precision", "mixed").stdout
+    assert "# mixed precision: Lanczos on single-precision products" in out, out
+    assert "error bound" in out.splitlines()[[l.startswith("     s") for l in
+                                              out.splitlines()].index(True)], out
+
+
+def case_precision_mixed_explicit_gram(tmp):
+    """--gram explicit forms J J^T from the single twin; the refinement in
+    double still gives the dense values to --tol."""
+    args = ["--data", "gmm:n=200,classes=3,clusters=2,dim=20,seed=4", "--hidden", "64",
+            "--top", "6", "--side", "outputs"]
+    dense = spectrum_json(*args, "--dense")["singular_values"]
+    res = spectrum_json(*args, "--gram", "explicit", "--precision", "mixed")
+    assert res["gram"] == "explicit" and res["gram_products"] > 0, res
+    assert res["refinement"]["fast_jvp_count"] == 0, res
+    for a, b in zip(res["singular_values"], dense):
+        assert abs(a - b) <= 1e-10 * b, (a, b)
+
+
+def case_bad_precision_mixed(tmp):
+    """Mixed precision where it has nothing to refine: one line, exit 2."""
+    for extra in [["--dense"], ["--method", "dense"], ["--method", "gkl"], ["--smallest", "3"]]:
+        fails("spectrum", *SMALL, *extra, "--precision", "mixed",
+              words=["--precision mixed", "spectrum"], code=2)
+    fails("train", *SMALL, "--steps", "2", "--precision", "mixed",
+          words=["--precision mixed", "train"], code=2)
+    fails("density", *SMALL, "--precision", "mixed", words=["--precision mixed"], code=2)
+    fails("bound", *SMALL, "--theorem", "3.2", "--cutoff", "0.1", "--precision", "mixed",
+          words=["--precision mixed", "3.2"], code=2)
+    fails("spectrum", *SMALL, "--precision", "quad", words=["double, single or mixed"], code=2)
+
+
 def case_bad_threads_mem(tmp):
     fails("spectrum", *SMALL, "--threads", "-1", words=["--threads"], code=2)
     fails("spectrum", *SMALL, "--threads", "two", words=["--threads"], code=2)
