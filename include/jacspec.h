@@ -1122,6 +1122,15 @@ const double *js_space_left_vectors(const js_space *space);
  * max(r_a, r_b) / nK for a uniformly random one. Cost O(nK r_a r_b).
  * JS_EINVAL for NULL spaces or spaces of different nK. */
 int js_space_overlap(const js_space *a, const js_space *b, double *angles, double *overlap);
+/* The same between I_a and the span of the `rank` columns of basis (rows x
+ * rank, column after column): vectors saved by another run (spectrum
+ * --save-vectors' U, for the same samples in the same order). The columns
+ * need not be orthonormal (Householder QR orthonormalises a copy); angles
+ * receives min(r_a, rank) values. JS_EINVAL when rows differs from the
+ * space's nK, for a non-finite entry, or when the columns are linearly
+ * dependent (a diagonal entry of R at most 1e-10 of the largest). */
+int js_space_overlap_basis(const js_space *a, int64_t rows, int64_t rank, const double *basis,
+                           double *angles, double *overlap);
 
 /* pz = Pi_I z = sum_s (u_s^T z) u_s; z and pz have length nK (they may
  * not overlap). */

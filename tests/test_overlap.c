@@ -3,7 +3,8 @@
  * angles 0), against a rotation of it by given angles in orthogonal
  * planes (the angles come back, overlap = mean cos^2), inside a larger
  * space (overlap 1), and against uniformly random spaces (overlap about
- * r / m on average: E ||U_a^T U_b||_F^2 = r^2 / m).
+ * r / m on average: E ||U_a^T U_b||_F^2 = r^2 / m); a basis that is not
+ * orthonormal against the orthonormal one of its span.
  *
  * Letters: m = nK rows of the spaces, r their rank. */
 #include <setjmp.h>
@@ -140,11 +141,55 @@ static void test_random_spaces(void **state) {
   assert_true(fabs(mean - want) <= 0.25 * want);
 }
 
+/* A basis that is not orthonormal, B = Q_b C with C invertible (upper
+ * triangular with a large spread, and a column shuffle), spans what Q_b
+ * spans: the same angles as the space of Q_b. Dependent columns, a wrong
+ * row count and a NaN are refused. */
+static void test_basis_not_orthonormal(void **state) {
+  (void)state;
+  enum { m = 25, r = 3, rb = 4 };
+  js_rng rng;
+  js_rng_seed(&rng, 7);
+  double *qa = orthonormal(m, r, &rng), *qb = orthonormal(m, rb, &rng);
+  js_space *a = space_of(qa, m, r), *b = space_of(qb, m, rb);
+  const double c[rb * rb] = {/* column after column; column 0 mixes all of Q_b */
+                             3, -1, 2, 1e3, 0, 0, 5e-3, 0, 0, 2, 0, 0, 7, 0.5, 0, 0};
+  double basis[m * rb] = {0};
+  for (int s = 0; s < rb; s++)
+    for (int t = 0; t < rb; t++)
+      for (int i = 0; i < m; i++)
+        basis[s * m + i] += qb[t * m + i] * c[s * rb + t];
+  double want[r], got[r], want_overlap, overlap;
+  assert_int_equal(js_space_overlap(a, b, want, &want_overlap), JS_OK);
+  assert_int_equal(js_space_overlap_basis(a, m, rb, basis, got, &overlap), JS_OK);
+  assert_true(fabs(overlap - want_overlap) <= 1e-13);
+  for (int s = 0; s < r; s++)
+    assert_true(fabs(got[s] - want[s]) <= 1e-10);
+  /* Its own basis: overlap 1. */
+  assert_int_equal(js_space_overlap_basis(b, m, rb, basis, NULL, &overlap), JS_OK);
+  assert_true(fabs(overlap - 1) <= 1e-13);
+  double dependent[m * rb];
+  memcpy(dependent, basis, sizeof dependent);
+  for (int i = 0; i < m; i++) /* column 2 = column 0 - 2 column 1 */
+    dependent[2 * m + i] = basis[i] - 2 * basis[m + i];
+  assert_int_equal(js_space_overlap_basis(a, m, rb, dependent, got, &overlap), JS_EINVAL);
+  assert_int_equal(js_space_overlap_basis(a, m - 1, rb, basis, got, &overlap), JS_EINVAL);
+  assert_int_equal(js_space_overlap_basis(a, m, 0, basis, got, &overlap), JS_EINVAL);
+  assert_int_equal(js_space_overlap_basis(a, m, rb, NULL, got, &overlap), JS_EINVAL);
+  basis[m + 3] = NAN;
+  assert_int_equal(js_space_overlap_basis(a, m, rb, basis, got, &overlap), JS_EINVAL);
+  js_space_free(a);
+  js_space_free(b);
+  free(qa);
+  free(qb);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_self_and_known_angles),
       cmocka_unit_test(test_subspace_and_bad_arguments),
       cmocka_unit_test(test_random_spaces),
+      cmocka_unit_test(test_basis_not_orthonormal),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

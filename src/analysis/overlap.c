@@ -10,16 +10,15 @@
 #include "core/error.h"
 #include "solve/lapack.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
-int js_space_overlap(const js_space *a, const js_space *b, double *angles, double *overlap) {
-  if (!a || !b)
-    return js_fail(JS_EINVAL, "space overlap: NULL space");
-  int64_t m = js_space_rows(a), ra = js_space_rank(a), rb = js_space_rank(b);
-  if (js_space_rows(b) != m)
-    return js_fail(JS_EINVAL, "space overlap: the spaces live in R^%lld and R^%lld",
-                   (long long)m, (long long)js_space_rows(b));
+/* The principal angles of span(ua) and span(ub), both orthonormal: m x ra
+ * and m x rb, column after column. */
+static int basis_overlap(int64_t m, int64_t ra, const double *ua, int64_t rb,
+                         const double *ub, double *angles, double *overlap) {
   int64_t k = ra < rb ? ra : rb;
   double *mat = js_alloc((size_t)(ra * rb), sizeof *mat, "space overlap: U_a^T U_b");
   double *cosines = js_alloc((size_t)k, sizeof *cosines, "space overlap: cosines");
@@ -31,8 +30,7 @@ int js_space_overlap(const js_space *a, const js_space *b, double *angles, doubl
    * s + t ra. Row-major, that is the rb x ra matrix U_b^T U_a, whose rows
    * (column t of u_b) times the columns of U_a (the rows of u_a read as
    * ra x m row-major, transposed). */
-  js_gemm(0, 1, rb, ra, m, 1.0, js_space_left_vectors(b), m, js_space_left_vectors(a), m,
-          0.0, mat, ra);
+  js_gemm(0, 1, rb, ra, m, 1.0, ub, m, ua, m, 0.0, mat, ra);
   double frobenius2 = js_dot(ra * rb, mat, mat);
   int ira = (int)ra, irb = (int)rb, one = 1, lwork = -1, info = 0;
   dgesvd_("N", "N", &ira, &irb, mat, &ira, cosines, NULL, &one, NULL, &one, &query, &lwork,
@@ -56,5 +54,56 @@ done:
   free(mat);
   free(cosines);
   free(work);
+  return status;
+}
+
+int js_space_overlap(const js_space *a, const js_space *b, double *angles, double *overlap) {
+  if (!a || !b)
+    return js_fail(JS_EINVAL, "space overlap: NULL space");
+  int64_t m = js_space_rows(a);
+  if (js_space_rows(b) != m)
+    return js_fail(JS_EINVAL, "space overlap: the spaces live in R^%lld and R^%lld",
+                   (long long)m, (long long)js_space_rows(b));
+  return basis_overlap(m, js_space_rank(a), js_space_left_vectors(a), js_space_rank(b),
+                       js_space_left_vectors(b), angles, overlap);
+}
+
+/* A basis from a file need not be orthonormal: Householder QR makes it so
+ * (span(Q) = span(basis) when R has no zero on its diagonal). A diagonal
+ * entry below 1e-10 of the largest marks columns that span less than
+ * `rank` dimensions, where the angles would be those of a smaller space. */
+int js_space_overlap_basis(const js_space *a, int64_t rows, int64_t rank, const double *basis,
+                           double *angles, double *overlap) {
+  if (!a || !basis)
+    return js_fail(JS_EINVAL, "space overlap: NULL space or basis");
+  if (rows != js_space_rows(a))
+    return js_fail(JS_EINVAL, "space overlap: the basis has %lld rows, the space lives in "
+                   "R^%lld", (long long)rows, (long long)js_space_rows(a));
+  if (rank < 1 || rank > rows || rows > INT_MAX)
+    return js_fail(JS_EINVAL, "space overlap: a basis of %lld vectors of R^%lld",
+                   (long long)rank, (long long)rows);
+  for (int64_t i = 0; i < rows * rank; i++)
+    if (!isfinite(basis[i]))
+      return js_fail(JS_EINVAL, "space overlap: basis entry (%lld, %lld) is not finite",
+                     (long long)(i % rows), (long long)(i / rows));
+  double *q = js_alloc((size_t)(rows * rank), sizeof *q, "space overlap: the basis's Q");
+  double *r = js_alloc((size_t)(rank * rank), sizeof *r, "space overlap: the basis's R");
+  int status = q && r ? JS_OK : JS_ENOMEM;
+  if (!status) {
+    memcpy(q, basis, sizeof *q * (size_t)(rows * rank));
+    status = js_lapack_qr(q, (int)rows, (int)rank, r);
+  }
+  double largest = 0;
+  for (int64_t s = 0; !status && s < rank; s++)
+    largest = fmax(largest, fabs(r[s * rank + s]));
+  for (int64_t s = 0; !status && s < rank; s++)
+    if (!(fabs(r[s * rank + s]) > 1e-10 * largest))
+      status = js_fail(JS_EINVAL, "space overlap: basis column %lld lies in the span of "
+                       "the columns before it", (long long)(s + 1));
+  if (!status)
+    status = basis_overlap(rows, js_space_rank(a), js_space_left_vectors(a), rank, q, angles,
+                           overlap);
+  free(q);
+  free(r);
   return status;
 }

@@ -16,6 +16,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static struct {
   const char *rank, *cutoff, *json, *csv, *coefficients, *residual_init, *compare;
@@ -33,9 +34,10 @@ static const cli_opt split_options[] = {
      "take r0 = f(theta_0) - y at the weights in DIR (the paper's J_final row: J at the "
      "trained weights, r0 at the initial ones; default: the weights analysed)",
      &args.residual_init, NULL},
-    {"compare", "DIR", "the principal angles and the overlap ||U_a^T U_b||_F^2 / r between I "
-     "of these weights and I (same rank) of the weights in DIR (--save-init, train --save)",
-     &args.compare, NULL},
+    {"compare", "DIR|U.npy", "the principal angles and the overlap ||U_a^T U_b||_F^2 / r "
+     "between I of these weights and I (same rank) of the weights in DIR (--save-init, train "
+     "--save), or the span of the columns of an nK x r_b U.npy (spectrum --save-vectors on "
+     "the same samples)", &args.compare, NULL},
     {"coefficients", "FILE.npy",
      "write u_s^T y (row 0) and u_s^T r0 (row 1) for s <= r (2 x r)", &args.coefficients,
      NULL},
@@ -48,8 +50,10 @@ typedef struct split_row {
   double *coef; /* 2 x r, row-major: u_s^T y, then u_s^T r0 */
   const cli_corruption *corruption;
   js_alignment delta; /* the corruption vector y_corrupted - y_clean, with --corrupt */
-  double overlap;     /* with --compare: ||U_a^T U_b||_F^2 / r */
-  double *angles;     /* with --compare: the r principal angles, ascending */
+  double overlap;     /* with --compare: ||U_a^T U_b||_F^2 / min(r, r_b) */
+  double *angles;     /* with --compare: the min(r, r_b) principal angles, ascending */
+  int64_t n_angles;   /* min(r, r_b): r_b = r for weights, a U.npy's columns */
+  js_array *basis;    /* --compare U.npy: the file (nK x r_b, C order) */
   cli_gram gram;      /* --gram: the decision, and its products over the solves */
   cli_refinement refinement; /* --precision mixed: what the refinements did */
 } split_row;
@@ -82,9 +86,14 @@ static void print_table(FILE *f, const cli_problem *pb, const js_space *sp, doub
             (long long)row->corruption->n_changed);
   if (!args.compare)
     return;
-  fprintf(f, "# compared with I of the weights in %s (r = %lld): overlap |U_a^T U_b|_F^2/r "
-          "= %.6g\n# principal angles (radians):", args.compare, (long long)r, row->overlap);
-  for (int64_t s = 0; s < r; s++)
+  if (row->basis)
+    fprintf(f, "# compared with the span of the %lld columns of %s",
+            (long long)row->basis->shape[1], args.compare);
+  else
+    fprintf(f, "# compared with I of the weights in %s (r = %lld)", args.compare, (long long)r);
+  fprintf(f, ": overlap |U_a^T U_b|_F^2/%lld = %.6g\n# principal angles (radians):",
+          (long long)row->n_angles, row->overlap);
+  for (int64_t s = 0; s < row->n_angles; s++)
     fprintf(f, " %.6g", row->angles[s]);
   fputc('\n', f);
 }
@@ -115,9 +124,10 @@ static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, doubl
     cli_json_alignment(&j, "corruption", &row->delta);
   if (args.compare) {
     json_object(&j, "compare");
-    json_string(&j, "weights", args.compare);
+    json_string(&j, row->basis ? "basis" : "weights", args.compare);
+    json_int(&j, "rank", row->basis ? row->basis->shape[1] : r);
     json_number(&j, "overlap", row->overlap);
-    json_numbers(&j, "angles", r, row->angles);
+    json_numbers(&j, "angles", row->n_angles, row->angles);
     json_close_object(&j);
   }
   json_end(&j);
@@ -188,6 +198,50 @@ static double *residual_at(const cli_problem *pb, const char *dir) {
   return residual;
 }
 
+/* --compare U.npy, read before any solve: an nK x r_b matrix for this
+ * run's nK. Returns 0, or prints one line and returns 1. */
+static int basis_in(const cli_problem *pb, const char *path, js_array **out) {
+  *out = NULL;
+  if (js_npy_read(path, out))
+    return cli_library_error();
+  int64_t rows = cli_samples(pb->data) * pb->data->n_outputs;
+  const js_array *a = *out;
+  if (a->ndim == 2 && a->shape[0] == rows && a->shape[1] >= 1 && !a->is_integer)
+    return 0;
+  if (a->ndim != 2 || a->is_integer)
+    cli_error("%s: --compare wants a 2-d floating array (nK x r_b, as spectrum "
+              "--save-vectors writes PREFIX_U.npy)", path);
+  else
+    cli_error("%s: %lld x %lld, but the Jacobian has nK = %lld rows (the vectors must come "
+              "from the same samples, in the same order)", path, (long long)a->shape[0],
+              (long long)a->shape[1], (long long)rows);
+  js_array_free(*out);
+  *out = NULL;
+  return 1;
+}
+
+/* The overlap and principal angles of sp with the span of the basis file's
+ * columns. */
+static int compare_with_basis(const js_space *sp, split_row *row) {
+  const js_array *a = row->basis;
+  int64_t rows = a->shape[0], rank = a->shape[1];
+  double *columns = malloc(sizeof(double) * (size_t)(rows * rank));
+  row->n_angles = rank < js_space_rank(sp) ? rank : js_space_rank(sp);
+  row->angles = malloc(sizeof(double) * (size_t)row->n_angles);
+  int rc = 0;
+  if (!columns || !row->angles) {
+    cli_error("split: out of memory");
+    rc = 1;
+  }
+  for (int64_t i = 0; !rc && i < rows; i++)
+    for (int64_t s = 0; s < rank; s++)
+      columns[s * rows + i] = a->values[i * rank + s];
+  if (!rc && js_space_overlap_basis(sp, rows, rank, columns, row->angles, &row->overlap))
+    rc = cli_library_error();
+  free(columns);
+  return rc;
+}
+
 /* The overlap and principal angles of sp with I of the same rank of the
  * network `other` (the --compare weights). */
 static int compare_with(const cli_problem *pb, const js_net *other, const js_svds_options *opt,
@@ -195,6 +249,7 @@ static int compare_with(const cli_problem *pb, const js_net *other, const js_svd
   js_svds_options same_rank = *opt;
   same_rank.top = js_space_rank(sp);
   same_rank.cutoff = 0;
+  row->n_angles = same_rank.top;
   js_space *theirs = NULL;
   int rc = cli_space_compute(other, NULL, pb->data, &pb->jac, &same_rank, &row->gram,
                              &row->refinement, args.quiet,
@@ -207,6 +262,12 @@ static int compare_with(const cli_problem *pb, const js_net *other, const js_svd
     rc = cli_library_error();
   js_space_free(theirs);
   return rc;
+}
+
+/* --compare names a basis file when it ends in .npy, weights otherwise. */
+static int compare_is_basis(void) {
+  size_t n = args.compare ? strlen(args.compare) : 0;
+  return n >= 4 && strcmp(args.compare + n - 4, ".npy") == 0;
 }
 
 int cli_split(int argc, char **argv) {
@@ -238,7 +299,8 @@ int cli_split(int argc, char **argv) {
       (rc = cli_corruption_parse(&corruption)) || (rc = cli_problem_plan(&pb, &opt)) ||
       (rc = cli_gram_decide(&pb, cli_gram_svds_obstacle(&pb, &opt), cli_gram_svds_steps(&opt),
                             &row.gram)) ||
-      (args.compare && (rc = weights_in(&pb, args.compare, &other))) ||
+      (args.compare && !compare_is_basis() && (rc = weights_in(&pb, args.compare, &other))) ||
+      (compare_is_basis() && (rc = basis_in(&pb, args.compare, &row.basis))) ||
       (rc = cli_corruption_apply(&pb, &corruption)))
     goto done;
   if (args.compare && cli_ranks() > 1) { /* U_a^T U_b would need the ranks' sum */
@@ -263,7 +325,8 @@ int cli_split(int argc, char **argv) {
     rc = 1;
     goto done;
   }
-  if (other && (rc = compare_with(&pb, other, &opt, sp, &row)))
+  if ((other && (rc = compare_with(&pb, other, &opt, sp, &row))) ||
+      (row.basis && (rc = compare_with_basis(sp, &row))))
     goto done;
   if ((rc = cli_problem_save_init(&pb)) || (rc = cli_problem_save_model(pb.net)) ||
       (rc = cli_corruption_save_labels(&pb)))
@@ -294,6 +357,7 @@ done:
     rc = plot_rc;
   free(row.coef);
   free(row.angles);
+  js_array_free(row.basis);
   free(residual);
   js_net_free(other);
   cli_corruption_free(&corruption);

@@ -241,6 +241,25 @@ def case_train_adaptation_and_split_compare(tmp):
     assert close(same["overlap"], 1, 1e-12) and max(same["angles"]) < 1e-6, same
     fails("split", *SMALL, "--compare", f"{tmp}/missing", "--json", f"{tmp}/o.json",
           words=["missing"])
+    # I(theta_0) as spectrum --save-vectors' U (4 and 7 columns): the same
+    # as from the weights; a larger space from the same weights holds I.
+    for top in ("4", "7"):
+        run("spectrum", *SMALL, "--init", f"{tmp}/w0", "--top", top, "--quiet",
+               "--save-vectors", f"{tmp}/top{top}")
+    saved = as_json("split", *SMALL, "--rank", "4", "--init", f"{tmp}/w1",
+                    "--compare", f"{tmp}/top4_U.npy")["compare"]
+    assert saved["basis"] == f"{tmp}/top4_U.npy" and saved["rank"] == 4, saved
+    assert close(saved["overlap"], moved["overlap"], 1e-10), (saved, moved)
+    assert all(abs(a - b) < 1e-7 for a, b in zip(saved["angles"], moved["angles"])), saved
+    inside = as_json("split", *SMALL, "--rank", "4", "--init", f"{tmp}/w0",
+                     "--compare", f"{tmp}/top7_U.npy")["compare"]
+    assert inside["rank"] == 7 and len(inside["angles"]) == 4, inside
+    assert close(inside["overlap"], 1, 1e-12), inside
+    # V has p rows, not nK; a vector is not a basis.
+    fails("split", *SMALL, "--compare", f"{tmp}/top4_V.npy", "--json", f"{tmp}/o.json",
+          words=["top4_V.npy", "nK"])
+    npyio.write(f"{tmp}/flat.npy", [1.0] * 120, (120,))
+    fails("split", *SMALL, "--compare", f"{tmp}/flat.npy", words=["flat.npy", "2-d"])
     fails("train", *SMALL, "--overlap", "--cutoff", "0.5", words=["--overlap"], code=2)
     assert not os.path.exists(f"{tmp}/o.json")
 
