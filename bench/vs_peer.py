@@ -9,12 +9,13 @@ usage: vs_peer.py [--per-class M] [--top R] [--threads N] [--resnet-per-class M]
 
 1. `jacspec spectrum` in double precision on the paper's 784-256-3 softplus
    net (W1 trained), writing its weights with --save-init; the peer on the
-   same images with those weights; `jacspec spectrum --precision single`
-   with them too. Prints wall time (of the whole process: start-up and data
-   loading included, as a user waits for it), the solver's own seconds,
-   the peer's time over each (the speed-up), peak RSS (wait4's ru_maxrss of
-   each child), the J and J^T products and the largest relative difference
-   of each run's singular values from the peer's.
+   same images with those weights; `jacspec spectrum` with them in
+   `--precision single` and `mixed` too. Prints wall time (of the whole
+   process: start-up and data loading included, as a user waits for it),
+   the solver's own seconds, the peer's time over each (the speed-up), peak
+   RSS (wait4's ru_maxrss of each child), the J and J^T products and the
+   largest relative difference of each run's singular values from the
+   peer's.
 2. One JVP and one VJP of ResNet20 (no batch norm) in torch (forward-mode
    AD; autograd on a retained graph) and in jacspec (build/bench/resnet,
    activation cache on), double and single, and torch's time over jacspec's.
@@ -76,6 +77,7 @@ def spectra(args, tmp):
     peer = {"wall": wall, "solve": res["solve_seconds"], "rss_mb": rss, "jvp": res["jvp_count"],
             "vjp": res["vjp_count"], "sigma": res["singular_values"]}
     jacspec_run("jacspec single", ["--init", init, "--precision", "single"])
+    jacspec_run("jacspec mixed", ["--init", init, "--precision", "mixed"])
     rows = {"torch + scipy": peer, **rows}
 
     print(f"top {args.top} of J ({res['rows']} x {res['cols']}), Fashion-MNIST "
