@@ -82,7 +82,7 @@ cat > "$out/runs" <<EOF
 sgd train $train_data $test_data $net --init $out/init $sgd --epochs $epochs --lr-decay $decay --rank $rank --every $every --save $out/sgd_final --json $out/sgd.json --csv $out/fig6.csv --plot $out/fig6.png
 adam train $train_data $test_data $net --init $out/init --optimizer adam --lr 0.001 --steps $adam_steps --rank $rank --every $every --save $out/adam_final --json $out/adam.json --csv $out/fig7.csv --plot $out/fig7.png
 c0.5 train $train_data $test_data $net --init $out/init $sgd --corrupt 0.5 --epochs $corrupt_epochs --lr-decay $corrupt_decay --rank $rank --every $every --save $out/c0.5_final --json $out/c0.5.json --csv $out/fig8.csv --plot $out/fig8.png
-density_init density $train_data $net --init $out/init --probes $probes --steps $lanczos --json $out/density_init.json
+density_init density $train_data $net --init $out/init --probes $probes --steps $lanczos --log --bins 40 --json $out/density_init.json
 EOF
 for rho in 0 0.25 0.75 1; do
   echo "init_c$rho split $train_data $net --init $out/init --corrupt $rho --rank $rank --json $out/init_c$rho.json" >> "$out/runs"
@@ -114,7 +114,7 @@ run_all "$out/runs"
 for rho in 0 0.25 0.5 0.75 1; do
   echo "final_c$rho split $train_data $net --init $out/c${rho}_final --residual-init $out/init --corrupt $rho --rank $rank --json $out/final_c$rho.json" >> "$out/finals"
 done
-echo "density_final density $train_data $net --init $out/sgd_final --probes $probes --steps $lanczos --json $out/density_final.json --compare $out/density_init.json --plot $out/fig5.png" >> "$out/finals"
+echo "density_final density $train_data $net --init $out/sgd_final --probes $probes --steps $lanczos --log --bins 40 --json $out/density_final.json --compare $out/density_init.json --plot $out/fig5.png" >> "$out/finals"
 run_all "$out/finals"
 
 python3 "$here/paper_section4_tables.py" "$out" "$setting"

@@ -285,7 +285,8 @@ static int plot(cli_plot *p, const js_density_result *res, const histogram *comp
                    "linecolor rgb '#1f77b4' title 'this run'");
   if (compare->bins) {
     char name[1024];
-    size_t k = 0; /* the file's name as a gnuplot title: quotes doubled */
+    size_t k = 0; /* the file's name as a gnuplot title: quotes doubled, and
+                   * noenhanced, so that '_' is not a subscript */
     for (const char *c = args.compare; *c && k + 2 < sizeof name; c++) {
       if (*c == '\'')
         name[k++] = '\'';
@@ -294,7 +295,7 @@ static int plot(cli_plot *p, const js_density_result *res, const histogram *comp
     name[k] = '\0';
     used += snprintf(commands + used, sizeof commands - (size_t)used,
                      ", data index 1 using (($1+$2)/2):3:($2-$1) with boxes fill empty "
-                     "linecolor rgb '#d62728' linewidth 2 title '%s'",
+                     "linecolor rgb '#d62728' linewidth 2 title '%s' noenhanced",
                      name);
   }
   snprintf(commands + used, sizeof commands - (size_t)used, "\n");

@@ -61,12 +61,14 @@ def case_spectrum(tmp):
 
 def case_density(tmp):
     need_gnuplot()
-    run("density", *SMALL, "--json", f"{tmp}/init.json", "--probes", "4", "--steps", "30")
+    run("density", *SMALL, "--json", f"{tmp}/at_init.json", "--probes", "4", "--steps", "30")
     draw(tmp, "density", "density", *SMALL, "--probes", "4", "--steps", "30", "--seed", "7",
-         "--compare", f"{tmp}/init.json", "--cutoff", "0.2")
+         "--compare", f"{tmp}/at_init.json", "--cutoff", "0.2")
     # Both histograms are in the data: two blocks, one per run.
     blocks = [b for b in open(f"{tmp}/density.dat").read().split("\n\n\n") if b.strip()]
     assert len(blocks) == 2, len(blocks)
+    # The earlier run's file names its histogram as it is ('_' no subscript).
+    assert f"title '{tmp}/at_init.json' noenhanced" in open(f"{tmp}/density.gp").read()
     draw(tmp, "log", "density", *SMALL, "--probes", "4", "--steps", "30", "--log")
 
 
