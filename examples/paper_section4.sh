@@ -12,8 +12,8 @@
 #
 # usage: paper_section4.sh [ci|small|full] [OUT]
 #   ci     ResNet8 of width 4 on 3 x 32 images, batch 32: the test's setting
-#   small  ResNet20 of width 4 on 3 x 64 images, batch 64 (about five times
-#          the ci setting's work: near 10 minutes on 2 cores, not yet timed)
+#   small  ResNet20 of width 4 on 3 x 64 images, batch 64 (14.6 minutes with
+#          JOBS=1 on one core, 13.2 CPU minutes: about 7-8 on 2 idle cores)
 #   full   the paper's scale: ResNet20 (width 16) on 3 x 3333 training and
 #          3 x 1000 test images, top 50 (days on 2 cores: use MPI)
 #   OUT    the output folder (default paper_section4_SETTING)
