@@ -588,6 +588,71 @@ static void test_sgd_steps_are_batch_gradients(void **state) {
   free(rec);
 }
 
+/* The batch Jacobians of a model: a freed one waits and the next batch
+ * of the same size takes it over (js_jacobian_reaim). Each must be the
+ * Jacobian at its own (theta, batch) bit for bit: its outputs, J v and
+ * J^T u against a Jacobian made afresh on a copy of the batch, in double
+ * and in single precision; a batch of another size, two operators alive
+ * at once, and the model released before its last operator are fine
+ * (the sanitizers watch the memory). */
+static void expect_batch_jacobian(const js_model *model, const js_net *net,
+                                  const js_dataset *data, const js_jacobian_options *opt,
+                                  const double *theta, const int64_t *samples, int64_t nb,
+                                  js_linop **keep_op) {
+  enum { MAX_B = N_SAMPLES * N_OUT };
+  double x[N_SAMPLES * DIM], f[MAX_B], f_fresh[MAX_B], v[P], u[MAX_B];
+  double jv[MAX_B], jv_fresh[MAX_B], g[P], g_fresh[P];
+  for (int64_t b = 0; b < nb; b++)
+    memcpy(x + b * DIM, data->x + samples[b] * DIM, sizeof(double) * DIM);
+  js_dataset batch = {.n_samples = nb, .dim = DIM, .n_outputs = N_OUT, .x = x};
+  ref_fill_normal(v, P, 3);
+  ref_fill_normal(u, nb * N_OUT, 4);
+  js_linop *op = NULL, *fresh = NULL;
+  assert_int_equal(model->jacobian(model->ctx, theta, samples, nb, f, &op), JS_OK);
+  assert_int_equal(js_jacobian_create_outputs(net, theta, &batch, opt, f_fresh, &fresh), JS_OK);
+  assert_int_equal(js_linop_apply(op, 1, v, jv), JS_OK);
+  assert_int_equal(js_linop_apply(fresh, 1, v, jv_fresh), JS_OK);
+  assert_int_equal(js_linop_apply_t(op, 1, u, g), JS_OK);
+  assert_int_equal(js_linop_apply_t(fresh, 1, u, g_fresh), JS_OK);
+  assert_memory_equal(f, f_fresh, sizeof(double) * (size_t)(nb * N_OUT));
+  assert_memory_equal(jv, jv_fresh, sizeof(double) * (size_t)(nb * N_OUT));
+  assert_memory_equal(g, g_fresh, sizeof g);
+  js_linop_free(fresh);
+  if (keep_op)
+    *keep_op = op;
+  else
+    js_linop_free(op);
+}
+
+static void test_batch_jacobians_reused(void **state) {
+  fixture *fx = *state;
+  const int64_t first[3] = {4, 0, 7}, second[3] = {9, 2, 5}, four[4] = {1, 3, 6, 8};
+  double theta[P];
+  for (int precision = JS_PRECISION_DOUBLE; precision <= JS_PRECISION_SINGLE; precision++) {
+    js_jacobian_options opt;
+    js_jacobian_options_init_defaults(&opt);
+    opt.precision = (js_precision)precision;
+    js_model model;
+    assert_int_equal(js_net_model_init(&model, fx->net, &fx->data, &opt), JS_OK);
+    memcpy(theta, fx->theta0, sizeof theta);
+    js_linop *alive = NULL;
+    for (int round = 0; round < 3; round++) { /* the second and third reuse the first's */
+      expect_batch_jacobian(&model, fx->net, &fx->data, &opt, theta, round % 2 ? second : first,
+                            3, NULL);
+      for (int64_t j = 0; j < P; j++)
+        theta[j] += 0.1 * sin((double)(j + round));
+    }
+    expect_batch_jacobian(&model, fx->net, &fx->data, &opt, theta, four, 4, &alive);
+    expect_batch_jacobian(&model, fx->net, &fx->data, &opt, theta, first, 3, NULL);
+    js_model_release(&model); /* before the operator it made */
+    double v[P], jv[4 * N_OUT];
+    ref_fill_normal(v, P, 5);
+    assert_int_equal(js_linop_apply(alive, 1, v, jv), JS_OK);
+    js_linop_free(alive);
+  }
+  expect_net_untouched(fx);
+}
+
 /* SGD with report_every = E: the same steps, the residual only at 0, E,
  * 2E, ... and T, and there the same as when every step is reported. */
 static void test_sgd_reports_every(void **state) {
@@ -951,6 +1016,7 @@ int main(void) {
       cmocka_unit_test(test_gd_matches_explicit_deep),
       cmocka_unit_test(test_sgd_steps_are_batch_gradients),
       cmocka_unit_test(test_sgd_reports_every),
+      cmocka_unit_test(test_batch_jacobians_reused),
       cmocka_unit_test(test_adam_matches_explicit),
       cmocka_unit_test(test_callback_stops),
       cmocka_unit_test(test_divergence_names_the_step),

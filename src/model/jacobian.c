@@ -6,6 +6,8 @@
  * it owns the cache of the products' forward data (schedule.h), which is
  * valid for its whole life because neither theta nor X can change under
  * it. The first product fills the cache; later ones skip the forward pass.
+ * Only its maker may aim it anew (js_jacobian_reaim: a new snapshot in the
+ * same memory, for the next SGD batch).
  *
  * The products compute in the options' precision: in double the public
  * vectors are used in place; in single the parameters are converted once,
@@ -424,6 +426,36 @@ int js_jacobian_create_outputs(const js_net *net, const double *theta,
 fail:
   jacobian_free(jac);
   return rc;
+}
+
+/* A new snapshot in the old one's memory: the parameters at theta and the
+ * inputs `data`, the cache emptied (its contents were of the old pair);
+ * the workspace, the cache and the float block stay allocated, so a loop
+ * of SGD steps does not map and fault in its buffers every step. */
+int js_jacobian_reaim(js_linop *op, const double *theta, const js_dataset *data, double *f) {
+  jacobian *jac = op ? js_jacobian_of(op) : NULL;
+  if (!jac || jac->partner || jac->opt.comm || !data || data->n_samples != jac->n ||
+      data->dim != jac->d || data->n_outputs != jac->K)
+    return js_fail(JS_EINVAL, "js_jacobian_reaim: only a one-process Jacobian outside a "
+                   "mixed pair, on as many samples (%lld) of the same size, can be aimed anew",
+                   (long long)(jac ? jac->n : 0));
+  const js_net *net = jac->net;
+  double *values = jac->values ? jac->values
+                               : js_alloc((size_t)net->n_values, sizeof(double),
+                                          "Jacobian parameters");
+  if (!values)
+    return JS_ENOMEM;
+  memcpy(values, net->values, sizeof(double) * (size_t)net->n_values);
+  if (theta)
+    js_graph_scatter_theta(net, theta, values);
+  if (!jac->values) { /* single precision keeps the float copy only */
+    jac->sched.k->from_double(jac->values_k, values, net->n_values);
+    free(values);
+  }
+  jac->x = data->x;
+  jac->cache_valid = 0;
+  outputs_walk walk = {jac, f};
+  return f ? js_jacobian_each_batch(jac, copy_outputs, &walk) : JS_OK;
 }
 
 int js_jacobian_create_at(const js_net *net, const double *theta, const js_dataset *data,

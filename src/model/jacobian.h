@@ -24,4 +24,11 @@ typedef int (*js_batch_fn)(void *ctx, const js_exec *e, int64_t i0, int64_t nb);
  * pass run or the cache read, and filled on the way). */
 int js_jacobian_each_batch(js_jacobian *jac, js_batch_fn fn, void *ctx);
 
+/* op (made by js_jacobian_create_outputs, double or single precision, no
+ * comm, not of a mixed pair) becomes the Jacobian at theta (NULL: the
+ * network's values) on data (as many samples as before, of the same size;
+ * borrowed like the first), its buffers kept; f (may be NULL) as in
+ * js_jacobian_create_outputs. JS_EINVAL for any other op or data. */
+int js_jacobian_reaim(js_linop *op, const double *theta, const js_dataset *data, double *f);
+
 #endif
