@@ -77,6 +77,13 @@ def case_train_budget(tmp):
     promise("train", ["--steps", "5", "--lr", "0.01", "--rank", "5"])
 
 
+def case_train_sgd_budget(tmp):
+    """SGD keeps a freed batch Jacobian for the next batch (model.c): it
+    sits beside the reported steps' forward pass, inside the plan."""
+    promise("train", ["--steps", "20", "--lr", "0.01", "--rank", "5", "--optimizer", "sgd",
+                      "--batch", "500"])
+
+
 def case_single_not_above_double(tmp):
     """--precision single holds no more than double (jacspec.h): a top-40
     solve with p = 76 800 and the default budget, where the residual
