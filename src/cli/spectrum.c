@@ -7,6 +7,7 @@
 #include "cli/precision.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"
+#include "cli/vectors.h"
 #include "cli/verbs.h"
 
 #include <stdlib.h>
@@ -51,23 +52,6 @@ static int parse_solver(js_svds_options *opt, uint64_t seed) {
   return 0;
 }
 
-/* The result keeps vectors column after column; .npy wants C order. */
-static int save_columns(const char *path, const double *columns, int64_t rows,
-                        int64_t n_columns) {
-  double *c_order = malloc(sizeof(double) * (size_t)(rows * n_columns));
-  if (!c_order) {
-    cli_error("%s: out of memory", path);
-    return 1;
-  }
-  for (int64_t i = 0; i < rows; i++)
-    for (int64_t s = 0; s < n_columns; s++)
-      c_order[i * n_columns + s] = columns[s * rows + i];
-  int64_t shape[2] = {rows, n_columns};
-  int rc = js_npy_write(path, c_order, 2, shape) ? cli_library_error() : 0;
-  free(c_order);
-  return rc;
-}
-
 /* U of all ranks (rows x rank), each rank's rows at its offset: a sum of
  * blocks that are zero outside each rank's rows. */
 static double *gather_u(const js_svds_result *res) {
@@ -93,11 +77,11 @@ static int save_vectors(const js_svds_result *res, const char *prefix) {
   if (res->local_rows < res->rows && !(u = gather_u(res)))
     return 1;
   snprintf(path, sizeof path, "%s_U.npy", prefix);
-  int rc = cli_rank() == 0 ? save_columns(path, u, res->rows, res->rank) : 0;
+  int rc = cli_rank() == 0 ? cli_columns_write(path, u, res->rows, res->rank) : 0;
   if (u != res->u)
     free(u);
   snprintf(path, sizeof path, "%s_V.npy", prefix);
-  return rc || cli_rank() != 0 ? rc : save_columns(path, res->v, res->cols, res->rank);
+  return rc || cli_rank() != 0 ? rc : cli_columns_write(path, res->v, res->cols, res->rank);
 }
 
 static const char *side_name(js_side side) {

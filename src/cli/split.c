@@ -12,6 +12,7 @@
 #include "cli/plot.h"
 #include "cli/problem.h"
 #include "cli/solver_args.h"
+#include "cli/vectors.h"
 #include "cli/verbs.h"
 
 #include <math.h>
@@ -53,7 +54,8 @@ typedef struct split_row {
   double overlap;     /* with --compare: ||U_a^T U_b||_F^2 / min(r, r_b) */
   double *angles;     /* with --compare: the min(r, r_b) principal angles, ascending */
   int64_t n_angles;   /* min(r, r_b): r_b = r for weights, a U.npy's columns */
-  js_array *basis;    /* --compare U.npy: the file (nK x r_b, C order) */
+  double *basis;      /* --compare U.npy: its r_b columns of length nK */
+  int64_t basis_rank; /* r_b */
   cli_gram gram;      /* --gram: the decision, and its products over the solves */
   cli_refinement refinement; /* --precision mixed: what the refinements did */
 } split_row;
@@ -88,7 +90,7 @@ static void print_table(FILE *f, const cli_problem *pb, const js_space *sp, doub
     return;
   if (row->basis)
     fprintf(f, "# compared with the span of the %lld columns of %s",
-            (long long)row->basis->shape[1], args.compare);
+            (long long)row->basis_rank, args.compare);
   else
     fprintf(f, "# compared with I of the weights in %s (r = %lld)", args.compare, (long long)r);
   fprintf(f, ": overlap |U_a^T U_b|_F^2/%lld = %.6g\n# principal angles (radians):",
@@ -125,7 +127,7 @@ static void write_json(FILE *f, const cli_problem *pb, const js_space *sp, doubl
   if (args.compare) {
     json_object(&j, "compare");
     json_string(&j, row->basis ? "basis" : "weights", args.compare);
-    json_int(&j, "rank", row->basis ? row->basis->shape[1] : r);
+    json_int(&j, "rank", row->basis ? row->basis_rank : r);
     json_number(&j, "overlap", row->overlap);
     json_numbers(&j, "angles", row->n_angles, row->angles);
     json_close_object(&j);
@@ -198,48 +200,19 @@ static double *residual_at(const cli_problem *pb, const char *dir) {
   return residual;
 }
 
-/* --compare U.npy, read before any solve: an nK x r_b matrix for this
- * run's nK. Returns 0, or prints one line and returns 1. */
-static int basis_in(const cli_problem *pb, const char *path, js_array **out) {
-  *out = NULL;
-  if (js_npy_read(path, out))
-    return cli_library_error();
-  int64_t rows = cli_samples(pb->data) * pb->data->n_outputs;
-  const js_array *a = *out;
-  if (a->ndim == 2 && a->shape[0] == rows && a->shape[1] >= 1 && !a->is_integer)
-    return 0;
-  if (a->ndim != 2 || a->is_integer)
-    cli_error("%s: --compare wants a 2-d floating array (nK x r_b, as spectrum "
-              "--save-vectors writes PREFIX_U.npy)", path);
-  else
-    cli_error("%s: %lld x %lld, but the Jacobian has nK = %lld rows (the vectors must come "
-              "from the same samples, in the same order)", path, (long long)a->shape[0],
-              (long long)a->shape[1], (long long)rows);
-  js_array_free(*out);
-  *out = NULL;
-  return 1;
-}
-
-/* The overlap and principal angles of sp with the span of the basis file's
- * columns. */
+/* The overlap and principal angles of sp with the span of the --compare
+ * file's columns. */
 static int compare_with_basis(const js_space *sp, split_row *row) {
-  const js_array *a = row->basis;
-  int64_t rows = a->shape[0], rank = a->shape[1];
-  double *columns = malloc(sizeof(double) * (size_t)(rows * rank));
-  row->n_angles = rank < js_space_rank(sp) ? rank : js_space_rank(sp);
-  row->angles = malloc(sizeof(double) * (size_t)row->n_angles);
-  int rc = 0;
-  if (!columns || !row->angles) {
+  int64_t rows = js_space_rows(sp), r = js_space_rank(sp);
+  row->n_angles = row->basis_rank < r ? row->basis_rank : r;
+  if (!(row->angles = malloc(sizeof(double) * (size_t)row->n_angles))) {
     cli_error("split: out of memory");
-    rc = 1;
+    return 1;
   }
-  for (int64_t i = 0; !rc && i < rows; i++)
-    for (int64_t s = 0; s < rank; s++)
-      columns[s * rows + i] = a->values[i * rank + s];
-  if (!rc && js_space_overlap_basis(sp, rows, rank, columns, row->angles, &row->overlap))
-    rc = cli_library_error();
-  free(columns);
-  return rc;
+  return js_space_overlap_basis(sp, rows, row->basis_rank, row->basis, row->angles,
+                                &row->overlap)
+             ? cli_library_error()
+             : 0;
 }
 
 /* The overlap and principal angles of sp with I of the same rank of the
@@ -300,7 +273,9 @@ int cli_split(int argc, char **argv) {
       (rc = cli_gram_decide(&pb, cli_gram_svds_obstacle(&pb, &opt), cli_gram_svds_steps(&opt),
                             &row.gram)) ||
       (args.compare && !compare_is_basis() && (rc = weights_in(&pb, args.compare, &other))) ||
-      (compare_is_basis() && (rc = basis_in(&pb, args.compare, &row.basis))) ||
+      (compare_is_basis() &&
+       (rc = cli_columns_read(args.compare, cli_samples(pb.data) * pb.data->n_outputs, "nK",
+                              &row.basis, &row.basis_rank))) ||
       (rc = cli_corruption_apply(&pb, &corruption)))
     goto done;
   if (args.compare && cli_ranks() > 1) { /* U_a^T U_b would need the ranks' sum */
@@ -357,7 +332,7 @@ done:
     rc = plot_rc;
   free(row.coef);
   free(row.angles);
-  js_array_free(row.basis);
+  free(row.basis);
   free(residual);
   js_net_free(other);
   cli_corruption_free(&corruption);

@@ -300,6 +300,35 @@ const js_schedule *js_jacobian_schedule(const js_jacobian *jac) { return &jac->s
 const void *js_jacobian_values(const js_jacobian *jac) { return jac->values_k; }
 int64_t js_jacobian_samples(const js_jacobian *jac) { return jac->n; }
 
+/* The snapshot: the network's values with theta in (NULL: as they are),
+ * in double, or in single precision as the float copy alone (the products
+ * read only it). A second call (js_jacobian_reaim) writes into the first's
+ * arrays. */
+static int take_snapshot(jacobian *jac, const double *theta) {
+  const js_net *net = jac->net;
+  double *values = jac->values ? jac->values
+                               : js_alloc((size_t)net->n_values, sizeof(double),
+                                          "Jacobian parameters");
+  if (!values)
+    return JS_ENOMEM;
+  memcpy(values, net->values, sizeof(double) * (size_t)net->n_values);
+  if (theta)
+    js_graph_scatter_theta(net, theta, values);
+  if (jac->opt.precision != JS_PRECISION_SINGLE) {
+    jac->values = jac->values_k = values;
+    return JS_OK;
+  }
+  if (!jac->values_k &&
+      !(jac->values_k = js_alloc((size_t)net->n_values, sizeof(float), "float parameters"))) {
+    free(values);
+    return JS_ENOMEM;
+  }
+  jac->sched.k->from_double(jac->values_k, values, net->n_values);
+  free(values);
+  jac->values = NULL;
+  return JS_OK;
+}
+
 /* The data's samples fit the network's input: the same size, and the same
  * shape unless the data is flat (then it is reshaped). */
 static int check_data(const js_net *net, const js_dataset *data) {
@@ -385,27 +414,14 @@ int js_jacobian_create_outputs(const js_net *net, const double *theta,
     goto fail;
   }
   int n = net->n_nodes;
-  jac->values = js_alloc((size_t)net->n_values, sizeof(double), "Jacobian parameters");
   jac->views = js_alloc(3 * (size_t)n, sizeof(void *), "Jacobian views");
   jac->opened = js_alloc((size_t)n, 1, "Jacobian flags");
-  if (!jac->values || !jac->views || !jac->opened) {
+  if (!jac->views || !jac->opened) {
     rc = JS_ENOMEM;
     goto fail;
   }
-  memcpy(jac->values, net->values, sizeof(double) * (size_t)net->n_values);
-  if (theta)
-    js_graph_scatter_theta(net, theta, jac->values);
-  jac->values_k = jac->values;
-  if (opt->precision == JS_PRECISION_SINGLE) {
-    jac->values_k = js_alloc((size_t)net->n_values, sizeof(float), "float parameters");
-    if (!jac->values_k) {
-      rc = JS_ENOMEM;
-      goto fail;
-    }
-    jac->sched.k->from_double(jac->values_k, jac->values, net->n_values);
-    free(jac->values); /* the products read the float copy only */
-    jac->values = NULL;
-  }
+  if ((rc = take_snapshot(jac, theta)))
+    goto fail;
   outputs_walk walk = {jac, f};
   if ((f && (rc = js_jacobian_each_batch(jac, copy_outputs, &walk))) ||
       (rc = js_linop_create(jac->n * jac->K, jac->p, jacobian_apply, jac, out)))
@@ -432,26 +448,21 @@ fail:
  * inputs `data`, the cache emptied (its contents were of the old pair);
  * the workspace, the cache and the float block stay allocated, so a loop
  * of SGD steps does not map and fault in its buffers every step. */
+int js_jacobian_can_reaim(const js_linop *op) {
+  const jacobian *jac = op ? js_jacobian_of(op) : NULL;
+  return jac && !jac->partner && !jac->opt.comm;
+}
+
 int js_jacobian_reaim(js_linop *op, const double *theta, const js_dataset *data, double *f) {
-  jacobian *jac = op ? js_jacobian_of(op) : NULL;
-  if (!jac || jac->partner || jac->opt.comm || !data || data->n_samples != jac->n ||
-      data->dim != jac->d || data->n_outputs != jac->K)
+  jacobian *jac = js_jacobian_can_reaim(op) ? js_jacobian_of(op) : NULL;
+  if (!jac || !data || data->n_samples != jac->n || data->dim != jac->d ||
+      data->n_outputs != jac->K)
     return js_fail(JS_EINVAL, "js_jacobian_reaim: only a one-process Jacobian outside a "
                    "mixed pair, on as many samples (%lld) of the same size, can be aimed anew",
                    (long long)(jac ? jac->n : 0));
-  const js_net *net = jac->net;
-  double *values = jac->values ? jac->values
-                               : js_alloc((size_t)net->n_values, sizeof(double),
-                                          "Jacobian parameters");
-  if (!values)
-    return JS_ENOMEM;
-  memcpy(values, net->values, sizeof(double) * (size_t)net->n_values);
-  if (theta)
-    js_graph_scatter_theta(net, theta, values);
-  if (!jac->values) { /* single precision keeps the float copy only */
-    jac->sched.k->from_double(jac->values_k, values, net->n_values);
-    free(values);
-  }
+  int rc = take_snapshot(jac, theta);
+  if (rc)
+    return rc;
   jac->x = data->x;
   jac->cache_valid = 0;
   outputs_walk walk = {jac, f};

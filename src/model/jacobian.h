@@ -30,5 +30,7 @@ int js_jacobian_each_batch(js_jacobian *jac, js_batch_fn fn, void *ctx);
  * borrowed like the first), its buffers kept; f (may be NULL) as in
  * js_jacobian_create_outputs. JS_EINVAL for any other op or data. */
 int js_jacobian_reaim(js_linop *op, const double *theta, const js_dataset *data, double *f);
+/* 1 when js_jacobian_reaim can take op (data aside), else 0. */
+int js_jacobian_can_reaim(const js_linop *op);
 
 #endif

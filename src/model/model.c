@@ -26,8 +26,6 @@ typedef struct batch_jacobian batch_jacobian;
  * last of its holders (the model and each live batch operator). */
 typedef struct batch_park {
   int64_t holders;
-  int open;                /* 0: nothing is parked (mixed pairs and shards
-                              cannot be aimed anew) */
   batch_jacobian *parked;
 } batch_park;
 
@@ -77,12 +75,13 @@ static void park_leave(batch_park *park) {
 }
 
 /* The operator's end: its Jacobian waits in the park while the model
- * lives (replacing any older one), else it is freed. */
+ * lives (replacing any older one), unless it cannot be aimed anew (a
+ * mixed pair, a shard); else it is freed. */
 static void batch_free(void *ctx) {
   batch_jacobian *bj = ctx;
   batch_park *park = bj->park;
   bj->park = NULL;
-  if (park && park->open && park->holders > 1 && bj->jacobian) {
+  if (park && park->holders > 1 && js_jacobian_can_reaim(bj->jacobian)) {
     batch_destroy(park->parked);
     park->parked = bj;
   } else {
@@ -184,7 +183,6 @@ int js_net_model_init(js_model *model, const js_net *net, const js_dataset *data
     nm->opt = *opt;
   else
     js_jacobian_options_init_defaults(&nm->opt);
-  nm->park->open = nm->opt.precision != JS_PRECISION_MIXED && !nm->opt.comm;
   *model = (js_model){.comm = nm->opt.comm,
                       .n_samples = data->n_samples,
                       .n_outputs = data->n_samples * data->n_outputs,
