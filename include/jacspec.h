@@ -856,6 +856,9 @@ typedef enum {
   JS_SVDS_DENSE  /* js_svds_dense: LAPACK's SVD of the explicit J */
 } js_svds_method;
 
+/* js_svds_options.want_vectors. */
+enum { JS_VECTORS_NONE = 0, JS_VECTORS_ALL = 1, JS_VECTORS_U = 2 };
+
 typedef struct js_svds_options {
   int64_t top;       /* r: number of triplets (used when cutoff <= 0) */
   int smallest;      /* 1: the r smallest triplets instead of the top r
@@ -877,12 +880,18 @@ typedef struct js_svds_options {
                         size, min(nK, p) for GKL, which clamps to it) */
   int64_t max_iter;  /* restarts */
   uint64_t seed;     /* start vector */
-  int want_vectors;  /* keep u and v in the result */
+  int want_vectors;  /* JS_VECTORS_ALL (1, the default): keep u and v in the
+                        result; JS_VECTORS_U: u only (v NULL), which with an
+                        explicit gram needs no product with J after Lanczos
+                        but the two that check G (gram_check); JS_VECTORS_NONE
+                        (0): neither */
   size_t dense_limit; /* bytes the explicit J may take in js_svds_dense */
   /* An explicit Gram of op (js_jacobian_gram; borrowed), or NULL: Lanczos
-   * on the outputs side then multiplies by it instead of J (J^T x), and J
-   * is used only for the other side's vectors and the residuals. Needs the
-   * outputs side; GKL and the dense path do not use it. */
+   * on the outputs side then multiplies by it instead of J (J^T x), the
+   * residuals come from one block product G U (js_svds_result), J makes
+   * the right vectors (one block of r J^T products, unless JS_VECTORS_U or
+   * none are wanted) and checks G once (gram_check). Needs the outputs
+   * side; GKL and the dense path do not use it. */
   js_linop *gram;
   /* A cheaper approximation of op (the same J in single precision:
    * js_jacobian_fast of a mixed-precision Jacobian; borrowed), or NULL.
@@ -925,16 +934,23 @@ typedef struct js_svds_result {
   js_svds_method method; /* the method that gave the triplets (never AUTO) */
   double *sigma;      /* rank singular values */
   double *u;          /* local_rows x rank (NULL unless want_vectors) */
-  double *v;          /* cols x rank (NULL unless want_vectors) */
+  double *v;          /* cols x rank (NULL unless JS_VECTORS_ALL) */
   /* ||J v_s - lambda_s u_s|| / lambda_1 and ||J^T u_s - lambda_s v_s|| /
    * lambda_1. On the Gram side the other side's vectors are made from the
    * solver's (v_s = J^T u_s / ||J^T u_s|| on the outputs side), so that
    * side's residual is | ||J^T u_s|| - lambda_s | / lambda_1 with no
    * product, and one block of r products (J V there; J^T U on the params
    * side) gives the one that measures the triplet: ||G u_s - lambda_s^2
-   * u_s|| / (lambda_s lambda_1). GKL and dense: both by products. */
+   * u_s|| / (lambda_s lambda_1). With an explicit Gram (opt->gram) no
+   * product with J: from G U, ||J^T u_s|| = sqrt(u_s^T G u_s) and J v_s =
+   * G u_s / ||J^T u_s||. GKL and dense: both by products. */
   double *residual_u;
   double *residual_v;
+  /* With opt->gram (and no opt->fast): ||G z - J (J^T z)|| / ||G z|| for a
+   * Gaussian z drawn from opt->seed, G checked by two products with J
+   * (rounding: ~1e-15 in double, ~1e-7 when G was formed in single
+   * precision); NaN otherwise. */
+  double gram_check;
   int converged;      /* 1 if every requested triplet converged */
   int smallest;       /* the r smallest: sigma ascending (sigma_min first) */
   double scale;       /* lambda_1, the residuals' scale (for the smallest,

@@ -14,6 +14,8 @@
 #include "dense_op.h"
 #include "reference_net.h"
 
+#include "core/blas.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +158,71 @@ static void test_against_implicit_and_reference(void **state) {
   }
 }
 
+/* res's residuals (from G U, and ||J^T u_s|| - sigma_s) against those of
+ * products with J: ||J v_s - sigma_s u_s|| and ||J^T u_s - sigma_s v_s||
+ * over sigma_1. */
+static void expect_residuals_of_products(js_linop *jac, const js_svds_result *res) {
+  int64_t k = res->rank, rows = res->rows, p = res->cols;
+  double *jv = calloc((size_t)(rows * k), sizeof(double));
+  double *jtu = calloc((size_t)(p * k), sizeof(double));
+  assert_non_null(jv);
+  assert_non_null(jtu);
+  assert_int_equal(js_linop_apply(jac, k, res->v, jv), JS_OK);
+  assert_int_equal(js_linop_apply_t(jac, k, res->u, jtu), JS_OK);
+  for (int64_t s = 0; s < k; s++) {
+    double ru = 0, rv = 0;
+    for (int64_t i = 0; i < rows; i++)
+      ru += pow(jv[s * rows + i] - res->sigma[s] * res->u[s * rows + i], 2);
+    for (int64_t i = 0; i < p; i++)
+      rv += pow(jtu[s * p + i] - res->sigma[s] * res->v[s * p + i], 2);
+    double du = fabs(sqrt(ru) / res->sigma[0] - res->residual_u[s]);
+    double dv = fabs(sqrt(rv) / res->sigma[0] - res->residual_v[s]);
+    if (du > 1e-14 || dv > 1e-14)
+      fail_msg("triplet %lld: residuals %g and %g, by products %g and %g", (long long)s,
+               res->residual_u[s], res->residual_v[s], sqrt(ru) / res->sigma[0],
+               sqrt(rv) / res->sigma[0]);
+  }
+  free(jv);
+  free(jtu);
+}
+
+/* js_symm (the explicit G's block product) against js_symv, vector by
+ * vector: fewer vectors than its block path takes, and more, on several
+ * tiles of 512 columns and a part of one; the upper triangle (NaN) is
+ * never read. */
+static void test_symmetric_block_product(void **state) {
+  (void)state;
+  int64_t n = 1300;
+  double *a = malloc(sizeof(double) * (size_t)(n * n));
+  double *x = malloc(sizeof(double) * (size_t)(n * 20));
+  double *y = malloc(sizeof(double) * (size_t)(n * 20));
+  double *z = malloc(sizeof(double) * (size_t)n);
+  assert_non_null(a);
+  assert_non_null(x);
+  assert_non_null(y);
+  assert_non_null(z);
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++)
+      a[i * n + j] = j <= i ? sin(7.0 * (double)i + 3.0 * (double)j) : NAN;
+  ref_fill_normal(x, n * 20, 11);
+  int64_t blocks[] = {3, 16, 20};
+  for (size_t c = 0; c < sizeof blocks / sizeof blocks[0]; c++) {
+    int64_t b = blocks[c];
+    js_symm(n, b, a, n, x, y);
+    for (int64_t j = 0; j < b; j++) {
+      js_symv(n, 1.0, a, n, x + j * n, 0.0, z);
+      double error = ref_relative_error(y + j * n, z, n);
+      if (!(error <= 1e-14))
+        fail_msg("%lld vectors, vector %lld: %g from js_symv", (long long)b, (long long)j,
+                 error);
+    }
+  }
+  free(a);
+  free(x);
+  free(y);
+  free(z);
+}
+
 /* Single precision forms G with sgemm: within float's rounding of the
  * double G. The Jacobian may be freed before its Gram. */
 static void test_single_precision(void **state) {
@@ -276,10 +343,48 @@ static void test_spectrum_and_density(void **state) {
   }
   assert_int_equal(implicit_res->n_gram, 0);
   assert_true(explicit_res->n_gram > 0);
-  /* J only for v = J^T u and the residuals: 6 J^T, then 6 J (v is J^T u
-   * / sigma, so ||J^T u - sigma v|| needs no product). */
-  assert_int_equal(explicit_res->n_apply, 6);
-  assert_int_equal(explicit_res->n_apply_t, 6);
+  /* J only for v = J^T u (6 J^T) and the check of G (1 J, 1 J^T): the
+   * residuals come from G U. They are those products give. */
+  assert_int_equal(explicit_res->n_apply, 1);
+  assert_int_equal(explicit_res->n_apply_t, 7);
+  assert_true(explicit_res->gram_check <= 1e-13);
+  assert_true(isnan(implicit_res->gram_check));
+  expect_residuals_of_products(jac, explicit_res);
+  /* u alone: no J^T block (1 J^T and 1 J for the check), the same triplets. */
+  opt.want_vectors = JS_VECTORS_U;
+  js_svds_result *left_res = NULL;
+  assert_int_equal(js_svds(jac, &opt, &left_res), JS_OK);
+  assert_null(left_res->v);
+  assert_non_null(left_res->u);
+  assert_int_equal(left_res->n_apply, 1);
+  assert_int_equal(left_res->n_apply_t, 1);
+  assert_int_equal(left_res->rank, explicit_res->rank);
+  for (int64_t s = 0; s < left_res->rank; s++) {
+    assert_true(left_res->sigma[s] == explicit_res->sigma[s]);
+    assert_true(fabs(left_res->residual_u[s] - explicit_res->residual_u[s]) <= 1e-14);
+    assert_true(fabs(left_res->residual_v[s] - explicit_res->residual_v[s]) <= 1e-14);
+  }
+  assert_true(left_res->gram_check <= 1e-13);
+  js_svds_result_free(left_res);
+  /* A G that is not J J^T shows in the check: with G' = G + 1e-6 lambda_1^2 I,
+   * ||G' z - G z|| / ||G' z|| >= 1e-6 / (1 + 1e-6) for any z. */
+  int64_t rows = pb.rows;
+  double *wrong = columns_of(gram, rows, 0, NULL);
+  for (int64_t i = 0; i < rows; i++)
+    wrong[i + i * rows] += 1e-6 * implicit_res->sigma[0] * implicit_res->sigma[0];
+  dense_op wrong_g = {.rows = rows, .cols = rows, .a = wrong};
+  js_linop *wrong_op = NULL;
+  assert_int_equal(dense_op_create(&wrong_g, &wrong_op), JS_OK);
+  opt.gram = wrong_op;
+  js_svds_result *wrong_res = NULL;
+  assert_int_equal(js_svds(jac, &opt, &wrong_res), JS_OK);
+  if (!(wrong_res->gram_check >= 0.999e-6))
+    fail_msg("a G off by 1e-6 lambda_1^2 I: check %g", wrong_res->gram_check);
+  js_svds_result_free(wrong_res);
+  js_linop_free(wrong_op);
+  free(wrong);
+  opt.gram = gram;
+  opt.want_vectors = JS_VECTORS_ALL;
   opt.side = JS_SIDE_PARAMS;
   js_svds_result *refused = NULL;
   assert_int_equal(js_svds(jac, &opt, &refused), JS_EINVAL);
@@ -316,6 +421,7 @@ int main(void) {
       cmocka_unit_test(test_cnn_top_and_refusals),
       cmocka_unit_test(test_cost),
       cmocka_unit_test(test_spectrum_and_density),
+      cmocka_unit_test(test_symmetric_block_product),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

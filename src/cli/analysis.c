@@ -35,7 +35,7 @@ int cli_space_compute(const js_net *net, const double *theta, const js_dataset *
   cli_progress_done(&progress);
   if (!rc && !status) {
     if (gram)
-      gram->products += res->n_gram;
+      cli_gram_count(gram, res);
     if (refinement) {
       refinement->tol = opt->tol;
       cli_refinement_add(refinement, res);

@@ -2,6 +2,7 @@
 
 #include "cli/parallel.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -111,17 +112,31 @@ int cli_gram_form(cli_gram *g, js_linop *jacobian, js_linop **slot) {
   return 0;
 }
 
+void cli_gram_count(cli_gram *g, const js_svds_result *res) {
+  g->products += res->n_gram;
+  if (isnan(res->gram_check))
+    return;
+  g->check = g->checks == 0 || res->gram_check > g->check ? res->gram_check : g->check;
+  g->checks++;
+}
+
 void cli_gram_json(const cli_gram *g, json_writer *j) {
   json_string(j, "gram", g->use ? "explicit" : "implicit");
   json_int(j, "gram_products", g->products);
   if (g->use)
     json_number(j, "gram_seconds", g->seconds);
+  if (g->checks > 0)
+    json_number(j, "gram_check", g->check);
 }
 
 void cli_gram_describe(const cli_gram *g, FILE *f) {
-  if (g->use)
-    fprintf(f, "# Gram: J J^T formed explicitly in %.3f s, %lld products with it\n",
-            g->seconds, (long long)g->products);
+  if (!g->use)
+    return;
+  fprintf(f, "# Gram: J J^T formed explicitly in %.3f s, %lld products with it", g->seconds,
+          (long long)g->products);
+  if (g->checks > 0)
+    fprintf(f, "; checked: ||G z - J (J^T z)|| = %.2g ||G z||", g->check);
+  fputc('\n', f);
 }
 
 void cli_gram_free(cli_gram *g) {

@@ -19,6 +19,8 @@ typedef struct cli_gram {
   js_gram_cost cost;  /* when the network allows it */
   double seconds;     /* forming G (summed over the solves) */
   int64_t products;   /* products with G, summed over the solves */
+  int64_t checks;     /* solves that checked G against J (J^T z) */
+  double check;       /* the largest such difference (js_svds_result.gram_check) */
   js_linop *op;       /* G, once formed */
 } cli_gram;
 
@@ -38,8 +40,11 @@ int cli_gram_decide(cli_problem *pb, const char *obstacle, double steps, cli_gra
 /* Forms G from the Jacobian when g->use, into g->op and *slot (the
  * solver's option). Returns 0, or prints one line and returns 1. */
 int cli_gram_form(cli_gram *g, js_linop *jacobian, js_linop **slot);
+/* Adds a solve's products with G and its check of G to g. */
+void cli_gram_count(cli_gram *g, const js_svds_result *res);
 /* JSON: "gram" (explicit or implicit), "gram_products", and with the
- * explicit Gram "gram_seconds" (forming it). */
+ * explicit Gram "gram_seconds" (forming it) and "gram_check" (the largest
+ * relative difference of G z from J (J^T z) over the solves). */
 void cli_gram_json(const cli_gram *g, json_writer *j);
 /* The table's "# Gram: ..." line. */
 void cli_gram_describe(const cli_gram *g, FILE *f);

@@ -241,7 +241,8 @@ int cli_spectrum(int argc, char **argv) {
       (rc = cli_gram_decide(&pb, cli_gram_svds_obstacle(&pb, &opt), cli_gram_svds_steps(&opt),
                             &gram)))
     goto done;
-  opt.want_vectors = 1; /* for the delocalisation of each u_s */
+  /* u for the delocalisation of each u_s; v only to be saved */
+  opt.want_vectors = args.save_vectors ? JS_VECTORS_ALL : JS_VECTORS_U;
   cli_progress_init(&progress, args.quiet);
   opt.progress = cli_progress_report;
   opt.progress_ctx = &progress;
@@ -260,7 +261,7 @@ int cli_spectrum(int argc, char **argv) {
     rc = cli_library_error();
     goto done;
   }
-  gram.products = res->n_gram;
+  cli_gram_count(&gram, res);
   refinement.tol = opt.tol;
   cli_refinement_add(&refinement, res);
   if ((rc = cli_problem_save_init(&pb)) || (rc = cli_problem_save_model(pb.net)) ||

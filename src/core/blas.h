@@ -24,6 +24,11 @@ void js_gemv(int trans, int64_t m, int64_t n, double alpha, const double *a, int
  * triangle (row-major, leading dimension lda) is stored and read. */
 void js_symv(int64_t n, double alpha, const double *a, int64_t lda, const double *x,
              double beta, double *y);
+/* Y = A X for the same A and a block of b vectors (X and Y are n x b with
+ * vector j at x + j n): from 16 vectors on, one pass over A's triangle for
+ * all of them by GEMMs on its tiles, where b calls of js_symv would read it
+ * b times (fewer vectors: js_symv for each). */
+void js_symm(int64_t n, int64_t b, const double *a, int64_t lda, const double *x, double *y);
 double js_dot(int64_t n, const double *x, const double *y);
 double js_nrm2(int64_t n, const double *x);
 void js_axpy(int64_t n, double alpha, const double *x, double *y);

@@ -18,7 +18,8 @@
  * m_in / m_out a dense layer's input / output size. Factors A_l (n, m_in)
  * and S_l (N, m_out) are in the products' type (single precision forms G
  * with sgemm); G itself is double, and only its lower triangle is written
- * and read (js_symv), so the upper half of its pages is never touched. */
+ * and read (js_symv, js_symm), so the upper half of its pages is never
+ * touched. */
 #include "jacspec.h"
 
 #include "core/blas.h"
@@ -216,10 +217,7 @@ static int gram_apply(void *ctx, int transpose, int64_t b, const double *x, doub
   explicit_gram *eg = ctx;
   if (!x || !y)
     return js_fail(JS_EINVAL, "explicit Gram: a NULL block");
-  /* One vector at a time: each reads the triangle once. A block product
-   * (dsymm) would pack G again for every call. */
-  for (int64_t j = 0; j < b; j++)
-    js_symv(eg->N, 1.0, eg->g, eg->N, x + j * eg->N, 0.0, y + j * eg->N);
+  js_symm(eg->N, b, eg->g, eg->N, x, y);
   return JS_OK;
 }
 

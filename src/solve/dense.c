@@ -124,7 +124,7 @@ int js_svds_dense(js_linop *op, const js_svds_options *opt, js_svds_result **out
     res->requested = res->rank;
   }
   res->converged = 1;
-  status = js_svds_finish(op, opt, &meter, NULL, res);
+  status = js_svds_finish(op, opt, &meter, NULL, NULL, res);
 done:
   free(j);
   free(s);

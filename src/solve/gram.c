@@ -7,6 +7,7 @@
 #include "core/rng.h"
 #include "solve/svds.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 js_side js_gram_side_of(int64_t rows, int64_t cols, js_side side) {
@@ -100,4 +101,36 @@ int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y, double
       js_scal(g->m, 1.0 / norm[s], y + s * g->m);
   }
   return JS_OK;
+}
+
+int js_gram_explicit_side(js_gram *g, int64_t k, const double *x, double *gx, double *y,
+                          double *norm, uint64_t seed, double *check) {
+  int status = js_linop_apply(g->explicit_g, k, x, gx);
+  if (status == JS_OK && y)
+    status = js_gram_other_side(g, k, x, y, norm);
+  if (status)
+    return status;
+  /* ||J^T u_s||^2 = u_s^T G u_s: rounding of about eps lambda_1^2 in it,
+   * the Gram side's own error (js_svds_result). */
+  for (int64_t s = 0; !y && s < k; s++) {
+    double squared = js_dot(g->n, x + s * g->n, gx + s * g->n);
+    norm[s] = sqrt(squared > 0 ? squared : 0.0);
+  }
+  /* G against J (J^T z) on a Gaussian z (Freivalds' check): a wrong entry
+   * of G shows whatever the subspace Lanczos found. */
+  double *z = js_alloc(2 * (size_t)g->n, sizeof(double), "explicit Gram check");
+  if (!z)
+    return JS_ENOMEM;
+  double *gz = z + g->n;
+  js_gram_draw(g, seed, 0, z);
+  if ((status = js_linop_apply(g->explicit_g, 1, z, gz)) == JS_OK &&
+      (status = half(g, 1, 1, z, g->scratch)) == JS_OK &&
+      (status = half(g, 0, 1, g->scratch, z)) == JS_OK) {
+    double size = js_nrm2(g->n, gz);
+    js_axpy(g->n, -1.0, gz, z);
+    double difference = js_nrm2(g->n, z);
+    *check = size > 0 ? difference / size : difference;
+  }
+  free(z);
+  return status;
 }

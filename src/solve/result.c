@@ -51,6 +51,7 @@ int js_svds_result_alloc(const js_linop *op, int64_t capacity, js_side side,
   for (size_t s = 0; s < k; s++)
     res->error_bound[s] = NAN; /* until a refinement bounds them */
   res->max_error_bound = NAN;
+  res->gram_check = NAN;
   *out = res;
   return JS_OK;
 }
@@ -112,12 +113,24 @@ static void relative_residuals(const js_comm *comm, double *residual, double *a,
  * J v_s / ||J v_s||, with other_norm[s] = ||J^T u_s|| or ||J v_s||: that
  * residual is |other_norm[s] - lambda_s| exactly (the product is
  * other_norm[s] y_s), and one block product, on the side the solver worked
- * on, gives the residual that measures the triplet. */
-static int residuals(js_linop *op, const double *other_norm, js_svds_result *res) {
+ * on, gives the residual that measures the triplet, or, given gram_u = G U
+ * (the explicit G, outputs side; overwritten), J v_s = G u_s /
+ * ||J^T u_s|| does with no product. */
+static int residuals(js_linop *op, const double *other_norm, double *gram_u,
+                     js_svds_result *res) {
   int64_t k = res->rank, rows = res->local_rows, cols = res->cols;
   if (k == 0)
     return JS_OK;
   double scale = res->scale > 0 ? res->scale : 1.0;
+  if (gram_u) { /* other_norm may be residual_v itself: each read before it is written */
+    for (int64_t s = 0; s < k; s++) {
+      js_scal(rows, other_norm[s] > 0 ? 1.0 / other_norm[s] : 0.0, gram_u + s * rows);
+      res->residual_v[s] = fabs(other_norm[s] - res->sigma[s]) / scale;
+    }
+    relative_residuals(res->comm, res->residual_u, gram_u, res->u, res->sigma, scale, rows,
+                       k);
+    return JS_OK;
+  }
   int apply = !other_norm || res->side == JS_SIDE_OUTPUTS;
   int apply_t = !other_norm || res->side == JS_SIDE_PARAMS;
   double *known = !other_norm ? NULL : apply ? res->residual_v : res->residual_u;
@@ -174,21 +187,23 @@ static void numerical_rank(js_svds_result *res) {
 }
 
 int js_svds_finish(js_linop *op, const js_svds_options *opt, const js_svds_meter *meter,
-                   const double *other_norm, js_svds_result *res) {
+                   const double *other_norm, double *gram_u, js_svds_result *res) {
   res->smallest = opt->smallest;
   if (!opt->smallest) /* else the solve set lambda_1 */
     res->scale = res->rank > 0 ? res->sigma[0] : 0.0;
   /* A refinement measured its residuals (solve/refine.h). */
-  int status = res->refined ? JS_OK : residuals(op, other_norm, res);
+  int status = res->refined ? JS_OK : residuals(op, other_norm, gram_u, res);
   if (status)
     return status;
   numerical_rank(res);
   js_svds_meter_read(meter, op, &res->n_apply, &res->n_apply_t, &res->seconds);
-  if (!opt->want_vectors) {
-    free(res->u);
+  if (opt->want_vectors != JS_VECTORS_ALL) {
     free(res->v);
-    res->u = NULL;
     res->v = NULL;
+  }
+  if (opt->want_vectors == JS_VECTORS_NONE) {
+    free(res->u);
+    res->u = NULL;
   }
   return JS_OK;
 }

@@ -11,6 +11,8 @@
 #include "core/comm.h"
 #include "core/error.h"
 
+#include <stdlib.h>
+
 /* ncv: the user's if it still exceeds r (cut-off mode may outgrow it),
  * else min(max(2r + 1, 20), n) (256 in place of 20 for the smallest). */
 static int64_t basis_size(const js_svds_options *opt, int64_t r, int64_t n) {
@@ -98,6 +100,19 @@ static int reaches_small(const js_svds_result *res, const js_svds_options *opt) 
   return lowest < GKL_BELOW * res->sigma[0];
 }
 
+/* After Lanczos with the explicit G: *gram_u = G U for the residuals, the
+ * right vectors only if wanted (one block of J^T products), and G checked
+ * against J (J^T z). */
+static int explicit_side(solve *sv, js_svds_result *res, double **gram_u) {
+  *gram_u = js_alloc((size_t)sv->g.n * (size_t)res->rank, sizeof(double),
+                     "svds: G U for the residuals");
+  if (!*gram_u)
+    return JS_ENOMEM;
+  int right = sv->opt->want_vectors == JS_VECTORS_ALL;
+  return js_gram_explicit_side(&sv->g, res->rank, res->u, *gram_u, right ? res->v : NULL,
+                               res->residual_v, sv->opt->seed, &res->gram_check);
+}
+
 int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   if (opt && opt->method == JS_SVDS_DENSE)
     return js_svds_dense(op, opt, out);
@@ -120,6 +135,7 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   js_svds_meter meter;
   js_svds_meter_start(&meter, op);
   js_svds_result *res = NULL;
+  double *gram_u = NULL; /* G U from the explicit G */
   int64_t restarts = 0;
   double scale = 0;
   int64_t gram_start = opt->gram ? js_linop_apply_count(opt->gram) : 0;
@@ -182,10 +198,14 @@ int js_svds(js_linop *op, const js_svds_options *opt, js_svds_result **out) {
   double *norm = NULL;
   if (sv.method == JS_SVDS_GRAM && !fast) {
     norm = outputs ? res->residual_v : res->residual_u;
-    if (res->rank > 0 && (status = js_gram_other_side(&sv.g, res->rank, x, y, norm)))
+    if (res->rank > 0 && sv.g.explicit_g)
+      status = explicit_side(&sv, res, &gram_u);
+    else if (res->rank > 0)
+      status = js_gram_other_side(&sv.g, res->rank, x, y, norm);
+    if (status)
       goto done;
   }
-  if ((status = js_svds_finish(op, opt, &meter, norm, res)))
+  if ((status = js_svds_finish(op, opt, &meter, norm, gram_u, res)))
     goto done;
   res->n_gram = opt->gram ? js_linop_apply_count(opt->gram) - gram_start : 0;
   if (fast) {
@@ -199,6 +219,7 @@ done:
     res = NULL;
   }
   js_gram_free(&sv.g);
+  free(gram_u);
   *out = res;
   return status;
 }
@@ -226,8 +247,8 @@ size_t js_svds_memory_bytes(const js_svds_options *opt, int64_t rows, int64_t co
   /* ARPACK (arpack.c): basis (which takes the Ritz vectors), resid and workd, workl; the Gram
    * scratch. GKL (gkl.c): both bases and its small matrices. The result's u
    * and v; the residual check at the end, after the solver's arrays are
-   * freed, holds one product block (Gram: J V, rows x r, on the outputs
-   * side, J^T U, cols x r, on the params side) or both (GKL): the larger of
+   * freed, holds one product block (Gram: J V or G U, rows x r, on the
+   * outputs side, J^T U, cols x r, on the params side) or both (GKL): the larger of
    * the two phases counts. */
   size_t ncv = (size_t)basis_size(opt, rg, (int64_t)n);
   size_t lanczos = (n * (ncv + 4) + ncv * (ncv + 8) + m) * sizeof(double);

@@ -53,13 +53,15 @@ void js_svds_meter_read(const js_svds_meter *meter, const js_linop *op, int64_t 
                         int64_t *n_apply_t, double *seconds);
 
 /* Residuals of the res->rank triplets, then the product counts and
- * seconds since the meter started; drops u and v unless opt->want_vectors.
+ * seconds since the meter started; drops what opt->want_vectors does not
+ * keep.
  * A refined result (res->refined) has its residuals already (solve/refine.h).
  * Else, other_norm NULL: both residuals from two block products. Else the
  * Gram side's norms ||J^T u_s|| (outputs side) or ||J v_s|| (params side)
  * that made the other side's vectors (js_gram_other_side): that side's
- * residual follows from them, and one block product gives the other. */
+ * residual follows from them, and one block product gives the other, or
+ * gram_u = G U (js_gram_explicit_side; overwritten) when not NULL. */
 int js_svds_finish(js_linop *op, const js_svds_options *opt, const js_svds_meter *meter,
-                   const double *other_norm, js_svds_result *res);
+                   const double *other_norm, double *gram_u, js_svds_result *res);
 
 #endif

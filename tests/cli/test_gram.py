@@ -5,6 +5,7 @@ chosen by auto where it fits and pays, and is refused where it cannot serve.
 usage: test_gram.py JACSPEC CASE   (meson runs one CASE per test)
 """
 import json
+import os
 import random
 
 import npyio
@@ -39,8 +40,19 @@ def case_spectrum_matches_implicit_and_dense(tmp):
         assert explicit["gram"] == "explicit" and implicit["gram"] == "implicit"
         assert explicit["gram_products"] > 0 and implicit["gram_products"] == 0
         assert explicit["gram_seconds"] >= 0 and "gram_seconds" not in implicit
-        # J only for v = J^T u and the residual check.
-        assert explicit["jvp_count"] == 8 and explicit["vjp_count"] == 8, explicit
+        # J only for the check of G (one J and one J^T product): the
+        # residuals come from G U, and v is not made unless it is saved.
+        assert explicit["jvp_count"] == 1 and explicit["vjp_count"] == 1, explicit
+        assert explicit["gram_check"] <= 1e-13 and "gram_check" not in implicit
+        saving = verb_json("spectrum", *args, "--gram", "explicit", "--save-vectors",
+                           os.path.join(tmp, "sv"))
+        assert saving["jvp_count"] == 1 and saving["vjp_count"] == 9, saving
+        assert saving["singular_values"] == explicit["singular_values"]
+        # The norms ||J^T u_s|| by products instead of from G: rounding apart.
+        assert all(abs(a - b) <= 1e-14 for a, b in zip(saving["residuals"],
+                                                        explicit["residuals"]))
+        shape, _ = npyio.read(os.path.join(tmp, "sv_V.npy"))
+        assert shape == (explicit["n_params"], 8), shape
         # --tol is sigma's accuracy: a residual rho moves sigma by about
         # rho^2 sigma, so 1e-10 on sigma allows residuals near 1e-5.
         assert max(explicit["residuals"]) < 1e-6, explicit["residuals"]
@@ -66,6 +78,7 @@ def case_split_and_density_match(tmp):
 def case_table_and_verbose(tmp):
     proc = run("spectrum", "--quiet", *SMALL, "--top", "4", "--gram", "explicit", "--verbose")
     assert "# Gram: J J^T formed explicitly" in proc.stdout, proc.stdout
+    assert "checked: ||G z - J (J^T z)|| = " in proc.stdout, proc.stdout
     assert "Gram: explicit" in proc.stderr and "formed in" in proc.stderr, proc.stderr
     proc = run("spectrum", "--quiet", *SMALL, "--top", "4", "--gram", "implicit", "--verbose")
     assert "Gram:" not in proc.stderr and "# Gram" not in proc.stdout, proc.stderr
