@@ -10,7 +10,9 @@ usage: vs_peer.py [--per-class M] [--top R] [--threads N] [--resnet-per-class M]
 1. `jacspec spectrum` in double precision on the paper's 784-256-3 softplus
    net (W1 trained), writing its weights with --save-init; the peer on the
    same images with those weights; `jacspec spectrum` with them in
-   `--precision single` and `mixed` too. Prints wall time (of the whole
+   `--precision single` and `mixed` too, and in double with
+   `--save-vectors` (U and V, as the peer's svds makes them; without it
+   jacspec makes only U). Prints wall time (of the whole
    process: start-up and data loading included, as a user waits for it),
    the solver's own seconds, the peer's time over each (the speed-up), peak
    RSS (wait4's ru_maxrss of each child), the J and J^T products and the
@@ -78,6 +80,9 @@ def spectra(args, tmp):
             "vjp": res["vjp_count"], "sigma": res["singular_values"]}
     jacspec_run("jacspec single", ["--init", init, "--precision", "single"])
     jacspec_run("jacspec mixed", ["--init", init, "--precision", "mixed"])
+    # The peer makes both sides' vectors; jacspec makes v only to save it.
+    jacspec_run("double, U and V", ["--init", init, "--save-vectors",
+                                     os.path.join(tmp, "vectors")])
     rows = {"torch + scipy": peer, **rows}
 
     print(f"top {args.top} of J ({res['rows']} x {res['cols']}), Fashion-MNIST "
