@@ -213,8 +213,13 @@ static void test_bad_arguments(void **state) {
   assert_failure(js_space_create(res, 0, -1, &sp), JS_EINVAL, "rank or a cut-off", NULL);
   assert_null(sp);
   js_svds_result_free(res);
-  res = dense_triplets(fx, 5, 0);
+  res = dense_triplets(fx, 5, JS_VECTORS_NONE);
   assert_failure(js_space_create(res, 2, 0, &sp), JS_EINVAL, "want_vectors", NULL);
+  js_svds_result_free(res);
+  res = dense_triplets(fx, 5, JS_VECTORS_U); /* u alone: the space needs v too */
+  assert_non_null(res->u);
+  assert_null(res->v);
+  assert_failure(js_space_create(res, 2, 0, &sp), JS_EINVAL, "JS_VECTORS_ALL", NULL);
   js_svds_result_free(res);
 }
 

@@ -54,8 +54,8 @@ int js_space_create(const js_svds_result *res, int64_t rank, double cutoff,
     return js_fail(JS_EINVAL, "space: the output pointer is NULL");
   *out = NULL;
   if (!res || !res->u || !res->v)
-    return js_fail(JS_EINVAL, "space: the solver result %s", res ? "has no vectors "
-                   "(set want_vectors)" : "is NULL");
+    return js_fail(JS_EINVAL, "space: the solver result %s", res ? "lacks u or v "
+                   "(set want_vectors to JS_VECTORS_ALL)" : "is NULL");
   int64_t r = 0;
   int status = select_rank(res, rank, cutoff, &r);
   if (status)
