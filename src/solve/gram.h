@@ -53,6 +53,7 @@ int js_gram_apply_block(js_gram *g, int64_t b, const double *x, double *y);
  * y_s = J^T x_s (outputs side) or J x_s (params side), normalised; y is
  * m x k, norm[s] the norm before (k). One block product. */
 int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y, double *norm);
+
 /* The same with the explicit G (js_gram_use_explicit): gx = G X (n x k),
  * one block product with G; with y, the other side as above (one block of
  * J^T products, its norms), else norm[s] = sqrt(x_s^T G x_s) and no y;
@@ -60,4 +61,5 @@ int js_gram_other_side(js_gram *g, int64_t k, const double *x, double *y, double
  * seed: one more product with G, one with J and one with J^T. */
 int js_gram_explicit_side(js_gram *g, int64_t k, const double *x, double *gx, double *y,
                           double *norm, uint64_t seed, double *check);
+
 #endif
