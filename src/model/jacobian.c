@@ -444,14 +444,17 @@ fail:
   return rc;
 }
 
-/* A new snapshot in the old one's memory: the parameters at theta and the
- * inputs `data`, the cache emptied (its contents were of the old pair);
- * the workspace, the cache and the float block stay allocated, so a loop
- * of SGD steps does not map and fault in its buffers every step. */
+/* Neither half of a mixed pair (its twin holds the snapshot in the other
+ * precision) nor a shard of a distributed J is aimed anew. */
 int js_jacobian_can_reaim(const js_linop *op) {
   const jacobian *jac = op ? js_jacobian_of(op) : NULL;
   return jac && !jac->partner && !jac->opt.comm;
 }
+
+/* A new snapshot in the old one's memory: the parameters at theta and the
+ * inputs `data`, the cache emptied (its contents were of the old pair);
+ * the workspace, the cache and the float block stay allocated, so a loop
+ * of SGD steps does not map and fault in its buffers every step. */
 
 int js_jacobian_reaim(js_linop *op, const double *theta, const js_dataset *data, double *f) {
   jacobian *jac = js_jacobian_can_reaim(op) ? js_jacobian_of(op) : NULL;

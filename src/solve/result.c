@@ -122,20 +122,19 @@ static int residuals(js_linop *op, const double *other_norm, double *gram_u,
   if (k == 0)
     return JS_OK;
   double scale = res->scale > 0 ? res->scale : 1.0;
-  if (gram_u) { /* other_norm may be residual_v itself: each read before it is written */
-    for (int64_t s = 0; s < k; s++) {
-      js_scal(rows, other_norm[s] > 0 ? 1.0 / other_norm[s] : 0.0, gram_u + s * rows);
-      res->residual_v[s] = fabs(other_norm[s] - res->sigma[s]) / scale;
-    }
-    relative_residuals(res->comm, res->residual_u, gram_u, res->u, res->sigma, scale, rows,
-                       k);
-    return JS_OK;
-  }
-  int apply = !other_norm || res->side == JS_SIDE_OUTPUTS;
-  int apply_t = !other_norm || res->side == JS_SIDE_PARAMS;
-  double *known = !other_norm ? NULL : apply ? res->residual_v : res->residual_u;
+  /* J v_s = G u_s / ||J^T u_s||, scaled before `known` (which other_norm
+   * may be) takes the residuals in place of the norms. */
+  for (int64_t s = 0; gram_u && s < k; s++)
+    js_scal(rows, other_norm[s] > 0 ? 1.0 / other_norm[s] : 0.0, gram_u + s * rows);
+  int outputs = res->side == JS_SIDE_OUTPUTS;
+  int apply = !gram_u && (!other_norm || outputs);
+  int apply_t = !other_norm || !outputs;
+  double *known = !other_norm ? NULL : outputs ? res->residual_v : res->residual_u;
   for (int64_t s = 0; known && s < k; s++)
     known[s] = fabs(other_norm[s] - res->sigma[s]) / scale;
+  if (gram_u)
+    relative_residuals(res->comm, res->residual_u, gram_u, res->u, res->sigma, scale, rows,
+                       k);
   int status = JS_ENOMEM;
   double *jv = apply ? js_alloc((size_t)rows * (size_t)k, sizeof(double), "residuals (J V)")
                      : NULL;
